@@ -51,12 +51,16 @@ class FrameBatch:
         16-235 unless the stream is full range; see :attr:`AnalysisGeometry.full_range`).
     time_base : Fraction
         Seconds per PTS tick.
+    bgr : ndarray, shape (N, H, W, 3), uint8, optional
+        Colour frames at the same size, only when requested (``color=True``): PySceneDetect's
+        detectors need colour; our own analyzers do not, so the default skips that work.
     """
 
     start: int
     pts: np.ndarray
     luma: np.ndarray
     time_base: Fraction
+    bgr: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.luma.shape[0])
@@ -89,8 +93,8 @@ class AnalysisGeometry:
         dw, dh = probe.display_width, probe.display_height
         long_side = min(size, max(dw, dh))
         scale = long_side / max(dw, dh)
-        w = max(2, int(round(dw * scale / 2.0)) * 2)
-        h = max(2, int(round(dh * scale / 2.0)) * 2)
+        w = max(2, round(dw * scale / 2.0) * 2)
+        h = max(2, round(dh * scale / 2.0) * 2)
         full = probe.color_range == "full" or probe.pix_fmt.startswith(("yuvj", "gray", "rgb", "bgr"))
         return cls(
             width=w,
@@ -234,6 +238,15 @@ def analysis_luma(frame: av.VideoFrame, geometry: AnalysisGeometry) -> np.ndarra
     return small
 
 
+def analysis_bgr(frame: av.VideoFrame, geometry: AnalysisGeometry) -> np.ndarray:
+    """One frame in colour (BGR ``uint8``) at analysis size, display orientation (swscale)."""
+    w, h = _resize_size(geometry)
+    small = frame.reformat(width=w, height=h, format="bgr24", interpolation="AREA").to_ndarray()
+    if geometry.rotation:
+        small = np.rot90(small, k=-(geometry.rotation // 90))
+    return small
+
+
 def _resize_size(geometry: AnalysisGeometry) -> tuple[int, int]:
     """cv2 (width, height) *before* rotation."""
     if geometry.rotation % 180:
@@ -247,6 +260,7 @@ def iter_luma_batches(
     *,
     batch_size: int = DEFAULT_BATCH,
     fast: bool = True,
+    color: bool = False,
     on_warning: WarningSink | None = None,
 ) -> Iterator[FrameBatch]:
     """Stream analysis-size luma in batches of ``batch_size`` frames.
@@ -257,7 +271,9 @@ def iter_luma_batches(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     shape = (batch_size, geometry.height, geometry.width)
+    cshape = (*shape, 3)
     buf = np.empty(shape, dtype=np.uint8)
+    cbuf = np.empty(cshape, dtype=np.uint8) if color else None
     pts = np.empty(batch_size, dtype=np.int64)
     n = 0
     start = 0
@@ -274,16 +290,25 @@ def iter_luma_batches(
             step = p - last_pts
         last_pts = p
         buf[n] = analysis_luma(frame, geometry)
+        if cbuf is not None:
+            cbuf[n] = analysis_bgr(frame, geometry)
         pts[n] = p
         n += 1
         if n == batch_size:
             # Fresh buffers per batch: consumers may keep a batch (e.g. one frame of context)
             # while the next one fills.
-            yield FrameBatch(start=start, pts=pts, luma=buf, time_base=time_base)
+            yield FrameBatch(start=start, pts=pts, luma=buf, time_base=time_base, bgr=cbuf)
             buf = np.empty(shape, dtype=np.uint8)
+            cbuf = np.empty(cshape, dtype=np.uint8) if color else None
             pts = np.empty(batch_size, dtype=np.int64)
             start += n
             n = 0
     if n:
         assert time_base is not None
-        yield FrameBatch(start=start, pts=pts[:n], luma=buf[:n], time_base=time_base)
+        yield FrameBatch(
+            start=start,
+            pts=pts[:n],
+            luma=buf[:n],
+            time_base=time_base,
+            bgr=cbuf[:n] if cbuf is not None else None,
+        )

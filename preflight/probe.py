@@ -260,7 +260,7 @@ def _probe_open(name: str, container: av.container.InputContainer) -> Probe:
 
 
 def _even_round(x: float) -> int:
-    return max(2, int(round(x / 2.0)) * 2)
+    return max(2, round(x / 2.0) * 2)
 
 
 def _packet_pts(container: av.container.InputContainer, stream: av.VideoStream, name: str) -> np.ndarray:

@@ -60,7 +60,7 @@ class Profile:
 
     def shake_class(self, score_pct: float) -> str:
         """Class name (``stable``/``moderate``/``handheld``/``severe``) of a shake score."""
-        for name, upper in zip(SHAKE_CLASSES, self.shake_thresholds_pct):
+        for name, upper in zip(SHAKE_CLASSES, self.shake_thresholds_pct, strict=False):
             if score_pct < upper:
                 return name
         return SHAKE_CLASSES[-1]
