@@ -147,6 +147,7 @@ def iter_frames(
         produced = 0
         consecutive = 0
         bad_total = 0
+        corrupt = 0
         packets = container.demux(stream)
         while True:
             if stop is not None and stop.is_set():
@@ -173,17 +174,23 @@ def iter_frames(
             consecutive = 0
             for frame in frames:
                 produced += 1
+                corrupt += frame.is_corrupt
                 yield frame
         try:
             for frame in stream.decode(None):
                 produced += 1
+                corrupt += frame.is_corrupt
                 yield frame
+        except av.error.EOFError:
+            pass  # the decoder was already drained
         except av.error.FFmpegError as exc:
             warn(f"{path}: decoder flush failed ({_reason(exc)})")
         if produced == 0:
             raise InputError(path, "no decodable video frame (file truncated or corrupt)")
         if bad_total:
             warn(f"{path}: {bad_total} damaged packet(s) skipped in total")
+        if corrupt:
+            warn(f"{path}: {corrupt} frame(s) decoded with errors concealed")
     finally:
         container.close()
 

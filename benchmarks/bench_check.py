@@ -1,0 +1,60 @@
+"""`preflight check` speed and memory against peers measured in the same run.
+
+Prints, for a >= 30 s 1080p30 H.264 clip built from real footage:
+  check / bare threaded PyAV decode     (goal <= 1.25)
+  check / PySceneDetect detect-adaptive (goal <= 0.75)
+  peak RSS of check on that clip vs a 10-minute clip (goal: within 15%)
+
+Usage: python benchmarks/bench_check.py [--repeat N] [--skip-long]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import bare_decode, build_real_clip, peak_rss_mib, remux_repeated, timed
+
+CHECK_CODE = "from preflight.api import check; import sys; check(sys.argv[1])"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=2, help="best of N timings (default 2)")
+    parser.add_argument("--skip-long", action="store_true", help="skip the 10-minute RSS run")
+    args = parser.parse_args()
+
+    from scenedetect import AdaptiveDetector, detect
+
+    from preflight.api import check
+
+    clip = build_real_clip("real_1080p30_32s.mp4", seconds=32, fps=30)
+    print(f"clip: {clip} (1920x1080, 30 fps, 32 s, real footage)")
+    frames = bare_decode(clip)  # warm the page cache
+    t_decode = timed(lambda: bare_decode(clip), repeat=args.repeat)
+    t_check = timed(lambda: check(clip), repeat=args.repeat)
+    t_psd = timed(lambda: detect(str(clip), AdaptiveDetector()), repeat=args.repeat)
+    print(f"frames: {frames}")
+    print(f"bare threaded PyAV decode : {t_decode:7.2f} s  ({frames / t_decode:6.1f} frames/s)")
+    print(f"preflight check           : {t_check:7.2f} s  ({frames / t_check:6.1f} frames/s)")
+    print(f"PySceneDetect adaptive    : {t_psd:7.2f} s  ({frames / t_psd:6.1f} frames/s)")
+    r1 = t_check / t_decode
+    r2 = t_check / t_psd
+    print(f"ratio check / bare decode        = {r1:.3f}  (goal <= 1.25) {'OK' if r1 <= 1.25 else 'MISSED'}")
+    print(f"ratio check / PySceneDetect adapt = {r2:.3f}  (goal <= 0.75) {'OK' if r2 <= 0.75 else 'MISSED'}")
+    if args.skip_long:
+        return
+    long_clip = remux_repeated(clip, "real_1080p30_10min.mp4", times=19)
+    rss_short = peak_rss_mib(CHECK_CODE, [str(clip)])
+    rss_long = peak_rss_mib(CHECK_CODE, [str(long_clip)])
+    growth = rss_long / rss_short - 1.0
+    print(f"peak RSS check 32 s clip : {rss_short:7.1f} MiB")
+    print(f"peak RSS check 10 min    : {rss_long:7.1f} MiB")
+    print(f"RSS growth = {growth:+.1%}  (goal within 15%) {'OK' if abs(growth) <= 0.15 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
