@@ -1,0 +1,77 @@
+"""Probe reads container facts without decoding: checked against clips built with known truth."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import pytest
+
+from fixtures import container
+from fixtures.synth import MEDIA, SHARED_MEDIA
+from preflight.probe import probe
+
+
+def test_vfr_detected_and_rate_measured():
+    path, truth = container.vfr_clip()
+    p = probe(path)
+    assert p.vfr is True
+    assert p.frame_count == truth["frames"]
+    assert p.fps == pytest.approx(truth["mean_fps"], rel=0.02)
+
+
+def test_constant_rate_is_not_vfr():
+    p = probe(MEDIA / "skv_bikes.mp4")
+    assert p.vfr is False
+    assert p.fps == pytest.approx(25.0)
+    assert p.frame_count == 250
+    assert p.duration_s == pytest.approx(10.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_rotation_from_display_matrix(rotation):
+    path, truth = container.rotated_phone_clip(rotation)
+    p = probe(path)
+    assert p.rotation == truth["rotation"]
+    assert (p.display_width, p.display_height) == truth["display"]
+    # The decoder's frame-level view (PyAV: counter-clockwise) agrees with our box parser.
+    with av.open(str(path)) as c:
+        frame = next(c.decode(video=0))
+    assert (-frame.rotation) % 360 == rotation
+    assert p.audio and p.audio[0].codec == "aac"
+
+
+def test_sar_applied_to_display_size():
+    path, truth = container.anamorphic_clip()
+    p = probe(path)
+    assert p.sar == truth["sar"]
+    assert (p.display_width, p.display_height) == truth["display"]
+    assert p.display_aspect == pytest.approx(16 / 9, rel=0.01)
+
+
+def test_odd_size_and_bit_depth():
+    path, truth = container.odd_size_clip()
+    p = probe(path)
+    assert (p.display_width, p.display_height) == truth["display"]
+    assert p.fps == pytest.approx(truth["fps"])
+    path, truth = container.ten_bit_clip()
+    assert probe(path).bit_depth == truth["bit_depth"]
+
+
+def test_y4m_ten_bit_real_clip():
+    p = probe(MEDIA / "vmaf_sparks_ref_480x270_10bit.y4m")
+    assert p.bit_depth == 10 and p.frame_count == 5 and p.pix_fmt == "yuv420p10le"
+
+
+def test_carphone_anamorphic_real_clip():
+    p = probe(MEDIA / "skv_carphone_pristine.mp4")
+    assert p.sar == Fraction(128, 117)
+    assert p.display_width == 192 and p.display_height == 144
+
+
+@pytest.mark.skipif(not SHARED_MEDIA.exists(), reason="../shared/media absent")
+def test_shared_rotated_and_vfr_clips():
+    p = probe(SHARED_MEDIA / "psd_goldeneye_10s.mp4")
+    assert p.rotation == 90 and (p.display_width, p.display_height) == (544, 1280)
+    q = probe(SHARED_MEDIA / "psd_goldeneye_vfr_drop3.mp4")
+    assert q.vfr and q.frame_count == 160
