@@ -75,7 +75,8 @@ class ShotReport:
                 "flicker": round(self.exposure.flicker, 5),
                 "flags": list(self.exposure.flags),
             },
-            "sharpness": round(self.sharpness.value, 4),
+            # NaN = no textured frame in the shot: it cannot be judged, so JSON says null.
+            "sharpness": None if np.isnan(self.sharpness.value) else round(self.sharpness.value, 4),
         }
 
 
