@@ -1,0 +1,155 @@
+"""The verdict is pure: findings from a probe + analysis + profile, checked rule by rule."""
+
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from preflight.analyzers.exposure import ExposureResult
+from preflight.analyzers.shake import ShakeResult
+from preflight.analyzers.sharpness import SharpnessResult
+from preflight.check import Analysis, ShotReport
+from preflight.decode import AnalysisGeometry
+from preflight.probe import Probe
+from preflight.profile import load_profile
+from preflight.shots import Transition
+from preflight.spec import evaluate, passed
+
+PROFILE = load_profile("aleph-2")
+
+
+def make_probe(**overrides) -> Probe:
+    base = dict(
+        path="clip.mp4", container="mov,mp4", codec="h264", width=1920, height=1080,
+        sar=Fraction(1), rotation=0, display_width=1920, display_height=1080, pix_fmt="yuv420p",
+        bit_depth=8, color_range="limited", color_transfer="bt709", hdr=None,
+        field_order="progressive", time_base=Fraction(1, 30), fps_declared=Fraction(30),
+        fps_measured=30.0, vfr=False, frame_count=300, start_pts=0, duration_s=10.0,
+        size_bytes=1, audio=(),
+    )
+    base.update(overrides)
+    return Probe(**base)
+
+
+def make_shot(start=0, end=299, *, shake=0.05, luma=0.45, dark=0.0, bright=0.0, flags=(), sharp=0.6):
+    return ShotReport(
+        start_frame=start, end_frame=end, start_s=start / 30, end_s=(end + 1) / 30,
+        shake=ShakeResult(score_pct=shake, jitter_rms_px=shake * 22.0, frames=end - start + 1,
+                          reliable_share=1.0, pan_speed_pct=0.0),
+        shake_class=PROFILE.shake_class(shake),
+        exposure=ExposureResult(mean_luma=luma, dark_pct=dark, bright_pct=bright, contrast=0.2,
+                                flicker=0.001, flags=tuple(flags), frames=end - start + 1),
+        sharpness=SharpnessResult(value=sharp, low=sharp, frames=end - start + 1, measured_share=1.0),
+    )
+
+
+def make_analysis(probe: Probe | None = None, *, cuts=0, shots=None, warnings=()) -> Analysis:
+    probe = probe or make_probe()
+    n = probe.frame_count
+    transitions = tuple(
+        Transition("cut", f, f, f / 30, f / 30, 0.9) for f in np.linspace(10, n - 10, cuts, dtype=int)
+    )
+    return Analysis(
+        probe=probe,
+        geometry=AnalysisGeometry(320, 180, 0, False, 2202.9),
+        frame_count=n,
+        pts=np.arange(n, dtype=np.int64),
+        time_base=Fraction(1, 30),
+        transitions=transitions,
+        shots=tuple(shots or [make_shot(0, n - 1)]),
+        signals={},
+        comparisons={},
+        warnings=tuple(warnings),
+    )
+
+
+def ids(findings, severity=None):
+    return {f.id for f in findings if severity is None or f.severity == severity}
+
+
+def test_compliant_clip_has_no_findings():
+    findings = evaluate(make_analysis(), PROFILE)
+    assert findings == () and passed(findings)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"duration_s": 1.5}, "duration_short"),
+        ({"duration_s": 31.0}, "duration_long"),
+        ({"display_width": 640, "display_height": 360}, "resolution_low"),
+        ({"display_width": 3840, "display_height": 2160}, "resolution_high"),
+        ({"fps_measured": 60.0}, "frame_rate_range"),
+        ({"fps_measured": 23.0}, "frame_rate_range"),
+        ({"vfr": True}, "frame_rate_variable"),
+        ({"display_width": 1200, "display_height": 600}, "aspect_unconventional"),
+    ],
+)
+def test_each_hard_rule_is_an_error(overrides, expected):
+    findings = evaluate(make_analysis(make_probe(**overrides)), PROFILE)
+    assert ids(findings, "error") == {expected}
+    assert not passed(findings)
+    (f,) = [f for f in findings if f.id == expected]
+    assert f.message and f.hint and f.limit is not None
+
+
+def test_boundaries_are_inclusive():
+    p = make_probe(duration_s=30.0, display_width=854, display_height=480, fps_measured=24.0)
+    assert passed(evaluate(make_analysis(p), PROFILE))
+    p = make_probe(duration_s=2.0, fps_measured=30.0, display_width=1080, display_height=1920)
+    assert passed(evaluate(make_analysis(p), PROFILE))
+
+
+def test_ntsc_rates_are_in_range():
+    assert passed(evaluate(make_analysis(make_probe(fps_measured=24000 / 1001)), PROFILE)) is False
+    assert passed(evaluate(make_analysis(make_probe(fps_measured=30000 / 1001)), PROFILE))
+
+
+def test_cut_limit():
+    assert passed(evaluate(make_analysis(cuts=10), PROFILE))
+    findings = evaluate(make_analysis(cuts=11), PROFILE)
+    (f,) = [f for f in findings if f.id == "too_many_cuts"]
+    assert (f.value, f.limit, f.severity) == (11, 10, "error")
+    assert "2 segments" in f.hint
+
+
+def test_quality_problems_are_warnings_only():
+    shots = [
+        make_shot(0, 99, shake=0.9),
+        make_shot(100, 199, luma=0.05, dark=60.0, flags=("under",)),
+        make_shot(200, 299, sharp=0.01, flags=("over", "flicker"), luma=0.95, bright=40.0),
+    ]
+    findings = evaluate(make_analysis(shots=shots), PROFILE)
+    assert passed(findings)
+    assert ids(findings, "warning") == {"shake", "underexposed", "overexposed", "flicker", "soft"}
+    shake = next(f for f in findings if f.id == "shake")
+    assert "shot 1" in shake.message and "handheld" in shake.message
+
+
+def test_moderate_shake_is_not_reported():
+    findings = evaluate(make_analysis(shots=[make_shot(shake=0.3)]), PROFILE)
+    assert "shake" not in ids(findings)
+
+
+def test_format_warnings_and_decode_damage():
+    p = make_probe(bit_depth=10, hdr="PQ (SMPTE 2084)", field_order="tt")
+    findings = evaluate(make_analysis(p, warnings=("clip.mp4: 3 damaged packet(s)",)), PROFILE)
+    assert ids(findings, "warning") == {"bit_depth", "hdr", "interlaced", "damaged_stream"}
+
+
+def test_gen4_output_sizes():
+    gen4 = load_profile("gen4-aleph")
+    probe = make_probe(duration_s=5.0, width=1280, height=720, display_width=1280, display_height=720)
+    assert "output_size" not in ids(evaluate(make_analysis(probe), gen4))
+    odd = dataclasses.replace(probe, display_width=1024, display_height=576)
+    assert "output_size" in ids(evaluate(make_analysis(odd), gen4))
+
+
+def test_errors_sorted_first():
+    p = make_probe(bit_depth=10, duration_s=40.0)
+    findings = evaluate(make_analysis(p), PROFILE)
+    severities = [f.severity for f in findings]
+    assert severities == sorted(severities, key=lambda s: s != "error")
