@@ -1,0 +1,245 @@
+"""Shot-transition accuracy: our detector against PySceneDetect on every clip with ground truth.
+
+Clips: the generated transition fixtures (``fixtures/transitions.py``: cuts, dissolves, fades,
+flashes, pans, a passing occluder, a wipe, and ``--montages`` random real-footage edits), the
+bundled real clips (``fixtures/ground_truth.json``) and, when present, the PySceneDetect clips of
+``../shared/media`` (``cuts.json``).
+
+Prints per clip and in total:
+
+* hard cuts, matched one-to-one within +-1 frame: TP / FP / FN, precision, recall, F1. A
+  reported cut inside a ground-truth gradual transition (+-2 frames) is neither a TP nor an FP
+  (PySceneDetect reports gradual transitions as cuts); it counts as finding that transition.
+* gradual transitions: recall "typed" (ours: a transition of the same type overlapping it) and
+  "any" (any reported boundary overlapping it), our false gradual transitions, and the mean
+  error of our start/end frames.
+* our detector's cost per analysis frame (``process`` + ``finish``, decode excluded).
+
+PySceneDetect runs normally through its own API (``scenedetect.detect`` with its default OpenCV
+backend and default ``AdaptiveDetector()`` / ``ContentDetector()``); its cuts are mapped to
+decode-order frame indices by timestamp (it numbers the frames of a VFR clip on the nominal
+timeline). Goal: our F1 >= 0.97 and not below PySceneDetect's best.
+
+Usage: python benchmarks/bench_cut_accuracy.py [--montages N] [--no-scenedetect]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fixtures.synth import FIXTURES, MEDIA, SHARED_MEDIA
+from fixtures.transitions import GENERATORS, montage
+from preflight.analyzers.transitions import TransitionDetector
+from preflight.decode import AnalysisGeometry, iter_luma_batches
+from preflight.probe import probe
+
+CUT_TOL = 1
+GRADUAL_TOL = 2
+
+
+@dataclass
+class Truth:
+    name: str
+    path: Path
+    cuts: list[int]
+    gradual: list[tuple[str, int, int]]
+
+
+@dataclass
+class Tally:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    grad_any: int = 0
+    grad_typed: int = 0
+    grad_fp: int = 0
+    extent_err: list[int] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        self.tp += other.tp
+        self.fp += other.fp
+        self.fn += other.fn
+        self.grad_any += other.grad_any
+        self.grad_typed += other.grad_typed
+        self.grad_fp += other.grad_fp
+        self.extent_err += other.extent_err
+
+    def prf(self) -> tuple[float, float, float]:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        return p, r, f
+
+
+def _gradual_list(raw: object) -> list[tuple[str, int, int]]:
+    """Both truth formats: a list of {type, start, end} or {type: [[start, end], ...]}."""
+    if isinstance(raw, dict):
+        names = {"cross_dissolve": "dissolve"}
+        return [(names.get(k, k), int(a), int(b)) for k, spans in raw.items() for a, b in spans]
+    return [(str(g["type"]), int(g["start"]), int(g["end"])) for g in raw or []]  # type: ignore[union-attr]
+
+
+def clips(montages: int) -> list[Truth]:
+    out: list[Truth] = []
+    for name, gen in GENERATORS.items():
+        if name == "montage":
+            continue
+        path, truth = gen()
+        out.append(Truth(name, path, list(truth["cuts"]), _gradual_list(truth["gradual"])))
+    for seed in range(montages):
+        path, truth = montage(seed)
+        out.append(Truth(f"montage{seed}", path, list(truth["cuts"]), _gradual_list(truth["gradual"])))
+    bundled = json.loads((FIXTURES / "ground_truth.json").read_text())["cuts"]
+    for name, truth in bundled.items():
+        out.append(Truth(name, MEDIA / name, list(truth["cuts"]), _gradual_list(truth["gradual"])))
+    shared = SHARED_MEDIA / "cuts.json"
+    if shared.exists():
+        for name, truth in json.loads(shared.read_text()).items():
+            if name.startswith("psd_") and (SHARED_MEDIA / name).exists():
+                gradual = _gradual_list(truth["gradual"])
+                out.append(Truth(name, SHARED_MEDIA / name, list(truth["cuts"]), gradual))
+    return out
+
+
+def run_ours(path: Path) -> tuple[list, np.ndarray, float]:
+    """Our detector over one decode: transitions, frame times (s from the first), s/frame."""
+    info = probe(path)
+    geometry = AnalysisGeometry.for_probe(info)
+    det = TransitionDetector()
+    det.start(geometry)
+    spent = 0.0
+    pts: list[np.ndarray] = []
+    tb = None
+    for batch in iter_luma_batches(str(path), geometry):
+        pts.append(batch.pts)
+        tb = batch.time_base
+        t0 = time.perf_counter()
+        det.process(batch)
+        spent += time.perf_counter() - t0
+    t0 = time.perf_counter()
+    det.finish()
+    spent += time.perf_counter() - t0
+    allpts = np.concatenate(pts)
+    seconds = (allpts - allpts[0]).astype(np.float64) * float(tb)
+    return det.transitions(), seconds, spent / max(1, allpts.size)
+
+
+def run_scenedetect(path: Path, kind: str, seconds: np.ndarray) -> tuple[list[int], float]:
+    """PySceneDetect's own ``detect()``; cuts mapped to decode indices by timestamp."""
+    from scenedetect import AdaptiveDetector, ContentDetector, detect
+
+    detector = AdaptiveDetector() if kind == "adaptive" else ContentDetector()
+    t0 = time.perf_counter()
+    scenes = detect(str(path), detector)
+    spent = time.perf_counter() - t0
+    cuts = sorted({int(np.argmin(np.abs(seconds - start.seconds))) for start, _end in scenes[1:]})
+    return [c for c in cuts if c > 0], spent
+
+
+def score(truth: Truth, cuts: list[int], gradual: list[tuple[str, int, int]]) -> Tally:
+    t = Tally()
+    inside = [(a - GRADUAL_TOL, b + GRADUAL_TOL) for _k, a, b in truth.gradual]
+    # One-to-one matching of cuts within +-CUT_TOL, closest pairs first.
+    pairs = sorted((abs(c - g), c, g) for c in cuts for g in truth.cuts if abs(c - g) <= CUT_TOL)
+    used_c: set[int] = set()
+    used_g: set[int] = set()
+    for _d, c, g in pairs:
+        if c not in used_c and g not in used_g:
+            used_c.add(c)
+            used_g.add(g)
+    t.tp = len(used_g)
+    t.fn = len(truth.cuts) - t.tp
+    t.fp = sum(1 for c in cuts if c not in used_c and not any(lo <= c <= hi for lo, hi in inside))
+    for kind, a, b in truth.gradual:
+        lo, hi = a - GRADUAL_TOL, b + GRADUAL_TOL
+        hits = [g for g in gradual if g[1] <= hi and g[2] >= lo]
+        typed = [g for g in hits if g[0] == kind]
+        if hits or any(lo <= c <= hi for c in cuts):
+            t.grad_any += 1
+        if typed:
+            t.grad_typed += 1
+            best = min(typed, key=lambda g: abs(g[1] - a) + abs(g[2] - b))
+            t.extent_err += [abs(best[1] - a), abs(best[2] - b)]
+    for g in gradual:
+        if not any(g[1] <= b + GRADUAL_TOL and g[2] >= a - GRADUAL_TOL for _k, a, b in truth.gradual):
+            t.grad_fp += 1
+    return t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--montages", type=int, default=20, help="random montage clips (default 20)")
+    parser.add_argument("--no-scenedetect", action="store_true", help="skip the PySceneDetect runs")
+    args = parser.parse_args()
+
+    kinds = () if args.no_scenedetect else ("adaptive", "content")
+    totals = {k: Tally() for k in ("ours", *kinds)}
+    n_cuts = n_grad = n_frames = 0
+    cost: list[tuple[float, int]] = []
+    header = f"{'clip':38s} {'frames':>6s} {'cuts':>4s} {'grad':>4s}  "
+    header += f"{'ours TP/FP/FN':>13s} {'typed/any':>9s}"
+    for k in kinds:
+        header += f"  {k + ' TP/FP/FN':>17s} {'any':>3s}"
+    print(header)
+    for truth in clips(args.montages):
+        found, seconds, per_frame = run_ours(truth.path)
+        cost.append((per_frame, seconds.size))
+        cuts = [t.start_frame for t in found if t.type == "cut"]
+        gradual = [(t.type, t.start_frame, t.end_frame) for t in found if t.type != "cut"]
+        mine = score(truth, cuts, gradual)
+        totals["ours"].add(mine)
+        n_cuts += len(truth.cuts)
+        n_grad += len(truth.gradual)
+        n_frames += seconds.size
+        line = (
+            f"{truth.name[:38]:38s} {seconds.size:6d} {len(truth.cuts):4d} {len(truth.gradual):4d}  "
+            f"{mine.tp:>5d}/{mine.fp:d}/{mine.fn:d}{'':>{8 - len(str(mine.fp)) - len(str(mine.fn))}s}"
+            f"{mine.grad_typed:>5d}/{mine.grad_any:d}"
+        )
+        for k in kinds:
+            psd_cuts, _spent = run_scenedetect(truth.path, k, seconds)
+            theirs = score(truth, psd_cuts, [])
+            totals[k].add(theirs)
+            pad = 3 - len(str(theirs.fp))
+            line += f"  {theirs.tp:>11d}/{theirs.fp:d}/{theirs.fn:d}{'':>{pad}s}{theirs.grad_any:>3d}"
+        if mine.fp or mine.fn or mine.grad_fp or mine.grad_typed < len(truth.gradual):
+            line += f"   ours: cuts {cuts} gradual {gradual}"
+        print(line)
+
+    print()
+    print(f"clips: {len(cost)}, frames: {n_frames}, hard cuts: {n_cuts}, gradual transitions: {n_grad}")
+    print(f"{'detector':10s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'precision':>9s} {'recall':>7s} {'F1':>6s} "
+          f"{'gradual recall (typed / any)':>29s} {'false gradual':>13s}")
+    f1s = {}
+    for k, t in totals.items():
+        p, r, f = t.prf()
+        f1s[k] = f
+        typed = f"{t.grad_typed / n_grad:.3f}" if k == "ours" and n_grad else "  -  "
+        anyr = f"{t.grad_any / n_grad:.3f}" if n_grad else "-"
+        fp_g = str(t.grad_fp) if k == "ours" else "-"
+        print(f"{k:10s} {t.tp:4d} {t.fp:4d} {t.fn:4d} {p:9.3f} {r:7.3f} {f:6.3f} "
+              f"{typed:>20s} / {anyr:5s} {fp_g:>13s}")
+    err = totals["ours"].extent_err
+    if err:
+        print(f"ours: gradual extent error (start and end, frames): mean {np.mean(err):.2f}, "
+              f"median {np.median(err):.1f}, max {max(err)}")
+    weights = np.array([n for _c, n in cost], dtype=np.float64)
+    per = np.array([c for c, _n in cost]) * 1e3
+    print(f"ours: {np.average(per, weights=weights):.3f} ms per analysis frame "
+          "(process + finish, decode excluded; wall clock, shared CPU)")
+    best_psd = max((f1s[k] for k in kinds), default=0.0)
+    ok = f1s["ours"] >= 0.97 and f1s["ours"] >= best_psd
+    print(f"goal (F1 >= 0.97 and >= PySceneDetect's best {best_psd:.3f}): {'met' if ok else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Alignment and the whole pass: offsets, resolution and rate changes, per-shot pooling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fixtures import qa as F
+from preflight.probe import probe
+from preflight.shots import Shot
+from qa.align import _value_lut, estimate_offset, plan_alignment
+from qa.errors import AlignmentError
+from qa.mask import BoxRegion, parse_box
+from qa.score import score
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, -1, -3])
+def test_constant_offsets_are_recovered_exactly(k):
+    pair = F.offset_pair(k)
+    r = score(pair.source, pair.edited)
+    assert r.offset.frames == k and r.offset.method == "detected"
+    assert r.frames_compared == pair.frames - abs(k)
+    # Paired frames really are the same pictures: re-encoding noise only.
+    assert r.ssim_outside.min > 0.95
+    assert np.array_equal(r.frames.edited_frame, r.frames.source_frame + k)
+
+
+def test_wrong_forced_offset_scores_worse_than_detected():
+    pair = F.offset_pair(2)
+    good = score(pair.source, pair.edited)
+    bad = score(pair.source, pair.edited, offset=0)
+    assert bad.offset.method == "forced" and bad.ssim_outside.mean < good.ssim_outside.mean - 0.02
+
+
+def test_estimate_offset_on_synthetic_signals():
+    rng = np.random.default_rng(1)
+    frames = [rng.uniform(0, 255, (9, 16)).astype(np.float32) for _ in range(40)]
+    times = [i / 30 for i in range(40)]
+    edited = [frames[0]] * 2 + frames[:-2]  # delayed by 2
+    est = estimate_offset(frames, times, edited, times, max_offset=5, source_period=1 / 30)
+    assert est.frames == 2 and est.method == "detected"
+    assert min(est.costs.values()) == est.costs[2] == 0.0
+    static = [frames[0]] * 40
+    est = estimate_offset(static, times, static, times, max_offset=5, source_period=1 / 30)
+    assert est.frames == 0 and est.method == "static"
+
+
+def test_edited_at_720p_against_a_1080p_source():
+    pair = F.scaled_pair()
+    r = score(pair.source, pair.edited)
+    assert r.grid_size == (1920, 1080)
+    assert r.ssim_outside.mean >= 0.95
+    assert any("resampled" in n for n in r.notes)
+
+
+def test_half_frame_rate_pairs_by_timestamp():
+    pair = F.rate_pair()
+    r = score(pair.source, pair.edited)
+    assert r.frames_compared == pair.frames and r.offset.frames == 0
+    # Source frame i (i/30 s) pairs with the 15 fps frame nearest in time.
+    assert np.all(np.abs(r.frames.edited_frame - r.frames.source_frame / 2) <= 0.5)
+    even = r.frames.source_frame % 2 == 0
+    # Even frames exist in the edited clip; odd ones are a neighbour (motion lowers them).
+    assert r.frames.ssim_full[even].mean() > r.frames.ssim_full[~even].mean()
+
+
+def test_durations_beyond_tolerance_are_an_error_naming_both():
+    pair = F.length_pair()
+    msg = r"durations differ: source 1\.333 s \(40 frames.*edited 0\.800 s"
+    with pytest.raises(AlignmentError, match=msg):
+        score(pair.source, pair.edited)
+
+
+def test_another_aspect_ratio_is_an_error():
+    pair = F.crop_pair()
+    with pytest.raises(AlignmentError, match="aspect ratio differs"):
+        plan_alignment(probe(pair.source), probe(pair.edited))
+
+
+def test_value_lut_converts_depth_and_range():
+    pair = F.rate_pair()
+    plan = plan_alignment(probe(pair.source), probe(pair.source))
+    assert _value_lut(plan, 8) is None
+    lut10 = _value_lut(plan, 10)
+    assert lut10.dtype == np.uint8 and lut10[940] == 235 and lut10[64] == 16
+    full = plan.__class__(**{**plan.__dict__, "range_conversion": "full->limited"})
+    lut = _value_lut(full, 8)
+    assert lut[0] == 16 and lut[255] == 235
+
+
+def test_per_shot_pooling_with_explicit_shots():
+    pair = F.box_pair(edited_frames=range(20, 40))
+    shots = [Shot(0, 19), Shot(20, 39)]
+    r = score(pair.source, pair.edited, shots=shots, worst=3)
+    assert r.shots_method == "given" and len(r.per_shot) == 2
+    first, second = r.per_shot
+    assert first.frames_compared == 20 and second.frames_compared == 20
+    # The unmasked edit lives in shot 2 only.
+    assert second.ssim_outside.mean < first.ssim_outside.mean - 0.05
+    assert all(20 <= w.frame <= 39 for w in r.worst)
+    # Pooled numbers agree with the per-frame table.
+    sel = r.frames.source_frame >= 20
+    assert second.ssim_outside.mean == pytest.approx(r.frames.ssim_outside[sel].mean())
+    assert second.ssim_outside.min == pytest.approx(r.frames.ssim_outside[sel].min())
+
+
+def test_shots_are_detected_in_the_same_pass():
+    pair = F.box_pair(clip="bikes", size=(320, 136), frames=60)
+    r = score(pair.source, pair.edited)
+    if r.shots_method == "single":
+        pytest.skip("preflight.analyzers.transitions is not available")
+    # skv_bikes has a cut at frame 30 (fixtures/ground_truth.json).
+    assert [(s.start_frame, s.end_frame) for s in r.per_shot] == [(0, 29), (30, 59)]
+
+
+def test_mask_excludes_the_edit_end_to_end():
+    pair = F.box_pair(lossless=True, frames=12)
+    x, y, w, h = pair.boxes[0]
+    whole = score(pair.source, pair.edited)
+    masked = score(pair.source, pair.edited, region=BoxRegion([parse_box(f"{x},{y},{w},{h}")]))
+    assert whole.ssim_outside.mean < 0.95
+    assert masked.ssim_outside.min >= 0.99999
+    assert masked.inside_change is not None and masked.inside_change.mean > 0.5
+    # A box one pixel short on the right leaves an edited column outside: the score drops.
+    short = score(pair.source, pair.edited, region=BoxRegion([parse_box(f"{x},{y},{w - 1},{h}")]))
+    assert short.ssim_outside.mean < 0.9999
+
+
+def test_scale_auto_uses_wang_factor():
+    pair = F.scaled_pair()
+    r = score(pair.source, pair.edited, scale="auto")
+    assert r.scale_factor == 4 and r.grid_size == (480, 270)
+    assert r.ssim_outside.mean >= 0.95
+
+
+@pytest.mark.parametrize(
+    "ref, dis, mean",
+    [
+        ("skv_carphone_pristine.mp4", "skv_carphone_distorted.mp4", 0.7464268),
+        ("vmaf_sparks_ref_480x270_10bit.y4m", "vmaf_sparks_dis_480x270_10bit.y4m", 0.9956776),
+    ],
+)
+def test_whole_pass_on_real_pairs_equals_the_reference(ref, dis, mean):
+    from fixtures.synth import MEDIA
+
+    r = score(MEDIA / ref, MEDIA / dis)
+    assert r.offset.frames == 0
+    assert r.ssim_full.mean == pytest.approx(mean, abs=1e-5)
+    # No region: the outside score is the whole-frame score.
+    np.testing.assert_allclose(r.frames.ssim_outside, r.frames.ssim_full, atol=1e-9)
+    assert r.data_range == (1023 if "10bit" in ref else 255)
+
+
+def test_whole_pass_per_frame_equals_skimage_on_a_generated_pair():
+    from skimage.metrics import structural_similarity
+
+    pair = F.box_pair(moving=True, frames=20)
+    r = score(pair.source, pair.edited, max_offset=0)
+    ref = [
+        structural_similarity(x, y, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255)
+        for x, y in F.iter_luma_pairs(pair)
+    ]
+    assert len(ref) == len(r.frames) == 20
+    assert np.abs(r.frames.ssim_full - np.asarray(ref)).max() < 1e-4

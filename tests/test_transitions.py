@@ -1,0 +1,309 @@
+"""Shot-transition detection against ground truth and against PySceneDetect itself.
+
+Ground truth: the generated clips of ``fixtures/transitions.py`` (real footage joined by known
+cuts, dissolves, fades, wipes, with flashes, pans and an occluder that must not count), the
+bundled real clips (``fixtures/ground_truth.json``) and, when ``../shared`` is present, the
+PySceneDetect test clips (``cuts.json``).
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fixtures import transitions as fx
+from fixtures.synth import FIXTURES, MEDIA, SHARED_MEDIA
+from preflight.analyzers.base import Analyzer
+from preflight.analyzers.scenedetect_bridge import SceneDetectAnalyzer
+from preflight.analyzers.transitions import TransitionDetector
+from preflight.decode import AnalysisGeometry, FrameBatch, iter_luma_batches
+from preflight.probe import probe
+from preflight.shots import Transition
+
+BUNDLED_TRUTH = json.loads((FIXTURES / "ground_truth.json").read_text())["cuts"]
+SHARED_TRUTH = (
+    json.loads((SHARED_MEDIA / "cuts.json").read_text()) if (SHARED_MEDIA / "cuts.json").exists() else {}
+)
+needs_shared = pytest.mark.skipif(not SHARED_TRUTH, reason="../shared/media is not available")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def analyse(path: Path, *, batch_size: int = 32, color: bool = False, analyzers=None, **options):
+    """Tiny local decode loop: probe -> geometry -> batches -> start/process/finish."""
+    info = probe(path)
+    geometry = AnalysisGeometry.for_probe(info)
+    analyzers = analyzers or [TransitionDetector(**options)]
+    for a in analyzers:
+        a.start(geometry)
+    pts = []
+    time_base = Fraction(1, 1)
+    for batch in iter_luma_batches(str(path), geometry, batch_size=batch_size, color=color):
+        pts.append(batch.pts)
+        time_base = batch.time_base
+        for a in analyzers:
+            a.process(batch)
+    for a in analyzers:
+        a.finish()
+    allpts = np.concatenate(pts)
+    seconds = (allpts - allpts[0]).astype(np.float64) * float(time_base)
+    return analyzers[0] if len(analyzers) == 1 else analyzers, seconds
+
+
+def cuts_of(transitions: list[Transition]) -> list[int]:
+    return [t.start_frame for t in transitions if t.type == "cut"]
+
+
+def gradual_of(transitions: list[Transition]) -> list[Transition]:
+    return [t for t in transitions if t.type != "cut"]
+
+
+def assert_cuts(found: list[int], truth: list[int], *, tol: int = 1) -> None:
+    """Same number of cuts, each within +-tol frames of its true frame."""
+    assert len(found) == len(truth), f"found cuts {found}, truth {truth}"
+    for f, t in zip(sorted(found), sorted(truth), strict=True):
+        assert abs(f - t) <= tol, f"found cuts {found}, truth {truth}"
+
+
+def iou(a0: int, a1: int, b0: int, b1: int) -> float:
+    inter = max(0, min(a1, b1) - max(a0, b0) + 1)
+    return inter / (max(a1, b1) - min(a0, b0) + 1)
+
+
+def assert_gradual(found: list[Transition], truth: list[dict], *, min_iou: float = 0.6) -> None:
+    """One detected transition per true one, same type (and ``via``), overlapping it well."""
+    assert len(found) == len(truth), f"found {[t.to_dict() for t in found]}, truth {truth}"
+    for t, g in zip(sorted(found, key=lambda t: t.start_frame), sorted(truth, key=lambda g: g["start"]),
+                    strict=True):
+        assert t.type == g["type"], (t.to_dict(), g)
+        if g.get("via"):
+            assert t.via == g["via"], (t.to_dict(), g)
+        overlap = iou(t.start_frame, t.end_frame, g["start"], g["end"])
+        assert overlap >= min_iou, (t.to_dict(), g, overlap)
+        assert 0.0 <= t.confidence <= 1.0
+
+
+# --------------------------------------------------------------------------- generated clips
+
+
+def test_hard_cuts_within_one_frame():
+    path, truth = fx.hard_cuts()
+    det, _ = analyse(path)
+    found = det.transitions()
+    assert_cuts(cuts_of(found), truth["cuts"])
+    assert gradual_of(found) == []
+
+
+@pytest.mark.parametrize("batch_size", [1, 7])
+def test_batching_does_not_change_the_result(batch_size):
+    """Streaming state (previous thumbnail, ring buffer, flash lags) carries across batches."""
+    path, _ = fx.mixed()
+    ref, _ = analyse(path)
+    det, _ = analyse(path, batch_size=batch_size)
+    assert [t.to_dict() for t in det.transitions()] == [t.to_dict() for t in ref.transitions()]
+    for name, values in ref.frame_signals().items():
+        np.testing.assert_allclose(det.frame_signals()[name], values, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_dissolves_found_with_type_and_extent():
+    path, truth = fx.dissolves()
+    det, _ = analyse(path)
+    found = det.transitions()
+    assert cuts_of(found) == []
+    assert_gradual(gradual_of(found), truth["gradual"])
+
+
+@pytest.mark.parametrize("make", [fx.fades_black, fx.fade_through_white], ids=["black", "white"])
+def test_fades_found_with_type_and_via(make):
+    path, truth = make()
+    det, _ = analyse(path)
+    found = det.transitions()
+    assert cuts_of(found) == []
+    assert_gradual(gradual_of(found), truth["gradual"], min_iou=0.7)
+
+
+def test_flashes_are_not_cuts():
+    """1-, 2- and 3-frame flashes, one 20 frames after a real cut: only the real cut."""
+    path, truth = fx.flashes()
+    det, _ = analyse(path)
+    found = det.transitions()
+    assert_cuts(cuts_of(found), truth["cuts"])
+    assert gradual_of(found) == []
+
+
+@pytest.mark.parametrize("make", [fx.camera_flash, fx.fast_pan, fx.passing_object],
+                         ids=["camera_flash", "fast_pan", "passing_object"])
+def test_single_shot_events_are_not_transitions(make):
+    path, truth = make()
+    assert truth["cuts"] == [] and truth["gradual"] == []
+    det, _ = analyse(path)
+    assert det.transitions() == []
+
+
+def test_wipe_found():
+    path, truth = fx.wipes()
+    det, _ = analyse(path)
+    found = det.transitions()
+    assert cuts_of(found) == []
+    assert_gradual(gradual_of(found), truth["gradual"], min_iou=0.5)
+
+
+def test_mixed_clip():
+    path, truth = fx.mixed()
+    det, seconds = analyse(path)
+    found = det.transitions()
+    assert_cuts(cuts_of(found), truth["cuts"])
+    assert_gradual(gradual_of(found), truth["gradual"])
+    for t in found:
+        assert t.start_s == pytest.approx(seconds[t.start_frame])
+        assert t.end_s == pytest.approx(seconds[t.end_frame])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_montages(seed):
+    """Random edits of real shots: cuts, dissolves, fades through black/white, flashes."""
+    path, truth = fx.montage(seed)
+    det, _ = analyse(path)
+    found = det.transitions()
+    assert_cuts(cuts_of(found), truth["cuts"])
+    assert_gradual(gradual_of(found), truth["gradual"], min_iou=0.5)
+
+
+def test_frame_signals_shape_and_protocol():
+    path, truth = fx.hard_cuts()
+    det, seconds = analyse(path)
+    assert isinstance(det, Analyzer)
+    signals = det.frame_signals()
+    assert {"diff", "struct", "hist", "mean_luma", "cut_score"} <= set(signals)
+    for name, values in signals.items():
+        assert values.shape == (seconds.size,), name
+        assert values.dtype == np.float32, name
+    # The cut score is what makes a cut: at or above the ratio at every cut.
+    assert all(signals["cut_score"][c] >= det.params.cut_ratio for c in truth["cuts"])
+    assert np.nanmax(signals["mean_luma"]) <= 1.05 and np.nanmin(signals["diff"]) >= 0.0
+
+
+# --------------------------------------------------------------------------- real clips
+
+
+def test_bundled_bikes_cuts():
+    truth = BUNDLED_TRUTH["skv_bikes.mp4"]
+    det, _ = analyse(MEDIA / "skv_bikes.mp4")
+    found = det.transitions()
+    assert_cuts(cuts_of(found), truth["cuts"])
+    assert gradual_of(found) == []
+
+
+@pytest.mark.parametrize(
+    "name", [n for n, t in BUNDLED_TRUTH.items() if not t["cuts"] and not t["gradual"]]
+)
+def test_bundled_single_shots_have_no_transition(name):
+    det, _ = analyse(MEDIA / name)
+    assert det.transitions() == []
+
+
+@needs_shared
+@pytest.mark.parametrize("name", [n for n in SHARED_TRUTH if n.startswith("psd_")])
+def test_shared_psd_clips(name):
+    """PySceneDetect's test clips: rotation metadata (goldeneye_10s), VFR with dropped frames,
+    anamorphic PAL, and testvideo's fades and dissolve."""
+    truth = SHARED_TRUTH[name]
+    det, _ = analyse(SHARED_MEDIA / name)
+    found = det.transitions()
+    assert_cuts(cuts_of(found), truth["cuts"])
+    raw = truth["gradual"]
+    spans = raw.items() if isinstance(raw, dict) else []
+    expected = [
+        {"type": "dissolve" if kind == "cross_dissolve" else kind, "start": a, "end": b}
+        for kind, pairs in spans
+        for a, b in pairs
+    ]
+    assert_gradual(gradual_of(found), expected)
+    if name == "psd_goldeneye_vfr_drop3.mp4":
+        # Times come from PTS: the cuts sit at ~3.75 s and ~8.76 s although every third
+        # frame is missing.
+        times = [t.start_s for t in found if t.type == "cut"]
+        assert times == pytest.approx([3.754, 8.759], abs=0.02)
+
+
+# --------------------------------------------------------------------------- PySceneDetect bridge
+
+
+def scenedetect_reference(path: Path, kind: str, seconds: np.ndarray) -> list[int]:
+    """PySceneDetect's own ``detect()``; cuts mapped to decode indices by timestamp."""
+    from scenedetect import AdaptiveDetector, ContentDetector, HashDetector, HistogramDetector, detect
+
+    cls = {"adaptive": AdaptiveDetector, "content": ContentDetector, "hist": HistogramDetector,
+           "hash": HashDetector}[kind]
+    scenes = detect(str(path), cls())
+    return sorted({int(np.argmin(np.abs(seconds - s.seconds))) for s, _e in scenes[1:]})
+
+
+BRIDGE_CASES = [
+    ("hard_cuts", kind) for kind in ("adaptive", "content", "hist", "hash")
+] + [("skv_bikes.mp4", kind) for kind in ("adaptive", "content", "hist")]
+
+
+@pytest.mark.parametrize(("clip", "kind"), BRIDGE_CASES)
+def test_bridge_matches_scenedetect_detect(clip, kind):
+    path = fx.hard_cuts()[0] if clip == "hard_cuts" else MEDIA / clip
+    bridge, seconds = analyse(path, color=True, analyzers=[SceneDetectAnalyzer(kind)])
+    ours = cuts_of(bridge.transitions())
+    reference = scenedetect_reference(path, kind, seconds)
+    assert len(ours) == len(reference) and len(ours) >= 3, (ours, reference)
+    assert all(abs(a - b) <= 1 for a, b in zip(ours, reference, strict=True)), (ours, reference)
+
+
+@needs_shared
+def test_bridge_maps_vfr_cuts_by_timestamp():
+    path = SHARED_MEDIA / "psd_goldeneye_vfr_drop3.mp4"
+    bridge, seconds = analyse(path, color=True, analyzers=[SceneDetectAnalyzer("adaptive")])
+    assert cuts_of(bridge.transitions()) == SHARED_TRUTH["psd_goldeneye_vfr_drop3.mp4"]["cuts"]
+    assert cuts_of(bridge.transitions()) == scenedetect_reference(path, "adaptive", seconds)
+
+
+def test_bridge_needs_colour_frames():
+    bridge = SceneDetectAnalyzer("content")
+    assert bridge.needs_color
+    geometry = AnalysisGeometry(width=64, height=36, rotation=0, full_range=False, source_diagonal=73.4)
+    bridge.start(geometry)
+    batch = FrameBatch(start=0, pts=np.arange(2, dtype=np.int64), luma=np.zeros((2, 36, 64), np.uint8),
+                       time_base=Fraction(1, 30))
+    with pytest.raises(ValueError, match="color=True"):
+        bridge.process(batch)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"cut_ratio": 1.0},
+        {"cut_min_struct": 1.5},
+        {"window": 1},
+        {"max_flash_frames": 4},
+        {"gradual_windows": (12, 8)},
+        {"dissolve_max_resid": 0.6},
+        {"min_fade_frames": 1},
+        {"jump_cut_ratio": 1.5},
+    ],
+)
+def test_invalid_options_are_rejected(options):
+    with pytest.raises(ValueError):
+        TransitionDetector(**options)
+
+
+def test_unknown_scenedetect_kind_is_rejected():
+    with pytest.raises(ValueError, match="adaptive"):
+        SceneDetectAnalyzer("threshold")
+
+
+def test_results_before_finish_are_an_error():
+    with pytest.raises(RuntimeError):
+        TransitionDetector().transitions()
