@@ -26,7 +26,7 @@ from .manifest import Manifest, ManifestSegment, load_manifest
 from .outputs import atomic_path, check_output_path
 from .plan import EncoderPlan, SizePlan, validate_encoder_options
 from .probe import Probe, probe
-from .transcode import AUDIO_LEAD_S, AudioSamples, FrameConverter, SegmentWriter, map_frames, publish_mode
+from .transcode import AUDIO_LEAD_S, AudioSamples, FrameConverter, SegmentWriter, map_frames
 
 ProgressSink = Callable[[int], None]
 WarningSink = Callable[[str], None]
@@ -281,7 +281,6 @@ def run_join(
                     )
                 )
             writer.close()
-            publish_mode(tmp)
         except BaseException:
             writer.abort()
             raise

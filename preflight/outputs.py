@@ -60,11 +60,21 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp makes the file private (0600); an output should get the permissions any newly
+        # created file would, i.e. follow the user's umask.
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, final)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:

@@ -1105,15 +1105,6 @@ class FixResult:
     manifest: dict[str, object]
 
 
-def publish_mode(path: Path) -> None:
-    """Give a finished temporary file the permissions of a normally created one: temporary files
-    are private (0600), outputs should follow the user's umask like any other file."""
-    mask = os.umask(0)
-    os.umask(mask)
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o666 & ~mask)
-
-
 def segment_names(stem: str, count: int) -> list[str]:
     """File names of the segments: ``<stem>_fixed.mp4``, or ``<stem>_seg01.mp4``... when split."""
     if count == 1:
@@ -1232,8 +1223,6 @@ def run_fix(
             )
             manifest = build_manifest(plan, probe_result, results, names, placed)
             tmp_manifest.write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-            for tmp in [*tmps, tmp_manifest]:
-                publish_mode(tmp)
     except BaseException:
         if created:
             with contextlib.suppress(OSError):
@@ -1318,8 +1307,6 @@ def fix_file(
                 results = transcode(plan, tmps, probe_result=info, on_warning=on_warning)
             manifest = build_manifest(plan, info, results, names, placed)
             tmp_manifest.write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-            for tmp in [*tmps, tmp_manifest]:
-                publish_mode(tmp)
     except BaseException:
         with contextlib.suppress(OSError):
             intermediate.unlink()
