@@ -139,16 +139,11 @@ def profiles_command(as_json: bool) -> None:
         click.echo(f"{p.name:12s} {p.description}")
 
 
-def _register_fix_commands() -> None:
-    try:
-        from .cli_fix import fix_command, join_command
-    except ImportError:  # fix/join land separately; check works without them
-        return
-    cli.add_command(fix_command, "fix")
-    cli.add_command(join_command, "join")
+# Registered here rather than decorated in place: fix/join live in their own module.
+from .cli_fix import fix_command, join_command  # noqa: E402
 
-
-_register_fix_commands()
+cli.add_command(fix_command, "fix")
+cli.add_command(join_command, "join")
 
 
 def main() -> None:
