@@ -564,6 +564,10 @@ def score(
         while len(inflight) > max_inflight:
             collect(inflight.popleft())
 
+    # Parallelism is per frame (two decoders, ``workers`` SSIM threads); OpenCV's own pool on
+    # top of that only adds contention (as in preflight.check).
+    cv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
     try:
         src_it, edt_it = iter(dec_s), iter(dec_e)
         s_items, e_items = source_items(), edited_items()
@@ -605,6 +609,7 @@ def score(
         while inflight:
             collect(inflight.popleft())
     finally:
+        cv2.setNumThreads(cv_threads)
         stop.set()
         for fut in inflight:
             fut.cancel()

@@ -156,9 +156,7 @@ def test_whole_pass_per_frame_equals_skimage_on_a_generated_pair():
 
     pair = F.box_pair(moving=True, frames=20)
     r = score(pair.source, pair.edited, max_offset=0)
-    ref = [
-        structural_similarity(x, y, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255)
-        for x, y in F.iter_luma_pairs(pair)
-    ]
+    opts = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False, "data_range": 255}
+    ref = [structural_similarity(x, y, **opts) for x, y in F.iter_luma_pairs(pair)]
     assert len(ref) == len(r.frames) == 20
     assert np.abs(r.frames.ssim_full - np.asarray(ref)).max() < 1e-4
