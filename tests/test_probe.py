@@ -75,3 +75,17 @@ def test_shared_rotated_and_vfr_clips():
     assert p.rotation == 90 and (p.display_width, p.display_height) == (544, 1280)
     q = probe(SHARED_MEDIA / "psd_goldeneye_vfr_drop3.mp4")
     assert q.vfr and q.frame_count == 160
+
+
+def test_area_downscale_matches_block_mean():
+    import numpy as np
+
+    from preflight.decode import area_downscale
+
+    img = (np.random.default_rng(0).random((1080, 1920)) * 255).astype(np.uint8)
+    ref = img.reshape(180, 6, 320, 6).mean(axis=(1, 3))
+    out = area_downscale(img, (320, 180))
+    assert out.shape == (180, 320) and out.dtype == np.uint8
+    assert np.abs(out - ref).max() <= 1.0  # two roundings at most
+    odd = area_downscale(img[:1001, :1777], (320, 180))
+    assert odd.shape == (180, 320)
