@@ -437,13 +437,10 @@ def test_many_random_long_cases_match_reference():
         assert len(plan.segments) >= math.ceil(seconds / PROFILE.max_duration_s - 1e-9)
 
 
-def test_solver_is_fast_on_an_hour():
-    import time
-
+def test_solver_scales_to_an_hour():
+    # An hour at 30 fps: a solver quadratic in frames would not finish within the CI budget
+    # (speed itself is measured by benchmarks, not asserted here).
     n = 30 * 3600
     spans = cuts_at(list(range(97, n, 211)))
-    t0 = time.perf_counter()
     bounds = solve_segments(n, spans, min_frames=60, max_frames=900, max_cuts=10)
-    elapsed = time.perf_counter() - t0
     check_valid(bounds, spans, 60, 900, 10, n)
-    assert elapsed < 20
