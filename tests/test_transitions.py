@@ -136,8 +136,11 @@ def test_flashes_are_not_cuts():
     assert gradual_of(found) == []
 
 
-@pytest.mark.parametrize("make", [fx.camera_flash, fx.fast_pan, fx.passing_object],
-                         ids=["camera_flash", "fast_pan", "passing_object"])
+@pytest.mark.parametrize(
+    "make",
+    [fx.camera_flash, fx.fast_pan, lambda: fx.fast_pan(96.0), fx.passing_object],
+    ids=["camera_flash", "fast_pan", "whip_pan_20pct_per_frame", "passing_object"],
+)
 def test_single_shot_events_are_not_transitions(make):
     path, truth = make()
     assert truth["cuts"] == [] and truth["gradual"] == []

@@ -5,7 +5,8 @@ The detector works in two stages, like PySceneDetect's two-pass ``AdaptiveDetect
 1. **Streaming** (:meth:`TransitionDetector.process`): each analysis frame is reduced to two tiny
    thumbnails (64 and 32 px on the long side, area-averaged, so sensor noise and codec blocking
    vanish) and a few dozen floats of per-frame signals. Besides those signals only a ring of the
-   last ``max(gradual_windows)`` 32 px thumbnails (~2 KB each) is kept.
+   last ``max(gradual_windows)`` 32 px thumbnails (~2 KB each) is kept, so memory is flat in
+   clip length apart from the signals.
 2. **Decision** (:meth:`TransitionDetector.finish`): cuts, fades, dissolves and wipes are
    decided on the per-frame signal series, so every test can look both ways in time.
 
@@ -22,6 +23,7 @@ Per-frame signals (luma normalised to 0-1, range-aware: limited-range code 16 ->
     thumbnail is flat (NCC undefined there).
 ``hist``
     Half the L1 distance of consecutive 32-bin luma histograms (0-1).
+``hist`` is computed on the quarter-size frame.
 ``mean``, ``std``, ``detail``, ``dark``, ``bright``
     Mean and standard deviation of luma, RMS of the Laplacian of the half-size frame (fine
     detail; its energy dips in the middle of a dissolve, the variance "parabola" of Alattar
@@ -47,25 +49,38 @@ Decisions:
   exceed ``cut_ratio`` times their local level (the larger of the medians over ``window``
   frames on each side: fast motion on either side raises the bar), above absolute floors.
   Requiring both rejects flashes (``struct`` stays low) and objects sweeping past the lens
-  (``diff`` rises over several frames, not in one). Next to a flat (black/white) frame NCC is
-  undefined and ``diff`` with the histogram distance decide.
-* **Flash**: a candidate is dropped when the picture before it comes back within
-  ``max_flash_frames`` frames (frame ``c - 1`` matches frame ``c + k``; the flashlight test of
-  Heng and Ngan [3]_), or within ``return_span`` frames (an occluder passing the lens).
-* **Fades**: runs of flat frames (at least 90% of the pixels below 0.1 or above 0.9: black or
-  white, possibly with a caption) bound fades. The RMS distance of each frame to the flat
-  level shrinks linearly during a fade-out (a gain ramp, Lienhart [4]_); a piecewise-linear
-  ramp fitted to it gives the extent. A fade-in mirrors it.
+  (``diff`` rises over several frames, not in one). Two more ways in: a *jump cut* (one scene
+  re-framed, or a time skip) changes structure less but stands out ``jump_cut_ratio`` times
+  from both sides; a cut into or out of fast motion, where ``struct``'s level is high, is
+  confirmed by a jump of the histogram distance. Next to a flat (black/white) frame NCC is
+  undefined and ``diff`` with the histogram distance decide. No cut within one frame of the
+  clip's ends (one side of the comparison missing); of two adjacent candidates the stronger.
+* **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` apart,
+  one before it and one at or after it, look alike (the picture before the flash comes back:
+  the flashlight test of Heng and Ngan [3]_), within a tolerance that grows with the shot's
+  own motion; or when the picture from before it returns within ``return_span`` frames (an
+  occluder passing the lens), comparing only frames away from any spike.
+* **Fades**: runs of flat frames (at least 90% of the pixels within 0.1 of black or white,
+  which a caption on black does not spoil) bound fades. The RMS distance of each frame to the
+  flat level shrinks linearly during a fade-out (a gain ramp, Lienhart [4]_); a
+  piecewise-linear ramp fitted to it gives the extent, a fade-in mirrors it. A flat run must be
+  entered by a fade-out, a cut or the clip's start and left by a fade-in, a cut or the end.
 * **Dissolves**: windows whose middle frame is the average of its ends (``R`` small: the
   linear mixing model of Alattar [2]_ and Lienhart [4]_), whose ends are different images
-  (``C``), with a fine-detail dip in the middle, no cut inside and new content that stays.
+  (``C``), with a fine-detail dip in the middle, no cut or flat frame inside and new content
+  that stays (the accumulated change of twin comparison, Zhang et al. [5]_).
 * **Wipes**: windows whose middle frame is, block by block, either the first or the last image
   (``Rb`` small, ``alpha_b`` binary, ``R`` ~ 0.5), in which every block changes and the new
   content stays.
-* **Extent** of a gradual transition: the dissolve/wipe progress of every frame is the
-  projection of its block descriptor on the window's change direction; a ramp ``lo`` ->
-  ``hi`` fitted to it by least squares over all (start, end) pairs gives the first and last
-  frame; the fit's R^2 is the confidence.
+* **Extent** of a dissolve or wipe: the progress of every frame is the projection of its block
+  descriptor on the window's change direction; a ramp fitted by least squares over every
+  (start, end) pair, jointly to that progress and to the luma std curve (a quadratic in the
+  mixing weight: Alattar's "parabola", blind to motion), gives the first and last frame. The
+  fit's R^2 enters the confidence.
+
+Memory: the per-frame signals take ~260 bytes per frame (the window signals included); the
+thumbnail ring is fixed. Cost: ~0.15 ms of CPU per 320 px analysis frame (see
+``benchmarks/bench_cut_accuracy.py``).
 
 References
 ----------
@@ -113,8 +128,9 @@ _D, _R, _RB, _BIN, _C, _CHANGED, _SWITCHED = range(len(_LIN_FIELDS))
 _WIPE_MIN_R = 0.4
 _WIPE_MAX_RB = 0.16
 _WIPE_MAX_BIN = 0.08
-# Weight of the std (variance-curve) residual against the progress residual in _fit_mix:
-# chosen on generated edits (seeds 0-39); the std curve also moves with in-shot content.
+# Weight of the std (variance-curve) residual against the progress residual in _fit_mix,
+# chosen on generated edits (fixtures.transitions.montage seeds 0-39): the std curve also
+# moves with in-shot content.
 _STD_WEIGHT = 0.5
 
 
@@ -318,6 +334,7 @@ class TransitionDetector:
         self._count = 0
         self._time_base: Fraction | None = None
         self._prev_thumb: np.ndarray | None = None
+        self._prev_small: np.ndarray | None = None
         self._prev_std = 0.0
         self._prev_hist: np.ndarray | None = None
         self._ring = np.zeros((0, sh * sw), np.float32)
@@ -457,11 +474,12 @@ class TransitionDetector:
             if js.size == 0:
                 continue
             ie, ia, im = base + js, base + js - win, base + js - win // 2
-            a = x[ia]
-            ea = x[ie] - a
-            ma = x[im] - a
+            a, e, m = _rows(x, ia), _rows(x, ie), _rows(x, im)
+            ea = e - a
+            ma = m - a
             d = np.abs(ea).sum(axis=1) * inv_px
             dd = np.maximum(d, 1e-3)
+            # |m - (a + e) / 2| = |ma - ea / 2|, without a temporary.
             ma -= 0.5 * ea
             r = np.abs(ma).sum(axis=1) * inv_px / dd
             ma += 0.5 * ea
@@ -503,7 +521,7 @@ class TransitionDetector:
             if js.size == 0:
                 continue
             ie, ia = base + js, base + js - lag
-            mae = np.abs(x[ie] - x[ia]).sum(axis=1) * inv_px
+            mae = np.abs(_rows(x, ie) - _rows(x, ia)).sum(axis=1) * inv_px
             bridge[js, ki, 0] = mae
             spike = dx[dbase + js - lag + 1]  # diff at the candidate frame c = j - lag + 1
             for q in np.nonzero((spike >= p.cut_min_diff) & (mae <= 0.75 * spike))[0]:
@@ -587,6 +605,14 @@ class TransitionDetector:
 # ---------------------------------------------------------------------- helpers
 
 
+def _rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``x[idx]`` as a view when ``idx`` is a run of consecutive rows (the steady state of the
+    streaming ring), a gathered copy otherwise."""
+    if idx.size and idx[-1] - idx[0] == idx.size - 1:
+        return x[idx[0] : idx[-1] + 1]
+    return x[idx]
+
+
 def _fit_long_side(w: int, h: int, long_side: int) -> tuple[int, int]:
     """(width, height) with the long side ``long_side`` (never upscaled), at least 12 px each
     so the NCC template (size - 2 x margin) keeps a few pixels."""
@@ -619,13 +645,24 @@ def _side_medians(x: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
     return before, after
 
 
-def _ramps(w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every candidate transition ``s <= t`` inside ``w`` frames and its mixing-weight ramp.
+def _ramps(
+    w: int, *, s_max: int | None = None, t_min: int = 0, max_len: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate transitions ``s <= t`` inside ``w`` frames and their mixing-weight ramps.
 
     ``ramp[q, j]`` is 0 before ``s``, ``(j - s + 1) / (t - s + 2)`` from ``s`` to ``t`` and 1
-    after: a transition of ``t - s + 1`` frames whose weight steps evenly.
+    after: a transition of ``t - s + 1`` frames whose weight steps evenly. ``s <= s_max``,
+    ``t >= t_min`` and ``t - s + 1 <= max_len`` prune candidates that cannot be the answer
+    (the cost of the fit is candidates x frames).
     """
     s_idx, t_idx = np.triu_indices(w)
+    keep = t_idx >= t_min
+    if s_max is not None:
+        keep &= s_idx <= s_max
+    if max_len is not None:
+        keep &= t_idx - s_idx + 1 <= max_len
+    if keep.any():
+        s_idx, t_idx = s_idx[keep], t_idx[keep]
     j = np.arange(w)[None, :]
     ramp = np.clip((j - s_idx[:, None] + 1) / (t_idx[:, None] - s_idx[:, None] + 2.0), 0.0, 1.0)
     return s_idx, t_idx, ramp
@@ -671,7 +708,10 @@ def _fit_ramp(y: np.ndarray) -> tuple[int, int, float, float]:
     return int(s_idx[best]), int(t_idx[best]), max(0.0, r2), float(coef[best, 1])
 
 
-def _fit_mix(progress: np.ndarray, std: np.ndarray) -> tuple[int, int, float, float]:
+def _fit_mix(
+    progress: np.ndarray, std: np.ndarray, *, s_max: int | None = None, t_min: int = 0,
+    max_len: int | None = None,
+) -> tuple[int, int, float, float]:
     """Extent of a mix (dissolve, wipe) from two views of its weight ``alpha(j)``:
 
     * the progress (block-descriptor projection): ``lo + k * alpha``, precise when the shots
@@ -682,7 +722,8 @@ def _fit_mix(progress: np.ndarray, std: np.ndarray) -> tuple[int, int, float, fl
 
     Each residual is normalised by its series' own spread (floored at codec noise) and the
     candidate ``(s, t)`` with the smallest sum wins. Returns ``(s, t, r2, k)`` with the progress
-    fit's R^2 and step ``k``.
+    fit's R^2 and step ``k``; ``s_max``, ``t_min``, ``max_len`` bound the candidates (see
+    :func:`_ramps`).
     """
     w = progress.size
     if w < 4:
@@ -690,7 +731,7 @@ def _fit_mix(progress: np.ndarray, std: np.ndarray) -> tuple[int, int, float, fl
         return s, t, r2, k
     y = progress.astype(np.float64)
     v = std.astype(np.float64)
-    s_idx, t_idx, ramp = _ramps(w)
+    s_idx, t_idx, ramp = _ramps(w, s_max=s_max, t_min=t_min, max_len=max_len)
     ones = np.ones_like(ramp)
     sse_p, coef = _linear_fit_sse(y, np.stack([ones, ramp], axis=1))
     sse_v, _ = _linear_fit_sse(v, np.stack([ones, ramp, ramp * ramp], axis=1))
@@ -936,7 +977,7 @@ class _Decider:
                 # frame of either shot can look like the other shot.
                 later = np.arange(c, hi + 1)
                 back = np.isfinite(d) & (d <= 0.35 * ref_d) & (later - win >= 1)
-                back &= self._calm(later - win, 0.5 * ref_d) & self._calm(later, 0.5 * ref_d)
+                back &= self._calm(later - win, 0.5 * ref_d, c) & self._calm(later, 0.5 * ref_d, c)
                 if back.any():
                     j = c + int(np.argmax(back))
                     out.update(k for k in cands if c <= k <= j)
@@ -954,11 +995,18 @@ class _Decider:
         tol_s = max(0.5 * ref_s, 0.15, 1.5 * gap * float(self._motion[c]))
         return bool(np.isfinite(bd) and np.isfinite(bs) and bd <= tol_d and bs <= tol_s)
 
-    def _calm(self, frames: np.ndarray, limit: float) -> np.ndarray:
-        """Frames whose change from the previous and to the next frame stays below ``limit``."""
-        diff = self.sig["diff"]
-        n = self.n
-        return (diff[np.clip(frames, 0, n - 1)] < limit) & (diff[np.clip(frames + 1, 0, n - 1)] < limit)
+    def _calm(self, frames: np.ndarray, limit: float, candidate: int) -> np.ndarray:
+        """Frames away from any spike: every frame-to-frame change within ``max_flash_frames``
+        + 1 of them stays below ``limit`` (the candidate's own change excepted), so neither an
+        edge nor the inside of a flash counts as an ordinary frame of a shot."""
+        diff = self.sig["diff"].astype(np.float64).copy()
+        diff[candidate] = 0.0
+        reach = self.p.max_flash_frames + 1
+        padded = np.concatenate([np.zeros(reach), diff, np.zeros(reach + 1)])
+        # Largest change over [f - reach + 1, f + reach] (the change into f + reach's frame).
+        peak = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach).max(axis=1)
+        idx = np.clip(frames, 0, self.n - 1) + 1
+        return peak[idx] < limit
 
     # -- dissolves and wipes ----------------------------------------------------
     def _gradual(self, busy: np.ndarray, cuts: list[tuple[int, float]]) -> list[Found]:
@@ -1057,7 +1105,10 @@ class _Decider:
         while hi < n - 1 and hi - e < reach and not taken[hi + 1]:
             hi += 1
         progress = (blocks[lo : hi + 1] - pre) @ direction / norm2
-        s, t, r2, k = _fit_mix(progress, self.sig["std"][lo : hi + 1])
+        # The transition overlaps the window and is at most about twice as long.
+        s, t, r2, k = _fit_mix(
+            progress, self.sig["std"][lo : hi + 1], s_max=e - lo, t_min=a - lo, max_len=2 * (e - a) + 8
+        )
         if k <= 0.5 or t - s + 1 < 2:
             return None
         return lo + s, lo + t, r2
