@@ -284,6 +284,76 @@ def _resize_size(geometry: AnalysisGeometry) -> tuple[int, int]:
     return geometry.width, geometry.height
 
 
+class LumaBatcher:
+    """Push-style batching: decoded frames in, a :class:`FrameBatch` out every ``batch_size``.
+
+    The one place that turns full-resolution frames into analysis batches, for loops that
+    decode for another purpose too (``preflight fix`` encodes, ``qa score`` compares) as well as
+    for :func:`iter_luma_batches`. A frame without a PTS gets the previous PTS plus the last
+    step seen, so time stays monotonic.
+    """
+
+    def __init__(
+        self, geometry: AnalysisGeometry, *, batch_size: int = DEFAULT_BATCH, color: bool = False
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.geometry = geometry
+        self.count = 0
+        self._shape = (batch_size, geometry.height, geometry.width)
+        self._color = color
+        self._start = 0
+        self._n = 0
+        self._time_base: Fraction | None = None
+        self._last_pts: int | None = None
+        self._step = 1
+        self._new_buffers()
+
+    def _new_buffers(self) -> None:
+        # Fresh buffers per batch: consumers may keep a batch (e.g. one frame of context)
+        # while the next one fills.
+        self._luma = np.empty(self._shape, dtype=np.uint8)
+        self._bgr = np.empty((*self._shape, 3), dtype=np.uint8) if self._color else None
+        self._pts = np.empty(self._shape[0], dtype=np.int64)
+
+    def add(self, frame: av.VideoFrame, pts: int | None = None) -> FrameBatch | None:
+        """Take the next frame (``pts`` overrides ``frame.pts``); return a batch when one fills."""
+        if self._time_base is None:
+            self._time_base = Fraction(frame.time_base) if frame.time_base else Fraction(1, 1)
+        p = pts if pts is not None else frame.pts
+        if p is None:
+            p = (self._last_pts + self._step) if self._last_pts is not None else 0
+        elif self._last_pts is not None and p > self._last_pts:
+            self._step = p - self._last_pts
+        self._last_pts = p
+        i = self._n
+        self._luma[i] = analysis_luma(frame, self.geometry)
+        if self._bgr is not None:
+            self._bgr[i] = analysis_bgr(frame, self.geometry)
+        self._pts[i] = p
+        self._n += 1
+        self.count += 1
+        return self.flush() if self._n == self._shape[0] else None
+
+    def flush(self) -> FrameBatch | None:
+        """The partial batch collected so far, if any."""
+        n = self._n
+        if not n:
+            return None
+        assert self._time_base is not None
+        batch = FrameBatch(
+            start=self._start,
+            pts=self._pts[:n],
+            luma=self._luma[:n],
+            time_base=self._time_base,
+            bgr=self._bgr[:n] if self._bgr is not None else None,
+        )
+        self._start += n
+        self._n = 0
+        self._new_buffers()
+        return batch
+
+
 def iter_luma_batches(
     path: str,
     geometry: AnalysisGeometry,
@@ -293,52 +363,15 @@ def iter_luma_batches(
     color: bool = False,
     on_warning: WarningSink | None = None,
 ) -> Iterator[FrameBatch]:
-    """Stream analysis-size luma in batches of ``batch_size`` frames.
+    """Stream analysis-size luma in batches of ``batch_size`` frames (see :class:`LumaBatcher`).
 
-    Frames whose PTS is missing get the previous PTS plus the median step so far, so time stays
-    monotonic. Memory is two batches at most, independent of clip length.
+    Memory is two batches at most, independent of clip length.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    shape = (batch_size, geometry.height, geometry.width)
-    cshape = (*shape, 3)
-    buf = np.empty(shape, dtype=np.uint8)
-    cbuf = np.empty(cshape, dtype=np.uint8) if color else None
-    pts = np.empty(batch_size, dtype=np.int64)
-    n = 0
-    start = 0
-    time_base: Fraction | None = None
-    last_pts: int | None = None
-    step = 1
+    batcher = LumaBatcher(geometry, batch_size=batch_size, color=color)
     for frame in iter_frames(path, fast=fast, on_warning=on_warning):
-        if time_base is None:
-            time_base = Fraction(frame.time_base) if frame.time_base else Fraction(1, 1)
-        p = frame.pts
-        if p is None:
-            p = (last_pts + step) if last_pts is not None else 0
-        elif last_pts is not None and p > last_pts:
-            step = p - last_pts
-        last_pts = p
-        buf[n] = analysis_luma(frame, geometry)
-        if cbuf is not None:
-            cbuf[n] = analysis_bgr(frame, geometry)
-        pts[n] = p
-        n += 1
-        if n == batch_size:
-            # Fresh buffers per batch: consumers may keep a batch (e.g. one frame of context)
-            # while the next one fills.
-            yield FrameBatch(start=start, pts=pts, luma=buf, time_base=time_base, bgr=cbuf)
-            buf = np.empty(shape, dtype=np.uint8)
-            cbuf = np.empty(cshape, dtype=np.uint8) if color else None
-            pts = np.empty(batch_size, dtype=np.int64)
-            start += n
-            n = 0
-    if n:
-        assert time_base is not None
-        yield FrameBatch(
-            start=start,
-            pts=pts[:n],
-            luma=buf[:n],
-            time_base=time_base,
-            bgr=cbuf[:n] if cbuf is not None else None,
-        )
+        batch = batcher.add(frame)
+        if batch is not None:
+            yield batch
+    batch = batcher.flush()
+    if batch is not None:
+        yield batch

@@ -759,51 +759,27 @@ class PassResult:
 class _Detector:
     """Feeds decoded source frames to the transition detector in analysis-size batches."""
 
-    def __init__(self, probe_result: Probe, batch_size: int = 32) -> None:
+    def __init__(self, probe_result: Probe) -> None:
         from .analyzers.transitions import TransitionDetector
-        from .decode import AnalysisGeometry
+        from .decode import AnalysisGeometry, LumaBatcher
 
-        self.geometry = AnalysisGeometry.for_probe(probe_result)
+        self.batcher = LumaBatcher(AnalysisGeometry.for_probe(probe_result))
         self.detector = TransitionDetector()
-        self.detector.start(self.geometry)
-        self.batch_size = batch_size
-        shape = (batch_size, self.geometry.height, self.geometry.width)
-        self._luma = np.empty(shape, dtype=np.uint8)
-        self._pts = np.empty(batch_size, dtype=np.int64)
-        self._n = 0
-        self._start = 0
-        self._tb = Fraction(probe_result.time_base)
-        self.count = 0
+        self.detector.start(self.batcher.geometry)
+
+    @property
+    def count(self) -> int:
+        return self.batcher.count
 
     def add(self, frame: av.VideoFrame, pts: int) -> None:
-        from .decode import analysis_luma
-
-        if frame.time_base:
-            self._tb = Fraction(frame.time_base)
-        self._luma[self._n] = analysis_luma(frame, self.geometry)
-        self._pts[self._n] = pts
-        self._n += 1
-        self.count += 1
-        if self._n == self.batch_size:
-            self._flush()
-
-    def _flush(self) -> None:
-        from .decode import FrameBatch
-
-        if self._n:
-            self.detector.process(
-                FrameBatch(
-                    start=self._start,
-                    pts=self._pts[: self._n].copy(),
-                    luma=self._luma[: self._n].copy(),
-                    time_base=self._tb,
-                )
-            )
-            self._start += self._n
-            self._n = 0
+        batch = self.batcher.add(frame, pts)
+        if batch is not None:
+            self.detector.process(batch)
 
     def finish(self) -> tuple[Transition, ...]:
-        self._flush()
+        batch = self.batcher.flush()
+        if batch is not None:
+            self.detector.process(batch)
         self.detector.finish()
         return tuple(self.detector.transitions())
 
