@@ -29,6 +29,12 @@ Border handling matches skimage: its Gaussian filter is ``scipy.ndimage`` with `
 exactly for the pixels that are averaged in any case, since no averaged pixel's window reaches
 past the edge.
 
+Two interchangeable backends compute the same sums (tests/test_qa_ssim.py runs every check on
+both): ``"c"``, the fused C kernel ``qa._ssimkernel`` (built by setup.py when a C compiler is
+present; one cache-resident pass per column tile, ~2x faster than OpenCV at 1080p), and
+``"opencv"``, the strip-wise OpenCV path in this file, used when the extension is missing.
+:data:`KERNEL` names the default; ``SSIMKernel(backend=...)`` picks one explicitly.
+
 ``--scale auto`` follows Wang's reference ``ssim.m`` (2009 revision): downsample both images by
 ``f = max(1, round(min(H, W) / 256))`` with an ``f x f`` average filter (``imfilter(...,
 'symmetric', 'same')``) followed by taking every ``f``-th pixel, then compute SSIM as above.
@@ -38,9 +44,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Literal
 
 import cv2
 import numpy as np
+
+try:  # optional compiled kernel (setup.py); the OpenCV path below gives the same numbers
+    from . import _ssimkernel as _native
+except ImportError:  # pragma: no cover - depends on the build
+    _native = None
 
 WIN_RADIUS = 5
 """Radius of the 11x11 window; also the border crop and the region dilation (pixels)."""
@@ -54,6 +67,11 @@ PSNR_CAP_DB = 100.0
 
 _F32 = cv2.CV_32F
 _BORDER = cv2.BORDER_REFLECT
+
+Backend = Literal["c", "opencv"]
+KERNEL: Backend = "c" if _native is not None else "opencv"
+"""The backend :class:`SSIMKernel` uses by default: ``"c"`` when ``qa._ssimkernel`` is built."""
+_NATIVE_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32))
 
 
 def gaussian_window(radius: int = WIN_RADIUS, sigma: float = SIGMA) -> np.ndarray:
@@ -221,6 +239,17 @@ class PreparedRegion:
     strips: tuple[_StripWeights, ...]
 
 
+def _native_ok(x: np.ndarray, y: np.ndarray, ssim_map: np.ndarray | None) -> bool:
+    """Whether the C kernel takes these arrays as they are (same dtype, contiguous rows)."""
+    return (
+        x.dtype == y.dtype
+        and x.dtype in _NATIVE_DTYPES
+        and x.strides[1] == x.itemsize
+        and y.strides[1] == y.itemsize
+        and (ssim_map is None or (ssim_map.dtype == np.float32 and ssim_map.strides[1] == 4))
+    )
+
+
 class SSIMKernel:
     """Per-frame SSIM on a fixed frame size, with reusable buffers.
 
@@ -234,10 +263,20 @@ class SSIMKernel:
     data_range : float
         ``L`` (255 for 8-bit luma, 1023 for 10-bit).
     strip_rows : int
-        Rows per blur strip (see the module notes on cache use).
+        Rows per blur strip of the OpenCV backend (see the module notes on cache use).
+    backend : {"c", "opencv"}, optional
+        Default :data:`KERNEL`. ``"c"`` raises ``ValueError`` when the extension is not built.
     """
 
-    def __init__(self, height: int, width: int, *, data_range: float, strip_rows: int = DEFAULT_STRIP_ROWS):
+    def __init__(
+        self,
+        height: int,
+        width: int,
+        *,
+        data_range: float,
+        strip_rows: int = DEFAULT_STRIP_ROWS,
+        backend: Backend | None = None,
+    ):
         win = 2 * WIN_RADIUS + 1
         if height < win or width < win:
             raise ValueError(
@@ -247,12 +286,20 @@ class SSIMKernel:
             raise ValueError(f"data_range must be > 0, got {data_range}")
         if strip_rows < 2 * WIN_RADIUS:
             raise ValueError(f"strip_rows must be >= {2 * WIN_RADIUS}, got {strip_rows}")
+        backend = KERNEL if backend is None else backend
+        if backend not in ("c", "opencv"):
+            raise ValueError(f'backend must be "c" or "opencv", got {backend!r}')
+        if backend == "c" and _native is None:
+            raise ValueError('backend "c" needs the compiled qa._ssimkernel: reinstall with a C compiler')
+        self.backend: Backend = backend
+        self._native: ModuleType | None = _native if backend == "c" else None
         self.height, self.width = height, width
         self.data_range = float(data_range)
         self.strip_rows = strip_rows
         self.c1 = (K1 * data_range) ** 2
         self.c2 = (K2 * data_range) ** 2
         self._k = gaussian_window()
+        self._taps = np.ascontiguousarray(self._k.ravel())
         halo = strip_rows + 2 * WIN_RADIUS
         self._halo = {n: np.empty((halo, width), np.float32) for n in ("xf", "yf", "mx", "my", "q", "p")}
         self._core = {n: np.empty((CHUNK_ROWS, width), np.float32) for n in ("t1", "t2", "a", "b")}
@@ -343,6 +390,16 @@ class SSIMKernel:
         if x.shape != (h, w) or y.shape != (h, w):
             raise ValueError(f"frames must be {w}x{h}, got {x.shape[::-1]} and {y.shape[::-1]}")
         reg = region or self._whole
+        if self._native is not None and _native_ok(x, y, ssim_map):
+            # outside is bool: its uint8 view is the 0/1 weight plane, no copy.
+            out_sum, in_sum, full_sum, sq_err = self._native.frame_sums(
+                x, y, self._taps, self.c1, self.c2, reg.outside.view(np.uint8),
+                reg.region if reg.n_in else None, ssim_map,
+            )
+            return FrameSums(
+                ssim_out_sum=out_sum, n_out=reg.n_out, ssim_in_sum=in_sum, n_in=reg.n_in,
+                ssim_full_sum=full_sum, n_full=(h - 2 * rad) * (w - 2 * rad), sq_err_out=sq_err,
+            )
         k = self._k
         hb, cb = self._halo, self._core
         c1, c2 = self.c1, self.c2
@@ -420,7 +477,14 @@ class SSIMKernel:
         return score_from_sums(self.frame(x, y, region), self.data_range)
 
 
-def ssim(x: np.ndarray, y: np.ndarray, *, data_range: float, region: np.ndarray | None = None) -> FrameScore:
+def ssim(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    data_range: float,
+    region: np.ndarray | None = None,
+    backend: Backend | None = None,
+) -> FrameScore:
     """SSIM of one image pair (allocates a kernel; use :class:`SSIMKernel` in loops).
 
     Parameters
@@ -430,8 +494,10 @@ def ssim(x: np.ndarray, y: np.ndarray, *, data_range: float, region: np.ndarray 
         ``L``.
     region : ndarray, shape (H, W), optional
         Nonzero = edited; excluded (dilated by 5 px) from ``ssim_outside``.
+    backend : {"c", "opencv"}, optional
+        See :class:`SSIMKernel`.
     """
     if x.shape != y.shape or x.ndim != 2:
         raise ValueError(f"need two 2-D images of the same shape, got {x.shape} and {y.shape}")
-    kern = SSIMKernel(x.shape[0], x.shape[1], data_range=data_range)
+    kern = SSIMKernel(x.shape[0], x.shape[1], data_range=data_range, backend=backend)
     return kern.score(x, y, kern.prepare(region) if region is not None else None)

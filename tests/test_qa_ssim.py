@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import av
@@ -14,6 +15,7 @@ from skimage.metrics import structural_similarity
 
 from fixtures.synth import MEDIA, SHARED_MEDIA, real_still
 from preflight.decode import luma_plane
+import qa.ssim
 from qa.ssim import (
     PSNR_CAP_DB,
     WIN_RADIUS,
@@ -26,6 +28,48 @@ from qa.ssim import (
 )
 
 GROUND_TRUTH = Path(__file__).resolve().parent.parent / "fixtures" / "ground_truth.json"
+BACKENDS = ["c", "opencv"] if qa.ssim.KERNEL == "c" else ["opencv"]
+
+
+@pytest.fixture(autouse=True, params=BACKENDS)
+def backend(request, monkeypatch):
+    """Every test in this module runs on each built backend (the default is what qa score uses)."""
+    monkeypatch.setattr(qa.ssim, "KERNEL", request.param)
+    return request.param
+
+
+def test_c_kernel_is_built_where_a_compiler_exists(backend):
+    """setup.py builds qa._ssimkernel as optional; on a machine with cc, a silent fallback is a bug."""
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("no C compiler: the OpenCV backend is the expected one")
+    assert BACKENDS[0] == "c"
+
+
+def test_backends_agree_on_sums_and_map(backend):
+    if len(BACKENDS) == 1:
+        pytest.skip("only the OpenCV backend is built")
+    rng = np.random.default_rng(7)
+    x = _still((397, 211))  # odd sizes: partial tiles and strips
+    y = np.clip(x.astype(int) + rng.integers(-9, 10, x.shape), 0, 255).astype(np.uint8)
+    region = np.zeros(x.shape, np.uint8)
+    region[40:90, 150:260] = 1
+    maps, sums = [], []
+    for b in ("c", "opencv"):
+        k = SSIMKernel(*x.shape, data_range=255, backend=b)
+        m = np.empty(x.shape, np.float32)
+        sums.append(k.frame(x, y, k.prepare(region), ssim_map=m))
+        maps.append(m)
+    # Both round float32 moments in a different order; in near-flat windows the variance
+    # E[x^2] - mu^2 cancels, so single pixels differ by up to ~5e-4 (each is that close to
+    # scikit-image's float64 map too), while the means agree far inside the 1e-4 budget.
+    diff = np.abs(maps[0] - maps[1])
+    assert diff.max() < 1e-3
+    assert diff.mean() < 5e-5
+    a, b = sums
+    assert (a.n_out, a.n_in, a.n_full) == (b.n_out, b.n_in, b.n_full)
+    for f in ("ssim_out_sum", "ssim_in_sum", "ssim_full_sum"):
+        assert getattr(a, f) == pytest.approx(getattr(b, f), rel=1e-5), f
+    assert a.sq_err_out == pytest.approx(b.sq_err_out, rel=1e-9)
 
 
 def sk(x: np.ndarray, y: np.ndarray, data_range: float, full: bool = False):
