@@ -24,6 +24,10 @@ best of ``--rounds`` alternating runs, since the machine is shared):
    timed over the first ``--skimage-frames`` pairs;
 3. peak RSS of ``qa score`` on the 32 s pair and on the 5-minute pair, each in its own
    subprocess (``ru_maxrss``), and their ratio.
+
+``--kernels`` instead times the per-pair SSIM arithmetic alone on one thread (decoded frames
+held in memory, whole-frame region): each ``qa.ssim`` backend and FFmpeg's ``ssim`` filter
+(PyAV graph fed the same decoded frames), best of ``--rounds``.
 """
 
 from __future__ import annotations
@@ -159,29 +163,44 @@ def run_qa(src: Path, edt: Path, mask: Path) -> tuple[float, int, dict]:
     return n / dt, n, {"ssim_outside_mean": r.ssim_outside.mean, "cpu_ms": 1000 * dc / n}
 
 
+def _ssim_graph(sa: av.VideoStream, sb: av.VideoStream):
+    """FFmpeg's ssim filter as a PyAV graph: (graph, source buffer, edited buffer, sink).
+
+    The caller must hold the graph: its filter contexts do not keep it alive.
+    """
+    g = av.filter.Graph()
+    s0, s1 = g.add_buffer(template=sa), g.add_buffer(template=sb)
+    ssim, sink = g.add("ssim"), g.add("buffersink")
+    s0.link_to(ssim, 0, 0)
+    s1.link_to(ssim, 0, 1)
+    ssim.link_to(sink)
+    g.configure()
+    return g, s0, s1, sink
+
+
+def _drain(sink) -> list[av.VideoFrame]:
+    """Every frame the graph has ready."""
+    out = []
+    while True:
+        try:
+            out.append(sink.pull())
+        except (av.BlockingIOError, av.EOFError):
+            return out
+
+
 def run_ffmpeg_ssim(src: Path, edt: Path) -> tuple[float, int, float, float]:
     """FFmpeg's ssim filter through PyAV's filter graph: (pairs/s, pairs, mean SSIM Y, CPU ms/pair)."""
     ca, cb = av.open(str(src)), av.open(str(edt))
     try:
         sa, sb = ca.streams.video[0], cb.streams.video[0]
         sa.thread_type = sb.thread_type = "AUTO"
-        g = av.filter.Graph()
-        s0, s1 = g.add_buffer(template=sa), g.add_buffer(template=sb)
-        ssim, sink = g.add("ssim"), g.add("buffersink")
-        s0.link_to(ssim, 0, 0)
-        s1.link_to(ssim, 0, 1)
-        ssim.link_to(sink)
-        g.configure()
+        _g, s0, s1, sink = _ssim_graph(sa, sb)
         n, total = 0, 0.0
         c, t = _cpu(), time.perf_counter()
         for fa, fb in zip(ca.decode(sa), cb.decode(sb), strict=False):
             s0.push(fa)
             s1.push(fb)
-            while True:
-                try:
-                    out = sink.pull()
-                except (av.BlockingIOError, av.EOFError):
-                    break
+            for out in _drain(sink):
                 n += 1
                 total += float(out.metadata.get("lavfi.ssim.Y", "nan"))
         dt, dc = time.perf_counter() - t, _cpu() - c
@@ -240,14 +259,60 @@ def peak_rss(src: Path, edt: Path, mask: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def kernel_costs(src: Path, edt: Path, *, pairs: int = 40, rounds: int = 3) -> None:
+    """ms per 1080p pair of the SSIM arithmetic alone (no decode), one thread, best of ``rounds``."""
+    from preflight.decode import luma_plane
+    from qa.ssim import KERNEL, SSIMKernel
+
+    with av.open(str(src)) as ca, av.open(str(edt)) as cb:
+        fa = [f for _, f in zip(range(pairs), ca.decode(video=0), strict=False)]
+        fb = [f for _, f in zip(range(pairs), cb.decode(video=0), strict=False)]
+        sa, sb = ca.streams.video[0], cb.streams.video[0]
+        xs, ys = [luma_plane(f) for f in fa], [luma_plane(f) for f in fb]
+        h, w = xs[0].shape
+        cv2.setNumThreads(1)  # one thread, like each qa score worker
+
+        def ffmpeg() -> None:
+            _g, s0, s1, sink = _ssim_graph(sa, sb)
+            for a, b in zip(fa, fb, strict=True):
+                s0.push(a)
+                s1.push(b)
+                _drain(sink)
+
+        runs: dict[str, object] = {"FFmpeg ssim filter (Y, U and V)": ffmpeg}
+        for backend in ("c", "opencv"):
+            try:
+                k = SSIMKernel(h, w, data_range=255, backend=backend)
+            except ValueError as exc:
+                print(f"backend {backend}: not available ({exc})")
+                continue
+            runs[f"qa.ssim backend {backend!r}" + (" (default)" if backend == KERNEL else "")] = (
+                lambda k=k: [k.frame(x, y) for x, y in zip(xs, ys, strict=True)]
+            )
+        print(f"SSIM arithmetic per {w}x{h} pair, one thread, {len(xs)} pairs, best of {rounds}:")
+        for name, fn in runs.items():
+            best = min(_timed(fn) for _ in range(rounds))
+            print(f"  {name:36s} {1000 * best / len(xs):6.2f} ms")
+
+
+def _timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=2, help="alternating qa/FFmpeg runs; best of each is used")
     ap.add_argument("--skimage-frames", type=int, default=24, help="pairs timed for the scikit-image loop")
     ap.add_argument("--no-memory", action="store_true", help="skip the 30 s vs 5 min peak-RSS comparison")
+    ap.add_argument("--kernels", action="store_true", help="time the SSIM arithmetic alone")
     args = ap.parse_args()
 
     src, edt, mask = build_pair()
+    if args.kernels:
+        kernel_costs(src, edt, rounds=max(3, args.rounds))
+        return
     print(f"pair: {src.name} / {edt.name} ({FRAMES} frames, {SIZE[0]}x{SIZE[1]} @ {FPS} fps), "
           f"mask {mask.name}")
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
+import qa.ssim
 from fixtures.synth import MEDIA, SHARED_MEDIA, real_still
 from preflight.decode import luma_plane
-import qa.ssim
 from qa.ssim import (
     PSNR_CAP_DB,
     WIN_RADIUS,
