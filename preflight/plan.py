@@ -651,30 +651,23 @@ def _why_no_plan(
 
 @dataclass(frozen=True)
 class PlannedTransition:
-    """A transition inside a segment, frames relative to the segment's first output frame."""
+    """A transition inside a segment.
 
-    type: str
-    start_frame: int
-    end_frame: int
-    start_s: float
-    end_s: float
+    ``at`` is the detected transition re-timed to the segment: frames and seconds count from the
+    segment's first output frame. ``source_start_frame``/``source_end_frame`` are where it was
+    found in the source.
+    """
+
+    at: Transition
     source_start_frame: int
     source_end_frame: int
-    via: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        d: dict[str, object] = {
-            "type": self.type,
-            "start_frame": self.start_frame,
-            "end_frame": self.end_frame,
-            "start_s": round(self.start_s, 4),
-            "end_s": round(self.end_s, 4),
+        return {
+            **self.at.to_dict(),
             "source_start_frame": self.source_start_frame,
             "source_end_frame": self.source_end_frame,
         }
-        if self.via:
-            d["via"] = self.via
-        return d
 
 
 @dataclass(frozen=True)
@@ -1006,18 +999,16 @@ def _segments(
         for span, t in by_span:
             hit = (a < span.start <= b - 1) if span.is_cut else (span.start <= b - 1 and span.end >= a)
             if hit:
-                inside.append(
-                    PlannedTransition(
-                        type=span.kind,
-                        start_frame=span.start - a,
-                        end_frame=span.end - a,
-                        start_s=rate.output_seconds(span.start - a),
-                        end_s=rate.output_seconds(span.end + 1 - a),
-                        source_start_frame=t.start_frame,
-                        source_end_frame=t.end_frame,
-                        via=t.via,
-                    )
+                at = Transition(
+                    type=span.kind,
+                    start_frame=span.start - a,
+                    end_frame=span.end - a,
+                    start_s=rate.output_seconds(span.start - a),
+                    end_s=rate.output_seconds(span.end + 1 - a),
+                    confidence=t.confidence,
+                    via=t.via,
                 )
+                inside.append(PlannedTransition(at, t.start_frame, t.end_frame))
         out.append(
             SegmentPlan(
                 index=i,

@@ -643,6 +643,43 @@ class SegmentResult:
     audio_rate: int | None
 
 
+def _finish_segment(
+    writer: SegmentWriter,
+    audio: AudioFeed,
+    seg: SegmentPlan,
+    *,
+    first: tuple[int, int],
+    last: tuple[int, int],
+) -> SegmentResult:
+    """Feed the segment's remaining audio, close its file, and say what it holds.
+
+    ``first``/``last`` are ``(source frame index, source PTS)`` of its first and last frames.
+    """
+    audio.feed(writer, seg, final=True)
+    writer.close()
+    return SegmentResult(
+        index=seg.index, path=writer.path, frame_count=writer.frames,
+        source_start_frame=first[0], source_last_frame=last[0],
+        source_start_pts=first[1], source_last_pts=last[1],
+        audio_samples=writer.audio_samples, audio_rate=audio.rate,
+    )
+
+
+@contextlib.contextmanager
+def _abort_on_failure(audio: AudioFeed, current: Callable[[], SegmentWriter | None]) -> Iterator[None]:
+    """On any failure abort the segment being written (``current()``: its temp file goes, so no
+    half-written output is left); always release the audio input."""
+    try:
+        yield
+    except BaseException:
+        writer = current()
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        audio.close()
+
+
 def transcode(
     plan: Plan,
     paths: Sequence[Path],
@@ -676,21 +713,11 @@ def transcode(
     def finish_segment() -> None:
         nonlocal writer, first
         assert writer is not None and first is not None
-        seg = plan.segments[seg_i]
-        audio.feed(writer, seg, final=True)
-        writer.close()
-        results.append(
-            SegmentResult(
-                index=seg.index, path=writer.path, frame_count=writer.frames,
-                source_start_frame=first[0], source_last_frame=last_src[0],
-                source_start_pts=first[1], source_last_pts=last_src[1],
-                audio_samples=writer.audio_samples, audio_rate=audio.rate,
-            )
-        )
+        results.append(_finish_segment(writer, audio, plan.segments[seg_i], first=first, last=last_src))
         writer = None
         first = None
 
-    try:
+    with _abort_on_failure(audio, lambda: writer):
         frames = iter_frames(plan.source, on_warning=warn)
         mapped = map_frames(
             frames, mode=rate.mode, step=rate.step, fps=rate.fps, count=rate.frame_count,
@@ -722,12 +749,6 @@ def transcode(
             finish_segment()
         if progress is not None and pending_progress:
             progress(pending_progress)
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    finally:
-        audio.close()
     return results
 
 
@@ -980,7 +1001,7 @@ def split_intermediate(
     audio = AudioFeed(plan, probe_result)
     results: list[SegmentResult] = []
     writer: SegmentWriter | None = None
-    try:
+    with contextlib.closing(src), _abort_on_failure(audio, lambda: writer):
         if src.frame_count != rate.frame_count:
             raise RuntimeError(
                 f"intermediate holds {src.frame_count} frames, the plan {rate.frame_count}"
@@ -1008,26 +1029,10 @@ def split_intermediate(
                 if progress is not None:
                     progress(end - pos)
                 pos = end
-            audio.feed(writer, seg, final=True)
-            writer.close()
-            results.append(
-                SegmentResult(
-                    index=seg.index, path=path, frame_count=writer.frames,
-                    source_start_frame=int(pass_result.source_index[a]),
-                    source_last_frame=int(pass_result.source_index[b - 1]),
-                    source_start_pts=int(pass_result.source_pts[a]),
-                    source_last_pts=int(pass_result.source_pts[b - 1]),
-                    audio_samples=writer.audio_samples, audio_rate=audio.rate,
-                )
-            )
+            first = (int(pass_result.source_index[a]), int(pass_result.source_pts[a]))
+            last = (int(pass_result.source_index[b - 1]), int(pass_result.source_pts[b - 1]))
+            results.append(_finish_segment(writer, audio, seg, first=first, last=last))
             writer = None
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    finally:
-        audio.close()
-        src.close()
     return results
 
 
