@@ -240,12 +240,14 @@ class PreparedRegion:
 
 
 def _native_ok(x: np.ndarray, y: np.ndarray, ssim_map: np.ndarray | None) -> bool:
-    """Whether the C kernel takes these arrays as they are (same dtype, contiguous rows)."""
+    """Whether the C kernel takes these arrays as they are (same dtype, contiguous rows going down)."""
     return (
         x.dtype == y.dtype
         and x.dtype in _NATIVE_DTYPES
         and x.strides[1] == x.itemsize
         and y.strides[1] == y.itemsize
+        and x.strides[0] > 0
+        and y.strides[0] > 0
         and (ssim_map is None or (ssim_map.dtype == np.float32 and ssim_map.strides[1] == 4))
     )
 
@@ -389,6 +391,8 @@ class SSIMKernel:
         h, w, rad = self.height, self.width, WIN_RADIUS
         if x.shape != (h, w) or y.shape != (h, w):
             raise ValueError(f"frames must be {w}x{h}, got {x.shape[::-1]} and {y.shape[::-1]}")
+        if x.dtype != y.dtype:  # e.g. an 8-bit source against a float edited: compare as float32
+            x, y = x.astype(np.float32), y.astype(np.float32)
         reg = region or self._whole
         if self._native is not None and _native_ok(x, y, ssim_map):
             # outside is bool: its uint8 view is the 0/1 weight plane, no copy.

@@ -165,6 +165,19 @@ def test_strided_views_need_no_copy_and_agree():
     assert ssim(x, y, data_range=255).ssim_full == pytest.approx(ref, abs=2e-5)
 
 
+def test_any_layout_gives_the_same_score():
+    """Views the C kernel does not take (column steps, flipped rows, mixed dtypes) fall back."""
+    x = _still((160, 120))
+    y = cv2.GaussianBlur(x, (3, 3), 0.8)
+    ref = ssim(x, y, data_range=255).ssim_full
+    wide_x, wide_y = np.repeat(x, 2, axis=1), np.repeat(y, 2, axis=1)
+    assert ssim(wide_x[:, ::2], wide_y[:, ::2], data_range=255).ssim_full == pytest.approx(ref, abs=2e-5)
+    flipped = ssim(x[::-1], y[::-1], data_range=255).ssim_full
+    assert flipped == pytest.approx(sk(x[::-1], y[::-1], 255), abs=2e-5)
+    mixed = ssim(x, y.astype(np.float32), data_range=255).ssim_full
+    assert mixed == pytest.approx(ref, abs=2e-5)
+
+
 def _decoded_luma(path: Path) -> list[np.ndarray]:
     with av.open(str(path)) as c:
         return [luma_plane(f).copy() for f in c.decode(video=0)]
