@@ -17,8 +17,9 @@ Data flow (one streaming pass over each file, memory flat in clip length)::
   ``PREFIX_BUDGET_BYTES``), then released as it is scored. Peak memory is therefore reached in
   the first second and does not grow with the clip (benchmarks/bench_qa.py: same peak RSS for a
   32 s and a 5-minute 1080p pair).
-* Cost per 1080p pair, measured: ~19 ms of SSIM arithmetic (four 11x11 Gaussian blurs of 2 MP
-  float32 maps dominate) plus ~6-7 ms per H.264 decode, spread over the cores.
+* Cost per 1080p pair, measured on one core (``benchmarks/bench_qa.py --kernels``): ~9.5 ms of
+  SSIM arithmetic with the C kernel (~20 ms with the OpenCV fallback; 88 multiply-adds per
+  pixel for four 11x11 Gaussian moments) plus ~7-8 ms per H.264 decode, spread over the cores.
 * What is kept per frame: a handful of floats (for pooling, CSV). With ``heatmaps``, the luma,
   edited luma and SSIM map of the current worst frames (at most ``worst`` + in-flight), at panel
   size.
