@@ -1097,6 +1097,22 @@ def segment_names(stem: str, count: int) -> list[str]:
 MANIFEST_NAME = "manifest.json"
 
 
+def _usable_dir_path(output_dir: str | os.PathLike[str], source: str) -> Path:
+    """``output_dir`` as a Path if it is a directory, or could be created as one."""
+    out = Path(output_dir)
+    if out.exists() and not out.is_dir():
+        src = Path(source)
+        if src.exists() and out.resolve() == src.resolve():
+            raise OutputError(f"{out}: is the input file; -o/--output-dir takes a directory")
+        raise OutputError(f"{out}: is a file; -o/--output-dir takes a directory")
+    if not out.exists():
+        if not out.parent.is_dir():
+            raise OutputError(f"{out}: parent directory {out.parent} does not exist")
+        if not os.access(out.parent, os.W_OK | os.X_OK):
+            raise OutputError(f"{out}: cannot create it, {out.parent} is not writable")
+    return out
+
+
 def prepare_output_dir(output_dir: str | os.PathLike[str], *, source: str) -> tuple[Path, bool]:
     """Validate (and create if missing) the output directory; returns (dir, created).
 
@@ -1105,18 +1121,9 @@ def prepare_output_dir(output_dir: str | os.PathLike[str], *, source: str) -> tu
     OutputError
         The path is a file (e.g. the input itself), its parent is missing, or it is not writable.
     """
-    out = Path(output_dir)
-    src = Path(source)
-    if out.exists() and not out.is_dir():
-        if src.exists() and out.resolve() == src.resolve():
-            raise OutputError(f"{out}: is the input file; -o/--output-dir takes a directory")
-        raise OutputError(f"{out}: is a file; -o/--output-dir takes a directory")
+    out = _usable_dir_path(output_dir, source)
     created = False
     if not out.exists():
-        if not out.parent.is_dir():
-            raise OutputError(f"{out}: parent directory {out.parent} does not exist")
-        if not os.access(out.parent, os.W_OK | os.X_OK):
-            raise OutputError(f"{out}: cannot create it, {out.parent} is not writable")
         try:
             out.mkdir()
         except OSError as exc:
@@ -1136,21 +1143,11 @@ def precheck_output_dir(output_dir: str | os.PathLike[str], *, source: str, forc
     OutputError
         As :func:`prepare_output_dir`, or ``manifest.json`` exists without ``force``.
     """
-    out = Path(output_dir)
-    src = Path(source)
-    if out.exists() and not out.is_dir():
-        if src.exists() and out.resolve() == src.resolve():
-            raise OutputError(f"{out}: is the input file; -o/--output-dir takes a directory")
-        raise OutputError(f"{out}: is a file; -o/--output-dir takes a directory")
+    out = _usable_dir_path(output_dir, source)
     if out.is_dir():
         if not os.access(out, os.W_OK | os.X_OK):
             raise OutputError(f"{out}: directory is not writable")
         check_output_path(out / MANIFEST_NAME, inputs=[source], force=force)
-    else:
-        if not out.parent.is_dir():
-            raise OutputError(f"{out}: parent directory {out.parent} does not exist")
-        if not os.access(out.parent, os.W_OK | os.X_OK):
-            raise OutputError(f"{out}: cannot create it, {out.parent} is not writable")
 
 
 def run_fix(
