@@ -1097,6 +1097,61 @@ def segment_names(stem: str, count: int) -> list[str]:
 MANIFEST_NAME = "manifest.json"
 
 
+def _write_segment_set(
+    out_dir: Path,
+    names: Sequence[str],
+    *,
+    source: str,
+    force: bool,
+    write: Callable[[list[Path]], list[SegmentResult]],
+    describe: Callable[[list[SegmentResult]], dict[str, object]],
+    on_warning: WarningSink | None,
+) -> tuple[Path, list[Path], dict[str, object]]:
+    """Write the segments ``names`` and their manifest into ``out_dir`` as one set.
+
+    ``write`` gets the temporary paths to fill (in ``names`` order) and returns what it wrote;
+    ``describe`` turns that into the manifest. Every file is written to a temporary name and
+    renamed only when all succeeded, the manifest last: its presence means the set is whole.
+    Replacing a manifest (``force``) also removes the segment files it listed that the new set
+    no longer has, so a directory never mixes two runs.
+
+    Returns
+    -------
+    (manifest path, segment paths, manifest)
+    """
+    finals = [out_dir / n for n in names]
+    manifest_path = out_dir / MANIFEST_NAME
+    for p in [*finals, manifest_path]:
+        check_output_path(p, inputs=[source], force=force)
+    stale = [n for n in _manifest_files(manifest_path) if n not in names]
+    with contextlib.ExitStack() as stack:
+        tmp_manifest = stack.enter_context(atomic_path(manifest_path))  # entered first: renamed last
+        tmps = [stack.enter_context(atomic_path(p)) for p in finals]
+        manifest = describe(write(tmps))
+        tmp_manifest.write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    removed = []
+    src = Path(source).resolve()
+    for name in stale:
+        path = out_dir / name
+        if path.resolve() != src and path.is_file():
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(name)
+    if removed and on_warning is not None:
+        on_warning(f"removed {len(removed)} segment file(s) of the replaced manifest: {', '.join(removed)}")
+    return manifest_path, finals, manifest
+
+
+def _manifest_files(manifest_path: Path) -> list[str]:
+    """Segment file names listed by an existing manifest (plain names only); [] if unreadable."""
+    try:
+        doc = json.loads(manifest_path.read_text(encoding="utf-8"))
+        files = [seg["file"] for seg in doc["segments"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [f for f in files if isinstance(f, str) and f and Path(f).name == f and f != MANIFEST_NAME]
+
+
 def _usable_dir_path(output_dir: str | os.PathLike[str], source: str) -> Path:
     """``output_dir`` as a Path if it is a directory, or could be created as one."""
     out = Path(output_dir)
@@ -1183,24 +1238,18 @@ def run_fix(
     # Validate every final path before creating anything.
     out_dir = Path(output_dir)
     if out_dir.exists() and out_dir.is_dir():
-        finals = [out_dir / n for n in names] + [out_dir / MANIFEST_NAME]
-        for path in finals:
+        for path in [*(out_dir / n for n in names), out_dir / MANIFEST_NAME]:
             check_output_path(path, inputs=[plan.source], force=force)
     out_dir, created = prepare_output_dir(out_dir, source=plan.source)
-    finals = [out_dir / n for n in names]
-    manifest_path = out_dir / MANIFEST_NAME
     try:
-        for path in [*finals, manifest_path]:
-            check_output_path(path, inputs=[plan.source], force=force)
-        with contextlib.ExitStack() as stack:
-            # The manifest is entered first so it is renamed last: its presence means the set is whole.
-            tmp_manifest = stack.enter_context(atomic_path(manifest_path))
-            tmps = [stack.enter_context(atomic_path(p)) for p in finals]
-            results = transcode(
+        manifest_path, finals, manifest = _write_segment_set(
+            out_dir, names, source=plan.source, force=force,
+            write=lambda tmps: transcode(
                 plan, tmps, probe_result=probe_result, progress=progress, on_warning=on_warning
-            )
-            manifest = build_manifest(plan, probe_result, results, names, placed)
-            tmp_manifest.write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+            ),
+            describe=lambda results: build_manifest(plan, probe_result, results, names, placed),
+            on_warning=on_warning,
+        )
     except BaseException:
         if created:
             with contextlib.suppress(OSError):
@@ -1267,24 +1316,23 @@ def fix_file(
             anchors, plan, max_anchors=profile.max_anchors, precision_s=profile.anchor_precision_s
         )
         names = segment_names(stem, len(plan.segments))
-        finals = [out_dir / n for n in names]
-        manifest_path = out_dir / MANIFEST_NAME
-        for p in [*finals, manifest_path]:
-            check_output_path(p, inputs=[path], force=force)
-        with contextlib.ExitStack() as stack:
-            tmp_manifest = stack.enter_context(atomic_path(manifest_path))
-            tmps = [stack.enter_context(atomic_path(p)) for p in finals]
+
+        def write(tmps: list[Path]) -> list[SegmentResult]:
             try:
-                results = split_intermediate(
+                return split_intermediate(
                     plan, intermediate, tmps, pass_result=passed, probe_result=info, progress=split_progress
                 )
             except SpliceError as exc:
                 # Never expected with one encoder configuration; stay correct at the cost of a decode.
                 if on_warning is not None:
                     on_warning(f"{exc}; encoding the segments directly instead")
-                results = transcode(plan, tmps, probe_result=info, on_warning=on_warning)
-            manifest = build_manifest(plan, info, results, names, placed)
-            tmp_manifest.write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+                return transcode(plan, tmps, probe_result=info, on_warning=on_warning)
+
+        manifest_path, finals, manifest = _write_segment_set(
+            out_dir, names, source=path, force=force, write=write,
+            describe=lambda results: build_manifest(plan, info, results, names, placed),
+            on_warning=on_warning,
+        )
     except BaseException:
         with contextlib.suppress(OSError):
             intermediate.unlink()

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
+import preflight
 from fixtures import long
 from fixtures.synth import SHARED_MEDIA
 from preflight.api import check
@@ -524,3 +525,24 @@ def test_vfr_frame_mapping_is_by_time(tmp_path):
     out = probe(result.segment_paths[0])
     assert out.frame_count == plan.frame_count == round(info.duration_s * float(plan.fps))
     assert not out.vfr
+
+
+def test_force_removes_the_segments_of_the_replaced_manifest(runner, tmp_path):
+    """A split run, then an unsplit --force run into the same directory: no stale segments stay."""
+    src = small_clip()  # 6 s, cut at 3 s
+    strict = tmp_path / "max4s.toml"
+    text = (Path(preflight.__file__).parent / "profiles" / "aleph-2.toml").read_text()
+    strict.write_text(text.replace("max_s = 30.0", "max_s = 4.0"))
+    out = tmp_path / "out"
+    r = run(runner, src, "-o", out, "--preset", PRESET, "--quiet", "--profile", strict)
+    assert r.exit_code == 0, r.stderr
+    split = sorted(p.name for p in out.glob("*.mp4"))
+    assert len(split) == 2 and all("_seg0" in n for n in split)
+    keep = out / "notes.txt"  # not ours: must survive
+    keep.write_text("mine")
+    r = run(runner, src, "-o", out, "--preset", PRESET, "--force")  # not --quiet: it hides warnings
+    assert r.exit_code == 0, r.stderr
+    assert "removed 2 segment file(s) of the replaced manifest" in r.stderr
+    doc = json.loads((out / "manifest.json").read_text())
+    assert sorted(p.name for p in out.glob("*.mp4")) == [seg["file"] for seg in doc["segments"]]
+    assert len(doc["segments"]) == 1 and keep.read_text() == "mine"
