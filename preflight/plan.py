@@ -368,6 +368,14 @@ def plan_aspect(probe: Probe, profile: Profile, *, mode: str | None = None) -> t
     if err <= profile.aspect_tolerance:
         reason = f"{ratio:.3f}:1 is {name} (conventional): kept"
         return AspectPlan(ratio, True, name, err, None, reason), warnings
+    if mode is None and profile.output_sizes:
+        # The editor renders fixed sizes only: the output is conformed anyway, and padding keeps
+        # all of the picture.
+        reason = (
+            f"{ratio:.3f}:1 is not conventional: padded to the nearest conventional ratio {name} "
+            f"({profile.name} renders fixed sizes; --aspect crop to crop instead)"
+        )
+        return AspectPlan(ratio, False, name, err, "pad", reason), warnings
     if mode is None:
         reason = (
             f"{ratio:.3f}:1 is not a conventional ratio (nearest {name}, {err:.1%} off): kept; "
@@ -398,6 +406,23 @@ def plan_size(probe: Probe, profile: Profile, aspect: AspectPlan) -> tuple[SizeP
         else:  # crop: shrink the long way
             cw, ch = (dh * target, float(dh)) if wider else (float(dw), dw / target)
     short = min(cw, ch)
+    fixed = (
+        _nearest_output_size(cw, ch, profile.output_sizes, profile.aspect_tolerance)
+        if profile.output_sizes
+        else None
+    )
+    if fixed is not None:
+        # The editor renders only these sizes: fill the one nearest in shape. Within the aspect
+        # tolerance the picture is scaled to it outright (the stretch is below what the profile
+        # calls the same ratio); otherwise it is fitted and padded, or covered and cropped.
+        width, height = fixed
+        if aspect.mode is None and abs(math.log((cw / ch) / (width / height))) <= profile.aspect_tolerance:
+            scale = min(width / cw, height / ch)
+            return _size_plan(probe, profile, width, height, width, height, None, None, scale, aspect,
+                              warnings)
+        mode = aspect.mode or "pad"
+        scale = (min if mode == "pad" else max)(width / dw, height / dh)
+        return _conformed(probe, profile, width, height, scale, mode, aspect, warnings)
     lo = math.ceil(profile.min_short_side / 2) * 2
     hi = math.floor(profile.max_short_side / 2) * 2
     if lo > hi:
@@ -408,17 +433,67 @@ def plan_size(probe: Probe, profile: Profile, aspect: AspectPlan) -> tuple[SizeP
         width, height = int(target_short), _even(ch * scale)
     else:
         width, height = _even(cw * scale), int(target_short)
+    if aspect.mode is None:
+        return _size_plan(probe, profile, width, height, width, height, None, None, scale, aspect, warnings)
+    return _conformed(probe, profile, width, height, scale, aspect.mode, aspect, warnings)
 
+
+def _nearest_output_size(
+    width: float, height: float, sizes: Sequence[tuple[int, int]], tolerance: float
+) -> tuple[int, int]:
+    """The output size for a ``width`` x ``height`` canvas: nearest in shape, then in area.
+
+    Shapes are compared as log aspect ratios; every size within ``tolerance`` of the best shape
+    counts as the same shape (e.g. 640x480 and 1104x832 for 4:3), and among those the one
+    nearest the canvas in area (log terms) wins: the least resampling either way.
+    """
+    def shape_err(s: tuple[int, int]) -> float:
+        return abs(math.log(width * s[1] / (height * s[0])))
+
+    best = min(shape_err(s) for s in sizes)
+    same = [s for s in sizes if shape_err(s) <= max(best, tolerance) + 1e-12]
+    return min(same, key=lambda s: (abs(math.log(s[0] * s[1] / (width * height))), -s[0] * s[1]))
+
+
+def _conformed(
+    probe: Probe,
+    profile: Profile,
+    width: int,
+    height: int,
+    scale: float,
+    mode: str,
+    aspect: AspectPlan,
+    warnings: list[str],
+) -> tuple[SizePlan, list[str]]:
+    """The picture scaled by ``scale`` and padded or centre-cropped to ``width`` x ``height``."""
+    dw, dh = probe.display_width, probe.display_height
     crop = pad = None
-    if aspect.mode == "pad":
+    if mode == "pad":
         sw, sh = min(_even(dw * scale), width), min(_even(dh * scale), height)
         pad = (((width - sw) // 4) * 2, ((height - sh) // 4) * 2)
-    elif aspect.mode == "crop":
+    else:
         sw, sh = max(_even_ceil(dw * scale), width), max(_even_ceil(dh * scale), height)
         crop = (((sw - width) // 4) * 2, ((sh - height) // 4) * 2)
-    else:
-        sw, sh = width, height
+    return _size_plan(probe, profile, width, height, sw, sh, crop, pad, scale, aspect, warnings, mode=mode)
 
+
+def _size_plan(
+    probe: Probe,
+    profile: Profile,
+    width: int,
+    height: int,
+    sw: int,
+    sh: int,
+    crop: tuple[int, int] | None,
+    pad: tuple[int, int] | None,
+    scale: float,
+    aspect: AspectPlan,
+    warnings: list[str],
+    *,
+    mode: str | None = None,
+) -> tuple[SizePlan, list[str]]:
+    """Assemble the :class:`SizePlan` and say why (rotation, SAR, scaling, conforming)."""
+    dw, dh = probe.display_width, probe.display_height
     parts: list[str] = []
     if probe.rotation:
         parts.append(f"rotation {probe.rotation} deg applied to the pixels")
@@ -428,16 +503,21 @@ def plan_size(probe: Probe, profile: Profile, aspect: AspectPlan) -> tuple[SizeP
             f"({probe.width}x{probe.height} displays as {dw}x{dh})"
         )
     src_short = min(dw, dh)
-    if target_short > short + 0.5:
-        parts.append(f"upscaled: short side {src_short} px raised to the {profile.min_short_side} px minimum")
+    fixed = bool(profile.output_sizes)
+    if scale * src_short > src_short + 0.5:
+        why = f"to fit {width}x{height}" if fixed else f"to the {profile.min_short_side} px minimum"
+        parts.append(f"upscaled: short side {src_short} px raised {why}")
         warnings.append(
-            f"short side {src_short} px is below the profile minimum {profile.min_short_side} px: "
+            f"short side {src_short} px is below what the profile needs: "
             f"upscaled to {width}x{height} (softer than native footage)"
         )
-    elif target_short < short - 0.5:
-        parts.append(f"downscaled: short side {src_short} px to the {profile.max_short_side} px maximum")
-    if aspect.mode is not None:
-        parts.append(f"{aspect.mode} to {aspect.nearest}")
+    elif scale * src_short < src_short - 0.5:
+        why = f"to fit {width}x{height}" if fixed else f"to the {profile.max_short_side} px maximum"
+        parts.append(f"downscaled: short side {src_short} px {why}")
+    if fixed:
+        parts.append(f"{profile.name} renders only fixed sizes: {width}x{height} is the nearest in shape")
+    if mode is not None:
+        parts.append(f"{mode} to {aspect.nearest if aspect.mode else f'{width}x{height}'}")
     if (width, height) == (dw, dh) and not parts:
         parts.append(f"{dw}x{dh} is within the profile: kept")
     else:

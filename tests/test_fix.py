@@ -546,3 +546,17 @@ def test_force_removes_the_segments_of_the_replaced_manifest(runner, tmp_path):
     doc = json.loads((out / "manifest.json").read_text())
     assert sorted(p.name for p in out.glob("*.mp4")) == [seg["file"] for seg in doc["segments"]]
     assert len(doc["segments"]) == 1 and keep.read_text() == "mine"
+
+
+def test_fixed_size_profile_output_passes_its_own_check(runner, tmp_path):
+    """gen4-aleph renders fixed sizes only: fix must deliver one, so check has nothing to say."""
+    src = small_clip()  # displays 480x854 (9:16)
+    out = tmp_path / "out"
+    r = run(runner, src, "-o", out, "--preset", PRESET, "--json", "--profile", "gen4-aleph")
+    assert r.exit_code == 0, r.stderr
+    assert "upscaled to 720x1280" in r.stderr  # nearest 9:16 size in area is 720x1280
+    seg = Path(json.loads(r.stdout)["files"]["segments"][0])
+    gen4 = load_profile("gen4-aleph")
+    verdict = check(str(seg), profile=gen4)
+    assert (verdict.analysis.probe.display_width, verdict.analysis.probe.display_height) == (720, 1280)
+    assert [f.id for f in verdict.findings if f.severity == "error" or f.id == "output_size"] == []

@@ -444,3 +444,43 @@ def test_solver_scales_to_an_hour():
     spans = cuts_at(list(range(97, n, 211)))
     bounds = solve_segments(n, spans, min_frames=60, max_frames=900, max_cuts=10)
     check_valid(bounds, spans, 60, 900, 10, n)
+
+
+# --------------------------------------------------------------------------- fixed output sizes
+GEN4 = load_profile("gen4-aleph")
+
+
+@pytest.mark.parametrize(
+    ("kw", "aspect", "want", "pad", "crop"),
+    [
+        ({"width": 1920, "height": 1080}, None, (1280, 720), None, None),
+        ({"width": 3840, "height": 2160}, None, (1280, 720), None, None),
+        ({"width": 1080, "height": 1920}, None, (720, 1280), None, None),
+        ({"width": 640, "height": 480}, None, (640, 480), None, None),
+        ({"width": 1000, "height": 1000}, None, (960, 960), None, None),
+        ({"width": 1920, "height": 816}, None, (1584, 672), None, None),  # 2.35:1, 0.2% from 1584x672
+        ({"width": 1920, "height": 800}, None, (1584, 672), (0, 6), None),  # 2.4:1: padded to 21:9
+        ({"width": 1920, "height": 1080, "rotation": 90}, None, (720, 1280), None, None),
+        ({"width": 704, "height": 576, "sar": Fraction(12, 11)}, None, (640, 480), None, None),  # 4:3 PAL
+        ({"width": 1440, "height": 1080}, None, (1104, 832), None, None),  # 4:3 HD: the larger 4:3
+        ({"width": 1500, "height": 1000}, None, (1104, 832), (0, 48), None),  # 3:2 -> padded 4:3
+        ({"width": 1500, "height": 1000}, "crop", (1104, 832), None, (72, 0)),
+        ({"width": 640, "height": 360}, None, (848, 480), None, None),  # the smaller 16:9, upscaled, warned
+    ],
+    ids=["1080p", "4k", "portrait", "vga", "square", "scope", "2.4:1", "phone-rot90", "pal-4:3", "hd-4:3",
+         "3:2-pad", "3:2-crop", "360p"],
+)
+def test_fixed_output_sizes(kw, aspect, want, pad, crop):
+    """A profile with fixed output sizes always gets one of them, nearest in shape."""
+    p = make_probe(**kw)
+    a, aw = plan_aspect(p, GEN4, mode=aspect)
+    s, sw = plan_size(p, GEN4, a)
+    assert (s.width, s.height) == want
+    assert (s.width, s.height) in GEN4.output_sizes
+    assert (s.pad, s.crop) == (pad, crop)
+    assert not any("reject" in w for w in aw)  # conformed, so nothing the editor will refuse
+    assert any("upscaled" in w for w in sw) == (kw["width"] == 640 and kw["height"] == 360)
+    if pad:  # picture fitted inside, centred
+        assert s.scaled_width + 2 * pad[0] == s.width and s.scaled_height + 2 * pad[1] == s.height
+    if crop:
+        assert s.scaled_width - 2 * crop[0] == s.width and s.scaled_height - 2 * crop[1] == s.height
