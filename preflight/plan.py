@@ -813,6 +813,8 @@ class EncoderPlan:
     audio_bitrate: int | None = None
     audio_reason: str = ""
     reason: str = ""
+    deinterlace: str | None = None
+    """Field dominance ("tff"/"bff") when the source is interlaced: frames go through bwdif."""
 
     def x264_options(self) -> dict[str, str]:
         opts = {"crf": str(self.crf), "preset": self.preset}
@@ -838,6 +840,7 @@ class EncoderPlan:
             "audio_bitrate": self.audio_bitrate,
             "audio_reason": self.audio_reason,
             "reason": self.reason,
+            "deinterlace": self.deinterlace,
         }
 
 
@@ -873,11 +876,14 @@ def plan_encoder(
             "done (this FFmpeg build has no zscale), so expect banding; tone-map to SDR first if the "
             "editor needs SDR"
         )
+    deinterlace = None
     if probe.interlaced:
-        warnings.append(f"interlaced input ({probe.field_order}) is not deinterlaced; combing will remain")
+        deinterlace = "bff" if probe.field_order in ("bb", "bt") else "tff"
+        notes.append(f"interlaced ({probe.field_order}): deinterlaced with bwdif, one frame per frame")
     if not probe.audio:
         return EncoderPlan(
-            crf=crf, preset=preset, gop=gop, reason="; ".join(notes), audio_reason="no audio"
+            crf=crf, preset=preset, gop=gop, reason="; ".join(notes), audio_reason="no audio",
+            deinterlace=deinterlace,
         ), warnings
     a = probe.audio[0]
     if len(probe.audio) > 1:
@@ -887,7 +893,7 @@ def plan_encoder(
         how = "whole" if segments == 1 else "cut at the AAC packet nearest each segment boundary"
         return EncoderPlan(
             crf=crf, preset=preset, gop=gop, audio="copy", audio_codec="aac", reason="; ".join(notes),
-            audio_reason=f"AAC audio copied without re-encoding ({how})",
+            audio_reason=f"AAC audio copied without re-encoding ({how})", deinterlace=deinterlace,
         ), warnings
     if rate.retime != 1:
         why = f"retimed x{float(rate.retime):.4f} with the video (atempo: pitch kept)"
@@ -899,6 +905,7 @@ def plan_encoder(
     return EncoderPlan(
         crf=crf, preset=preset, gop=gop, audio="aac", audio_codec="aac", audio_bitrate=bitrate,
         reason="; ".join(notes), audio_reason=f"re-encoded to AAC {bitrate // 1000} kb/s: {why}",
+        deinterlace=deinterlace,
     ), warnings
 
 

@@ -125,7 +125,7 @@ def probe_findings(p: Probe, profile: Profile) -> list[Finding]:
         out.append(Finding(
             "interlaced", WARNING, p.field_order, "progressive",
             f"interlaced video ({p.field_order} field order): combing will degrade the edit",
-            "deinterlace before uploading",
+            "`preflight fix` deinterlaces it (bwdif, one frame per frame)",
         ))
     if p.hdr:
         out.append(Finding(

@@ -42,6 +42,7 @@ import av
 import numpy as np
 
 from .decode import iter_frames
+from .deinterlace import deinterlaced
 from .errors import InputError, OutputError
 from .outputs import atomic_path, check_output_path
 from .plan import EncoderPlan, Plan, SegmentPlan, SizePlan
@@ -680,6 +681,11 @@ def _abort_on_failure(audio: AudioFeed, current: Callable[[], SegmentWriter | No
         audio.close()
 
 
+def _progressive(frames: Iterator[av.VideoFrame], enc: EncoderPlan) -> Iterator[av.VideoFrame]:
+    """``frames`` deinterlaced when the plan says the source is interlaced, else as they are."""
+    return deinterlaced(frames, parity=enc.deinterlace) if enc.deinterlace else frames
+
+
 def transcode(
     plan: Plan,
     paths: Sequence[Path],
@@ -718,7 +724,7 @@ def transcode(
         first = None
 
     with _abort_on_failure(audio, lambda: writer):
-        frames = iter_frames(plan.source, on_warning=warn)
+        frames = _progressive(iter_frames(plan.source, on_warning=warn), plan.encoder)
         mapped = map_frames(
             frames, mode=rate.mode, step=rate.step, fps=rate.fps, count=rate.frame_count,
             on_warning=warn, label=plan.source,
@@ -844,7 +850,10 @@ def encode_and_analyze(
         time_base = Fraction(1, 1) / rate.fps
         cache: tuple[int, av.VideoFrame] | None = None
         pending = 0
-        for m in map_frames(tapped(), mode=rate.mode, step=rate.step, fps=rate.fps, count=n_out,
+        # The detector sees the frames as decoded (at its 320-px analysis size combing is gone
+        # anyway); the encoder gets them deinterlaced when the source is interlaced.
+        frames = _progressive(tapped(), enc)
+        for m in map_frames(frames, mode=rate.mode, step=rate.step, fps=rate.fps, count=n_out,
                             on_warning=warn, label=plan.source):
             if cache is None or cache[0] != m.index:
                 cache = (m.index, convert(m.frame))

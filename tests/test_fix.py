@@ -560,3 +560,20 @@ def test_fixed_size_profile_output_passes_its_own_check(runner, tmp_path):
     verdict = check(str(seg), profile=gen4)
     assert (verdict.analysis.probe.display_width, verdict.analysis.probe.display_height) == (720, 1280)
     assert [f.id for f in verdict.findings if f.severity == "error" or f.id == "output_size"] == []
+
+
+def test_interlaced_source_is_deinterlaced(tmp_path):
+    """fix runs bwdif on an interlaced source: a progressive output that no longer combs."""
+    from fixtures.container import interlaced_clip
+    from tests.test_deinterlace import combing
+
+    src, truth = interlaced_clip()
+    plan, result = fix_file(str(src), profile=PROFILE, output_dir=tmp_path / "out", preset=PRESET)
+    assert plan.encoder.deinterlace == "tff" and "bwdif" in plan.encoder.reason
+    assert not any("interlaced" in w for w in plan.warnings)
+    out = result.segment_paths[0]
+    assert not probe(str(out)).interlaced
+    src_comb = np.mean([combing(luma_plane(f)) for f in iter_frames(str(src))])
+    out_comb = np.mean([combing(luma_plane(f)) for f in iter_frames(str(out))])
+    assert out_comb < 0.5 * src_comb, (out_comb, src_comb)
+    assert sum(1 for _ in iter_frames(str(out))) == truth["frames"]
