@@ -393,7 +393,11 @@ def plan_aspect(probe: Probe, profile: Profile, *, mode: str | None = None) -> t
 
 def plan_size(probe: Probe, profile: Profile, aspect: AspectPlan) -> tuple[SizePlan, list[str]]:
     """Size policy: displayed aspect kept (SAR and rotation applied, square pixels out), short side
-    brought into ``[min_short_side, max_short_side]``, even dimensions. Upscaling is warned."""
+    brought into ``[min_short_side, max_short_side]``, even dimensions. Upscaling is warned.
+
+    A profile with fixed ``output_sizes`` gets one of them instead (:func:`_nearest_output_size`):
+    scaled to it when the shapes agree within the aspect tolerance, else fitted and padded, or
+    covered and cropped with ``--aspect crop``."""
     dw, dh = probe.display_width, probe.display_height
     warnings: list[str] = []
     # The canvas (in displayed-pixel units) the picture must fill: itself, or the conformed ratio.
