@@ -28,6 +28,7 @@ import numpy as np
 from .probe import Probe
 from .profile import Profile
 from .shots import Transition
+from .tonemap import HLG_PEAK_NITS, PQ_SOURCE_PEAK_NITS, SDR_PEAK_NITS
 
 # NTSC rates are integer rates slowed by 1000/1001 (23.976 = 24 * 1000/1001). Speeding such a
 # clip up by 1001/1000 ("conforming", as film transfers do the other way round) lands on the
@@ -819,6 +820,8 @@ class EncoderPlan:
     reason: str = ""
     deinterlace: str | None = None
     """Field dominance ("tff"/"bff") when the source is interlaced: frames go through bwdif."""
+    tonemap: str | None = None
+    """"pq" or "hlg" when the source is HDR: tone-mapped to SDR BT.709 (preflight.tonemap)."""
 
     def x264_options(self) -> dict[str, str]:
         opts = {"crf": str(self.crf), "preset": self.preset}
@@ -845,6 +848,7 @@ class EncoderPlan:
             "audio_reason": self.audio_reason,
             "reason": self.reason,
             "deinterlace": self.deinterlace,
+            "tonemap": self.tonemap,
         }
 
 
@@ -874,11 +878,17 @@ def plan_encoder(
             f"{probe.bit_depth}-bit input ({probe.pix_fmt}) converted to 8-bit yuv420p (dithered)"
         )
         notes.append(f"{probe.bit_depth}-bit -> 8-bit")
+    tonemap = None
     if probe.hdr:
+        tonemap = "pq" if probe.hdr.startswith("PQ") else "hlg"
+        peak = HLG_PEAK_NITS if tonemap == "hlg" else PQ_SOURCE_PEAK_NITS
+        notes.append(
+            f"HDR ({probe.hdr}) tone-mapped to SDR BT.709: BT.2390 roll-off from {peak:g} to "
+            f"{SDR_PEAK_NITS:g} cd/m^2, BT.2020 -> BT.709 gamut"
+        )
         warnings.append(
-            f"HDR input ({probe.hdr}) encoded as 8-bit with its transfer tags kept; no tone mapping is "
-            "done (this FFmpeg build has no zscale), so expect banding; tone-map to SDR first if the "
-            "editor needs SDR"
+            f"HDR input ({probe.hdr}) tone-mapped to SDR BT.709 (the editor works in SDR): highlights "
+            "above ~35 cd/m^2 are compressed"
         )
     deinterlace = None
     if probe.interlaced:
@@ -887,7 +897,7 @@ def plan_encoder(
     if not probe.audio:
         return EncoderPlan(
             crf=crf, preset=preset, gop=gop, reason="; ".join(notes), audio_reason="no audio",
-            deinterlace=deinterlace,
+            deinterlace=deinterlace, tonemap=tonemap,
         ), warnings
     a = probe.audio[0]
     if len(probe.audio) > 1:
@@ -898,6 +908,7 @@ def plan_encoder(
         return EncoderPlan(
             crf=crf, preset=preset, gop=gop, audio="copy", audio_codec="aac", reason="; ".join(notes),
             audio_reason=f"AAC audio copied without re-encoding ({how})", deinterlace=deinterlace,
+            tonemap=tonemap,
         ), warnings
     if rate.retime != 1:
         why = f"retimed x{float(rate.retime):.4f} with the video (atempo: pitch kept)"
@@ -909,7 +920,7 @@ def plan_encoder(
     return EncoderPlan(
         crf=crf, preset=preset, gop=gop, audio="aac", audio_codec="aac", audio_bitrate=bitrate,
         reason="; ".join(notes), audio_reason=f"re-encoded to AAC {bitrate // 1000} kb/s: {why}",
-        deinterlace=deinterlace,
+        deinterlace=deinterlace, tonemap=tonemap,
     ), warnings
 
 

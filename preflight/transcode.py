@@ -104,11 +104,20 @@ def add_video_stream(
     stream.pix_fmt = encoder.pix_fmt
     stream.time_base = Fraction(1, 1) / fps
     stream.options = encoder.x264_options()
-    stream.codec_context.profile = encoder.profile
-    # Square pixels and limited range are what the plan produces; say so in the bitstream.
-    stream.codec_context.sample_aspect_ratio = Fraction(1, 1)
-    stream.codec_context.color_range = 1
+    _describe_output(stream.codec_context, encoder)
     return stream
+
+
+def _describe_output(cc: av.CodecContext, encoder: EncoderPlan) -> None:
+    """What every encoder of the plan writes into the bitstream (the single-pass intermediate and
+    the boundary re-encodes must agree): profile, square pixels, limited range, and BT.709
+    primaries/transfer/matrix when HDR was tone-mapped (FrameConverter converted it to exactly
+    that; otherwise the source's matrix is kept and left unsaid, as before)."""
+    cc.profile = encoder.profile
+    cc.sample_aspect_ratio = Fraction(1, 1)
+    cc.color_range = 1
+    if encoder.tonemap:
+        cc.color_primaries = cc.color_trc = cc.colorspace = 1  # BT.709
 
 
 def prepare_frame(frame: av.VideoFrame, pts: int, time_base: Fraction) -> av.VideoFrame:
@@ -120,6 +129,20 @@ def prepare_frame(frame: av.VideoFrame, pts: int, time_base: Fraction) -> av.Vid
     return frame
 
 
+@contextlib.contextmanager
+def _cube_file(transfer: str) -> Iterator[Path]:
+    """The HDR -> SDR LUT of ``transfer`` as a temporary .cube file, removed afterwards."""
+    from .tonemap import sdr_lut, write_cube
+
+    fd, name = tempfile.mkstemp(prefix="preflight-", suffix=".cube")
+    os.close(fd)
+    try:
+        yield write_cube(sdr_lut(transfer), name)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
 class FrameConverter:
     """Decoded frame -> output frame: rotation, scale to the planned square-pixel size, crop or
     pad, 8-bit limited-range yuv420p; one FFmpeg filter graph (swscale does scaling, range and
@@ -129,28 +152,49 @@ class FrameConverter:
     format mid-way. Frames needing nothing pass through untouched.
     """
 
-    def __init__(self, size: SizePlan, *, width: int | None = None, height: int | None = None) -> None:
+    def __init__(
+        self,
+        size: SizePlan,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        tonemap: str | None = None,
+    ) -> None:
         self.size = size
         self.width = width or size.width
         self.height = height or size.height
+        self.tonemap = tonemap
         self._graph: av.filter.Graph | None = None
         self._key: tuple[object, ...] | None = None
 
     def _passthrough(self, frame: av.VideoFrame) -> bool:
         return (
-            self.size.identity
+            not self.tonemap
+            and self.size.identity
             and frame.format.name == "yuv420p"
             and (frame.width, frame.height) == (self.width, self.height)
             and int(frame.color_range or 0) != 2
         )
 
-    def _chain(self) -> list[str]:
+    def _chain(self, lut: Path | None = None) -> list[str]:
+        """The filters after the buffer source; ``lut`` is the .cube file when tone mapping."""
         s = self.size
         chain = list(_ROTATE.get(s.rotation % 360, []))
         sw, sh = s.scaled_width, s.scaled_height
         if (self.width, self.height) != (s.width, s.height):  # join: rescale to the common size
             sw, sh = self.width, self.height
-        chain.append(f"scale=w={sw}:h={sh}:flags=bicubic:out_range=limited")
+        if lut is not None:
+            # HDR -> SDR (preflight.tonemap): scale in 16-bit R'G'B' (BT.2020 matrix), map through
+            # the LUT, back to limited-range YUV with the BT.709 matrix. The explicit format right
+            # after the second scale stops FFmpeg inserting its own converter (with a default
+            # matrix) later in the chain.
+            chain.append(f"scale=w={sw}:h={sh}:flags=bicubic:in_color_matrix=bt2020:out_range=full")
+            chain.append("format=gbrp16le")
+            chain.append(f"lut3d=file={lut}:interp=tetrahedral")
+            chain.append("scale=out_color_matrix=bt709:out_range=limited")
+            chain.append("format=yuv420p")
+        else:
+            chain.append(f"scale=w={sw}:h={sh}:flags=bicubic:out_range=limited")
         chain.append("setsar=1")
         if s.crop is not None and (sw, sh) != (self.width, self.height):
             chain.append(f"crop=w={self.width}:h={self.height}:x={s.crop[0]}:y={s.crop[1]}")
@@ -164,11 +208,13 @@ class FrameConverter:
         tb = frame.time_base or Fraction(1, 1000)
         src = graph.add_buffer(width=frame.width, height=frame.height, format=frame.format.name, time_base=tb)
         nodes = [src]
-        for item in self._chain():
-            name, _, args = item.partition("=")
-            nodes.append(graph.add(name, args) if args else graph.add(name))
-        nodes.append(graph.add("buffersink"))
-        graph.link_nodes(*nodes).configure()
+        with contextlib.ExitStack() as stack:
+            lut = stack.enter_context(_cube_file(self.tonemap)) if self.tonemap else None
+            for item in self._chain(lut):
+                name, _, args = item.partition("=")
+                nodes.append(graph.add(name, args) if args else graph.add(name))
+            nodes.append(graph.add("buffersink"))
+            graph.link_nodes(*nodes).configure()  # lut3d has read the file by now
         self._graph = graph
 
     def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
@@ -707,7 +753,7 @@ def transcode(
     warn = on_warning or (lambda _m: None)
     rate, enc, size = plan.rate, plan.encoder, plan.size
     audio = AudioFeed(plan, probe_result)
-    convert = FrameConverter(size)
+    convert = FrameConverter(size, tonemap=enc.tonemap)
     results: list[SegmentResult] = []
     writer: SegmentWriter | None = None
     seg_i = -1
@@ -843,7 +889,7 @@ def encode_and_analyze(
     n_out = rate.frame_count
     src_index = np.zeros(n_out, dtype=np.int64)
     src_pts = np.zeros(n_out, dtype=np.int64)
-    convert = FrameConverter(size)
+    convert = FrameConverter(size, tonemap=enc.tonemap)
     container = open_output(intermediate)
     try:
         stream = add_video_stream(container, enc, width=size.width, height=size.height, fps=rate.fps)
@@ -979,9 +1025,7 @@ def _chunk_encoder(enc: EncoderPlan, width: int, height: int, fps: Fraction) -> 
     cc.time_base = Fraction(1, 1) / fps
     cc.framerate = fps
     cc.options = enc.x264_options()
-    cc.profile = enc.profile
-    cc.sample_aspect_ratio = Fraction(1, 1)
-    cc.color_range = 1
+    _describe_output(cc, enc)
     # Global headers: SPS/PPS in extradata, as for the intermediate (the MP4 muxer sets it there).
     cc.flags |= av.codec.context.Flags.global_header
     cc.open()
