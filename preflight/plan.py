@@ -862,6 +862,10 @@ def validate_encoder_options(*, crf: int, preset: str) -> None:
         raise ValueError(f"--preset must be one of {', '.join(X264_PRESETS)} (got {preset!r})")
 
 
+_TONEMAP_BY_TRANSFER = {"smpte2084": "pq", "arib-std-b67": "hlg"}
+"""FFmpeg's names of the HDR transfers (what :attr:`Probe.color_transfer` holds) -> tone map."""
+
+
 def plan_encoder(
     probe: Probe, rate: RatePlan, *, crf: int, preset: str, segments: int
 ) -> tuple[EncoderPlan, list[str]]:
@@ -878,9 +882,8 @@ def plan_encoder(
             f"{probe.bit_depth}-bit input ({probe.pix_fmt}) converted to 8-bit yuv420p (dithered)"
         )
         notes.append(f"{probe.bit_depth}-bit -> 8-bit")
-    tonemap = None
-    if probe.hdr:
-        tonemap = "pq" if probe.hdr.startswith("PQ") else "hlg"
+    tonemap = _TONEMAP_BY_TRANSFER.get(probe.color_transfer) if probe.hdr else None
+    if tonemap:
         peak = HLG_PEAK_NITS if tonemap == "hlg" else PQ_SOURCE_PEAK_NITS
         notes.append(
             f"HDR ({probe.hdr}) tone-mapped to SDR BT.709: BT.2390 roll-off from {peak:g} to "

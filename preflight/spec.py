@@ -131,7 +131,7 @@ def probe_findings(p: Probe, profile: Profile) -> list[Finding]:
         out.append(Finding(
             "hdr", WARNING, p.hdr, "SDR",
             f"HDR transfer {p.hdr}: the editor expects SDR, colours will shift",
-            "`preflight fix` converts to 8-bit SDR H.264",
+            "`preflight fix` tone-maps it to 8-bit SDR BT.709 H.264",
         ))
     if p.bit_depth > 8:
         out.append(Finding(

@@ -203,6 +203,7 @@ def test_encoder_settings_and_validation():
     )
     assert e.audio == "copy"
     assert any("10-bit" in w for w in plan.warnings) and any("HDR" in w for w in plan.warnings)
+    assert e.tonemap == "pq" and "BT.2390" in e.reason
     conform = make_plan(make_probe(fps=Fraction(24000, 1001), audio=(AudioInfo(1, "aac", 48000, 2, 10.01),)),
                         [], PROFILE)
     assert conform.encoder.audio == "aac" and "atempo" in conform.encoder.audio_reason

@@ -108,7 +108,9 @@ def test_fix_tone_maps_hdr_to_tagged_sdr(tmp_path, transfer):
     else:
         levels = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
     src, truth = hdr_clip(transfer, levels)
-    plan, result = fix_file(str(src), profile=load_profile("aleph-2"), output_dir=tmp_path, preset="ultrafast")
+    plan, result = fix_file(
+        str(src), profile=load_profile("aleph-2"), output_dir=tmp_path, preset="ultrafast"
+    )
     assert plan.encoder.tonemap == transfer
     out = probe(str(result.segment_paths[0]))
     assert (out.bit_depth, out.hdr, out.color_transfer) == (8, None, "bt709")
