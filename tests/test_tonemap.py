@@ -116,6 +116,8 @@ def test_fix_tone_maps_hdr_to_tagged_sdr(tmp_path, transfer):
     assert (out.bit_depth, out.hdr, out.color_transfer) == (8, None, "bt709")
     got = _band_luma(result.segment_paths[0], truth["bands"])
     want = [16 + 219 * float(hdr_to_sdr(np.array([e, e, e]), transfer)[0]) for e in levels]
+    print(f"{transfer}: SDR luma per band {np.round(got, 1).tolist()}, formulas "
+          f"{np.round(want, 1).tolist()}")  # pytest -s
     assert np.abs(np.array(got) - want).max() <= 2.0, (got, want)
     assert got[0] == pytest.approx(16, abs=1) and got[-1] == pytest.approx(235, abs=1)
     assert all(math.isfinite(v) for v in got) and np.all(np.diff(got) > 0)
