@@ -16,7 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import bare_decode, build_real_clip, peak_rss_mib, remux_repeated, timed
+from benchmarks.common import (
+    bare_decode,
+    build_real_clip,
+    peak_rss_mib,
+    remux_repeated,
+    report_rss_growth,
+    timed,
+)
 
 CHECK_CODE = "from preflight.api import check; import sys; check(sys.argv[1])"
 
@@ -48,12 +55,11 @@ def main() -> None:
     if args.skip_long:
         return
     long_clip = remux_repeated(clip, "real_1080p30_10min.mp4", times=19)
-    rss_short = peak_rss_mib(CHECK_CODE, [str(clip)])
-    rss_long = peak_rss_mib(CHECK_CODE, [str(long_clip)])
-    growth = rss_long / rss_short - 1.0
-    print(f"peak RSS check 32 s clip : {rss_short:7.1f} MiB")
-    print(f"peak RSS check 10 min    : {rss_long:7.1f} MiB")
-    print(f"RSS growth = {growth:+.1%}  (goal within 15%) {'OK' if abs(growth) <= 0.15 else 'MISSED'}")
+    report_rss_growth(
+        "check",
+        ("32 s clip", peak_rss_mib(CHECK_CODE, [str(clip)])),
+        ("10 min clip", peak_rss_mib(CHECK_CODE, [str(long_clip)])),
+    )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import OUT, ROOT, bare_decode, build_real_clip, peak_rss_mib, remux_repeated
+from benchmarks.common import (
+    OUT,
+    ROOT,
+    bare_decode,
+    build_real_clip,
+    peak_rss_mib,
+    remux_repeated,
+    report_rss_growth,
+)
 
 BASELINE_CODE = """
 import sys
@@ -164,12 +172,12 @@ def time_fix(clip: Path, args: argparse.Namespace) -> None:
 
 def measure_rss(clip: Path, long_clip: Path, args: argparse.Namespace) -> None:
     # Memory: the same command on a clip 3x longer (ultrafast: RSS does not depend on the preset).
-    rss_short = peak_rss_mib(FIX_RSS_CODE, [str(clip), str(OUT / "bench_fix_rss"), "ultrafast"])
-    rss_long = peak_rss_mib(FIX_RSS_CODE, [str(long_clip), str(OUT / "bench_fix_rss"), "ultrafast"])
-    growth = rss_long / rss_short - 1.0
-    print(f"peak RSS fix {args.seconds} s clip : {rss_short:7.1f} MiB")
-    print(f"peak RSS fix {args.long_seconds} s clip: {rss_long:7.1f} MiB")
-    print(f"RSS growth = {growth:+.1%}  (goal: flat, within 15%) {'OK' if abs(growth) <= 0.15 else 'MISSED'}")
+    out = str(OUT / "bench_fix_rss")
+    report_rss_growth(
+        "fix",
+        (f"{args.seconds} s clip", peak_rss_mib(FIX_RSS_CODE, [str(clip), out, "ultrafast"])),
+        (f"{args.long_seconds} s clip", peak_rss_mib(FIX_RSS_CODE, [str(long_clip), out, "ultrafast"])),
+    )
 
 
 if __name__ == "__main__":

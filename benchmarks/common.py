@@ -147,6 +147,18 @@ def peak_rss_mib(code: str, args: Sequence[str]) -> float:
     return int(line.split()[1]) / 1024.0
 
 
+def report_rss_growth(what: str, short: tuple[str, float], long: tuple[str, float]) -> float:
+    """Print the peak RSS of ``what`` on a short and a long clip (label, MiB) and the growth
+    against the goal (flat: within 15%); returns the growth."""
+    (short_label, rss_short), (long_label, rss_long) = short, long
+    growth = rss_long / rss_short - 1.0
+    width = max(len(short_label), len(long_label))
+    print(f"peak RSS {what} {short_label:{width}s}: {rss_short:7.1f} MiB")
+    print(f"peak RSS {what} {long_label:{width}s}: {rss_long:7.1f} MiB")
+    print(f"RSS growth = {growth:+.1%}  (goal: flat, within 15%) {'OK' if abs(growth) <= 0.15 else 'MISSED'}")
+    return growth
+
+
 def bare_decode(path: Path) -> int:
     """The peer: threaded PyAV decode of every frame, nothing else."""
     with av.open(str(path)) as c:
