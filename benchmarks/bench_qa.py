@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fixtures.synth import MEDIA, write_clip  # noqa: E402
+from preflight.filters import pulled  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 SIZE = (1920, 1080)
@@ -179,16 +180,6 @@ def _ssim_graph(sa: av.VideoStream, sb: av.VideoStream):
     return g, s0, s1, sink
 
 
-def _drain(sink) -> list[av.VideoFrame]:
-    """Every frame the graph has ready."""
-    out = []
-    while True:
-        try:
-            out.append(sink.pull())
-        except (av.BlockingIOError, av.EOFError):
-            return out
-
-
 def run_ffmpeg_ssim(src: Path, edt: Path, *, ssim_filter: bool = True) -> tuple[float, int, float, float]:
     """FFmpeg's ssim filter through PyAV's filter graph: (pairs/s, pairs, mean SSIM Y, CPU ms/pair).
 
@@ -209,7 +200,7 @@ def run_ffmpeg_ssim(src: Path, edt: Path, *, ssim_filter: bool = True) -> tuple[
                 continue
             s0.push(fa)
             s1.push(fb)
-            for out in _drain(sink):
+            for out in pulled(sink):
                 n += 1
                 total += float(out.metadata.get("lavfi.ssim.Y", "nan"))
         dt, dc = time.perf_counter() - t, _cpu() - c
@@ -289,7 +280,7 @@ def kernel_costs(src: Path, edt: Path, *, pairs: int = 40, rounds: int = 3) -> d
             for a, b in zip(fa, fb, strict=True):
                 s0.push(a)
                 s1.push(b)
-                _drain(sink)
+                list(pulled(sink))  # the filter runs as frames are pulled
 
         runs: dict[str, tuple[str, object]] = {"ffmpeg": ("FFmpeg ssim filter (Y, U and V)", ffmpeg)}
         for backend in ("c", "opencv"):

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 
 import av
 
+from .filters import input_time_base, pulled, video_chain
+
 PARITIES = ("tff", "bff")
 
 
@@ -26,24 +28,12 @@ class _Graph:
 
     def __init__(self, frame: av.VideoFrame, parity: str):
         self.key = (frame.width, frame.height, frame.format.name)
-        self.time_base = frame.time_base
-        self.graph = av.filter.Graph()
-        self.src = self.graph.add_buffer(
-            width=frame.width, height=frame.height, format=frame.format, time_base=frame.time_base
-        )
-        bwdif = self.graph.add("bwdif", f"mode=send_frame:parity={parity}:deint=all")
-        self.sink = self.graph.add("buffersink")
-        self.src.link_to(bwdif)
-        bwdif.link_to(self.sink)
-        self.graph.configure()
+        self.time_base = input_time_base(frame)
+        self.graph = video_chain(frame, [f"bwdif=mode=send_frame:parity={parity}:deint=all"])
 
     def push(self, frame: av.VideoFrame | None) -> Iterator[av.VideoFrame]:
-        self.src.push(frame)
-        while True:
-            try:
-                out = self.sink.pull()
-            except (av.BlockingIOError, av.EOFError):
-                return
+        self.graph.push(frame)
+        for out in pulled(self.graph):
             # bwdif halves the time base (it could emit a frame per field); put the timestamps
             # back on the input's so downstream arithmetic sees the same numbers as without it.
             if out.pts is not None and out.time_base != self.time_base:

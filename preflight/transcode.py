@@ -44,6 +44,7 @@ import numpy as np
 from .decode import iter_frames
 from .deinterlace import deinterlaced
 from .errors import InputError, OutputError
+from .filters import pulled, video_chain
 from .outputs import atomic_path, check_output_path
 from .plan import EncoderPlan, Plan, SegmentPlan, SizePlan
 from .probe import Probe, open_container
@@ -204,18 +205,9 @@ class FrameConverter:
         return chain
 
     def _build(self, frame: av.VideoFrame) -> None:
-        graph = av.filter.Graph()
-        tb = frame.time_base or Fraction(1, 1000)
-        src = graph.add_buffer(width=frame.width, height=frame.height, format=frame.format.name, time_base=tb)
-        nodes = [src]
         with contextlib.ExitStack() as stack:
             lut = stack.enter_context(_cube_file(self.tonemap)) if self.tonemap else None
-            for item in self._chain(lut):
-                name, _, args = item.partition("=")
-                nodes.append(graph.add(name, args) if args else graph.add(name))
-            nodes.append(graph.add("buffersink"))
-            graph.link_nodes(*nodes).configure()  # lut3d has read the file by now
-        self._graph = graph
+            self._graph = video_chain(frame, self._chain(lut))  # lut3d has read the file by now
 
     def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
         if self._passthrough(frame):
@@ -386,11 +378,7 @@ class AudioSamples:
         started = False
 
         def drain() -> Iterator[np.ndarray]:
-            while True:
-                try:
-                    out = graph.pull()
-                except (av.error.BlockingIOError, av.error.EOFError):
-                    return
+            for out in pulled(graph):
                 yield out.to_ndarray().astype(np.float32, copy=False).reshape(self.channels, -1)
 
         try:
