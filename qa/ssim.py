@@ -42,6 +42,7 @@ present; one cache-resident pass per column tile, ~2x faster than OpenCV at 1080
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from types import ModuleType
@@ -215,7 +216,7 @@ class _StripWeights:
 
 @dataclass(frozen=True)
 class PreparedRegion:
-    """A region made ready for :class:`SSIMKernel`: dilated, cropped and cut into strips.
+    """A region made ready for :class:`SSIMKernel`: dilated and cropped.
 
     Attributes
     ----------
@@ -226,13 +227,41 @@ class PreparedRegion:
         not within ``WIN_RADIUS`` of the frame edge.
     n_out, n_in : int
         Pixel counts of ``outside`` and of the region.
+    rows : tuple of (int, int)
+        The OpenCV backend's strips ``[r0, r1)``; :attr:`strips` cuts the weights along them.
     """
 
     region: np.ndarray | None
     outside: np.ndarray
     n_out: int
     n_in: int
-    strips: tuple[_StripWeights, ...]
+    rows: tuple[tuple[int, int], ...]
+
+    @functools.cached_property
+    def strips(self) -> tuple[_StripWeights, ...]:
+        """Per-strip scoring weights of the OpenCV path, cut on first use: the C kernel reads
+        ``outside`` and ``region`` directly, so with it (per-frame masks included) this work is
+        never done."""
+        h, w = self.outside.shape
+        r = WIN_RADIUS
+        strips = []
+        for r0, r1 in self.rows:
+            lo, hi = max(r0, r) - r0, min(r1, h - r) - r0
+            out_s = self.outside[r0:r1]
+            # outside is a subset of the interior, so equal counts mean every interior pixel of
+            # the strip is scored and no weights are needed.
+            full_interior = int(np.count_nonzero(out_s)) == max(hi - max(lo, 0), 0) * (w - 2 * r)
+            in_s = self.region[r0:r1] if self.region is not None else None
+            strips.append(
+                _StripWeights(
+                    out=None if full_interior else out_s.astype(np.float32),
+                    out_u8=None if full_interior else out_s.astype(np.uint8),
+                    inside=in_s.astype(np.float32) if in_s is not None and in_s.any() else None,
+                    row_lo=max(lo, 0),
+                    row_hi=max(hi, 0),
+                )
+            )
+        return tuple(strips)
 
 
 def _native_ok(x: np.ndarray, y: np.ndarray, ssim_map: np.ndarray | None) -> bool:
@@ -307,7 +336,7 @@ class SSIMKernel:
 
     # ------------------------------------------------------------------ regions
     def prepare(self, region: np.ndarray | None) -> PreparedRegion:
-        """Dilate ``region`` by the window radius and cut the scoring weights into strips.
+        """Dilate ``region`` by the window radius and mark the pixels that are scored.
 
         Parameters
         ----------
@@ -334,28 +363,12 @@ class SSIMKernel:
             dilated = cv2.dilate(reg, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
             outside = interior & (dilated == 0)
             n_in = int(np.count_nonzero(reg))
-        strips = []
-        for r0, r1 in self._rows:
-            lo, hi = max(r0, r) - r0, min(r1, h - r) - r0
-            out_s = outside[r0:r1]
-            int_s = interior[r0:r1]
-            full_interior = bool(np.array_equal(out_s, int_s))
-            in_s = reg[r0:r1] if reg is not None else None
-            strips.append(
-                _StripWeights(
-                    out=None if full_interior else out_s.astype(np.float32),
-                    out_u8=None if full_interior else out_s.astype(np.uint8),
-                    inside=in_s.astype(np.float32) if in_s is not None and in_s.any() else None,
-                    row_lo=max(lo, 0),
-                    row_hi=max(hi, 0),
-                )
-            )
         return PreparedRegion(
             region=reg,
             outside=outside,
             n_out=int(np.count_nonzero(outside)),
             n_in=n_in,
-            strips=tuple(strips),
+            rows=tuple(self._rows),
         )
 
     # ------------------------------------------------------------------ per frame
