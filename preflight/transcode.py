@@ -126,6 +126,7 @@ def prepare_frame(frame: av.VideoFrame, pts: int, time_base: Fraction) -> av.Vid
     otherwise honour a source I-frame as a forced keyframe."""
     frame.pts = pts
     frame.time_base = time_base
+    frame.duration = 1  # one tick of ``time_base``; a decoder's duration is in the source's base
     frame.pict_type = av.video.frame.PictureType.NONE
     return frame
 
@@ -531,6 +532,7 @@ class SegmentWriter:
         """Mux a ready video packet at frame ``pts`` / decode step ``dts`` (frame units)."""
         packet.time_base = self.time_base
         packet.pts, packet.dts = pts, dts
+        packet.duration = 1  # one frame: the muxer takes the last packet's duration as declared
         packet.stream = self.video
         self.container.mux(packet)
         self.frames += 1
