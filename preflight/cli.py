@@ -47,6 +47,7 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema preflight.check/1).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=str), metavar="PATH",
               help="Write every per-frame signal (cut scores, motion, luma, sharpness) to a CSV file.")
+@click.option("--force", is_flag=True, help="Overwrite the --csv file if it exists (never an input).")
 @click.option("--detector", "detectors", multiple=True,
               type=click.Choice(["adaptive", "content", "hist", "hash"]),
               help="Also run a PySceneDetect detector on the same decoded frames (repeatable); "
@@ -63,6 +64,7 @@ def check_command(
     profile_name: str,
     as_json: bool,
     csv_path: str | None,
+    force: bool,
     detectors: tuple[str, ...],
     analysis_size: int,
     full_decode: bool,
@@ -81,7 +83,7 @@ def check_command(
 
     profile = load_profile(profile_name)
     if csv_path:
-        check_output_path(csv_path, inputs=[path], force=True)
+        check_output_path(csv_path, inputs=[path], force=force)
     info = probe(path)
     with progress_bar(info.frame_count, desc="analysing", quiet=quiet) as bar:
         result = check(
@@ -147,4 +149,7 @@ cli.add_command(join_command, "join")
 
 
 def main() -> None:
-    cli(prog_name=PROG)
+    from .outputs import sigterm_as_exit
+
+    with sigterm_as_exit():  # SIGTERM cleans up like Ctrl-C: no temporaries are left behind
+        cli(prog_name=PROG)

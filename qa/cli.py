@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from preflight.cliutil import (
-    EXIT_CODES_HELP,
     EXIT_FAIL,
     EXIT_PASS,
     emit_json,
@@ -16,7 +15,7 @@ from preflight.cliutil import (
     warn,
 )
 from preflight.errors import OutputError
-from preflight.outputs import check_output_path
+from preflight.outputs import FolderRollback, check_output_path, refuse_inputs
 
 from .align import DEFAULT_MAX_OFFSET
 from .errors import QAUsageError
@@ -24,6 +23,12 @@ from .gate import DEFAULT_MIN_MEAN, DEFAULT_MIN_P5, DEFAULT_WORST, Gate
 from .mask import BoxRegion, MaskDir, MaskVideo, Region, StaticMask, parse_box
 
 PROG = "qa"
+HEATMAP_GLOB = "worst_*_frame_*.png"
+# qa has no editor profile: preflight's EXIT_CODES_HELP (which names one) does not apply.
+QA_EXIT_CODES_HELP = (
+    "Exit codes: 0 passed; 1 failed the quality gate; 2 usage error (bad option, or output "
+    "refused); 3 unreadable or invalid input."
+)
 
 SCORE_HELP = f"""Score how well EDITED preserves SOURCE outside the edit region (luma SSIM).
 
@@ -54,11 +59,12 @@ frames and reported; durations must agree within --max-offset + 1 frames.
 Gate (defaults, see qa/gate.py for the rationale): mean outside SSIM >= {DEFAULT_MIN_MEAN} and 5th
 percentile >= {DEFAULT_MIN_P5}; exit 1 when either fails.
 
-{EXIT_CODES_HELP}
+{QA_EXIT_CODES_HELP}
 """
 
 
-@click.group(name="qa", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(name="qa", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=QA_EXIT_CODES_HELP)
 @click.version_option(package_name="video-preflight", prog_name="qa")
 def cli() -> None:
     """Post-edit quality checks for AI video edits."""
@@ -150,27 +156,33 @@ def score_cmd(
     except ValueError as exc:
         raise QAUsageError(str(exc)) from None
     # Outputs are validated before any decoding, so a refused path costs nothing.
-    inputs = [source, edited]
+    inputs = [source, edited, mask_image, mask_video, mask_dir]
     if csv_path:
         check_output_path(csv_path, inputs=inputs, force=force)
     if save_region:
         check_output_path(save_region, inputs=inputs, force=force)
         if not (auto_region or mask_image or boxes):
             raise QAUsageError("--save-region needs --auto-region, --mask or --box")
+    heatmaps = bool(heatmap_dir) and worst > 0  # --worst 0 draws nothing: no folder either
     if heatmap_dir:
         hd = Path(heatmap_dir)
         if hd.exists() and not hd.is_dir():
             raise QAUsageError(f"--heatmaps {heatmap_dir}: exists and is not a directory")
         if not hd.parent.is_dir():
             raise QAUsageError(f"--heatmaps {heatmap_dir}: parent directory does not exist")
-        old = sorted(hd.glob("worst_*_frame_*.png")) if hd.is_dir() else []
+        refuse_inputs(hd, inputs)
+        old = sorted(hd.glob(HEATMAP_GLOB)) if hd.is_dir() else []
+        for f in old:
+            refuse_inputs(f, inputs)
         if old and not force:
             raise OutputError(f"{heatmap_dir}: holds heat maps of an earlier run (--force replaces them)")
-        hd.mkdir(exist_ok=True)
-        for f in old:  # stale maps of other frames would read as this run's
-            f.unlink()
+        if heatmaps:
+            for f in old:  # stale maps of other frames would read as this run's
+                f.unlink()
 
     bar = progress_bar(None, desc="qa score", quiet=quiet)
+    # On any failure (a full disk, Ctrl-C) the maps this run drew go, and the folder if it made it.
+    drawn = FolderRollback(heatmap_dir, pattern=HEATMAP_GLOB) if heatmaps and heatmap_dir else None
     try:
         result = score(
             source,
@@ -182,23 +194,27 @@ def score_cmd(
             offset=offset,
             gate=gate,
             worst=worst,
-            heatmap_dir=heatmap_dir,
+            heatmap_dir=heatmap_dir if heatmaps else None,
             workers=workers,
             on_warning=lambda m: warn(PROG, m, quiet=quiet),
             on_progress=bar.update,
             total_hint=lambda n: setattr(bar, "total", n),
         )
+        if csv_path:
+            write_csv(csv_path, result)
+        if save_region:
+            mask = result.auto_region_union
+            if mask is None and region is not None:
+                mask = _static_union(region)
+            if mask is not None:
+                write_region_png(save_region, mask)
+    except BaseException:
+        if drawn is not None:
+            drawn.rollback()
+        raise
     finally:
         bar.close()
 
-    if csv_path:
-        write_csv(csv_path, result)
-    if save_region:
-        mask = result.auto_region_union
-        if mask is None and region is not None:
-            mask = _static_union(region)
-        if mask is not None:
-            write_region_png(save_region, mask)
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -224,7 +240,10 @@ def _static_union(region: Region):
 
 def main() -> None:
     """Entry point of the ``qa`` console script."""
-    cli(prog_name=PROG)
+    from preflight.outputs import sigterm_as_exit
+
+    with sigterm_as_exit():  # SIGTERM cleans up like Ctrl-C: no half-written outputs
+        cli(prog_name=PROG)
 
 
 if __name__ == "__main__":
