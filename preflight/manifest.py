@@ -11,6 +11,8 @@ segments back in order and a pipeline can map any segment time back to the sourc
       "output": {"width", "height", "fps", "frame_count", "duration_s", "retime"},
       "segments": [{
           "index": 1, "file": "clip_seg01.mp4",
+          "bytes": 123456, "sha256": "...",            # of the file as written: --force removes
+                                                       # a replaced segment only if both match
           "frame_count": 720, "duration_s": 24.0,
           "start_frame": 0, "end_frame": 720,          # output timeline, end exclusive
           "start_s": 0.0, "end_s": 24.0,
@@ -42,6 +44,7 @@ from typing import Any
 
 from . import __version__
 from .errors import InputError, UsageError
+from .outputs import file_digest
 from .plan import Plan
 from .probe import Probe
 
@@ -228,6 +231,7 @@ def build_manifest(
         segments.append({
             "index": seg.index,
             "file": name,
+            **_written(res.path),
             "frame_count": res.frame_count,
             "duration_s": round(float(Fraction(res.frame_count) / fps), 6),
             "start_frame": seg.start_frame,
@@ -272,6 +276,12 @@ def build_manifest(
         "segments": segments,
         "anchors": [a.to_dict() for a in anchors],
     }
+
+
+def _written(path: Path) -> dict[str, object]:
+    """``bytes`` and ``sha256`` of a segment as written: proof, later, that this tool wrote it."""
+    size, digest = file_digest(path)
+    return {"bytes": size, "sha256": digest}
 
 
 def _frac(f: Fraction) -> str:

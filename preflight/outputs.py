@@ -20,8 +20,9 @@ from pathlib import Path
 from .errors import OutputError
 
 
-def _is_input(out: Path, src: Path) -> bool:
-    """``out`` names the input ``src`` (same resolved path, or the same inode via a hard link)."""
+def same_file(out: str | os.PathLike[str], src: str | os.PathLike[str]) -> bool:
+    """``out`` names ``src``: the same resolved path, or the same inode (a hard link)."""
+    out, src = Path(out), Path(src)
     if out.resolve() == src.resolve():
         return True
     with contextlib.suppress(OSError):
@@ -45,7 +46,7 @@ def refuse_inputs(out: str | os.PathLike[str], inputs: Iterable[str | os.PathLik
         if item is None or str(item) == "":
             continue
         src = Path(item)
-        if _is_input(o, src):
+        if same_file(o, src):
             raise OutputError(f"{o}: refusing to overwrite the input {src}")
         if src.is_dir() and o.resolve().is_relative_to(src.resolve()):
             raise OutputError(f"{o}: refusing to write inside the input folder {src}")

@@ -45,7 +45,16 @@ from .decode import iter_frames
 from .deinterlace import deinterlaced
 from .errors import InputError, OutputError
 from .filters import pulled, video_chain
-from .outputs import atomic_path, check_output_path
+from .outputs import (
+    atomic_path,
+    check_output_path,
+    is_unchanged,
+    make_temp,
+    output_lock,
+    remove_stale_temporaries,
+    same_file,
+    temp_name_pattern,
+)
 from .plan import EncoderPlan, Plan, SegmentPlan, SizePlan
 from .probe import Probe, open_container
 from .profile import Profile
@@ -1166,33 +1175,77 @@ def _write_segment_set(
     manifest_path = out_dir / MANIFEST_NAME
     for p in [*finals, manifest_path]:
         check_output_path(p, inputs=[source], force=force)
-    stale = [n for n in _manifest_files(manifest_path) if n not in names]
+    stale = [f for f in _manifest_files(manifest_path) if f["file"] not in names]
     with contextlib.ExitStack() as stack:
         tmp_manifest = stack.enter_context(atomic_path(manifest_path))  # entered first: renamed last
         tmps = [stack.enter_context(atomic_path(p)) for p in finals]
         manifest = describe(write(tmps))
         tmp_manifest.write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    removed = []
-    src = Path(source).resolve()
-    for name in stale:
-        path = out_dir / name
-        if path.resolve() != src and path.is_file():
-            with contextlib.suppress(OSError):
-                path.unlink()
-                removed.append(name)
-    if removed and on_warning is not None:
-        on_warning(f"removed {len(removed)} segment file(s) of the replaced manifest: {', '.join(removed)}")
+    _remove_replaced(out_dir, stale, source=source, on_warning=on_warning)
     return manifest_path, finals, manifest
 
 
-def _manifest_files(manifest_path: Path) -> list[str]:
-    """Segment file names listed by an existing manifest (plain names only); [] if unreadable."""
+def _manifest_files(manifest_path: Path) -> list[dict[str, object]]:
+    """Segment entries (``file``, and ``bytes``/``sha256`` when recorded) of an existing manifest,
+    plain file names only; [] if unreadable."""
     try:
         doc = json.loads(manifest_path.read_text(encoding="utf-8"))
-        files = [seg["file"] for seg in doc["segments"]]
-    except (OSError, ValueError, KeyError, TypeError):
+        entries = [seg for seg in doc["segments"] if isinstance(seg, dict)]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return []
-    return [f for f in files if isinstance(f, str) and f and Path(f).name == f and f != MANIFEST_NAME]
+    return [
+        e for e in entries
+        if isinstance(f := e.get("file"), str) and f and Path(f).name == f
+        and f not in (MANIFEST_NAME, ".", "..")
+    ]
+
+
+def _remove_replaced(
+    out_dir: Path, stale: Sequence[dict[str, object]], *, source: str, on_warning: WarningSink | None
+) -> None:
+    """Remove the segment files of a replaced manifest that this tool provably wrote: the size
+    and SHA-256 recorded in that manifest still match. Any other file is left, with a warning."""
+    removed, kept = [], []
+    for entry in stale:
+        path = out_dir / str(entry["file"])
+        if not path.exists() and not path.is_symlink():
+            continue
+        ours = is_unchanged(path, size=entry.get("bytes"), sha256=entry.get("sha256"))
+        if not ours or same_file(path, source):
+            kept.append(path.name)
+            continue
+        try:
+            path.unlink()
+            removed.append(path.name)
+        except OSError:
+            kept.append(path.name)
+    if on_warning is None:
+        return
+    if removed:
+        on_warning(f"removed {len(removed)} segment file(s) of the replaced manifest: {', '.join(removed)}")
+    if kept:
+        on_warning(
+            f"kept {len(kept)} file(s) the replaced manifest lists but this tool cannot show it wrote "
+            f"(size or SHA-256 differ or were not recorded): {', '.join(kept)}"
+        )
+
+
+def _temp_pattern(stem: str) -> re.Pattern[str]:
+    """Temporaries a fix of ``stem`` creates: intermediate, segments' and manifest's ``.part``."""
+    stems = rf"{re.escape(stem)}(?:_fixed|_seg\d+)?|{re.escape(Path(MANIFEST_NAME).stem)}"
+    return temp_name_pattern(stems, regex=True)
+
+
+@contextlib.contextmanager
+def _claim_output_dir(out_dir: Path, stem: str, on_warning: WarningSink | None) -> Iterator[None]:
+    """Be the only run writing to ``out_dir`` (:func:`preflight.outputs.output_lock`) and remove
+    the temporaries an earlier, killed run of the same output left there."""
+    with output_lock(out_dir):
+        removed = remove_stale_temporaries(out_dir, _temp_pattern(stem))
+        if removed and on_warning is not None:
+            names = ", ".join(removed)
+            on_warning(f"removed {len(removed)} temporary file(s) an interrupted run left: {names}")
+        yield
 
 
 def _usable_dir_path(output_dir: str | os.PathLike[str], source: str) -> Path:
@@ -1285,14 +1338,15 @@ def run_fix(
             check_output_path(path, inputs=[plan.source], force=force)
     out_dir, created = prepare_output_dir(out_dir, source=plan.source)
     try:
-        manifest_path, finals, manifest = _write_segment_set(
-            out_dir, names, source=plan.source, force=force,
-            write=lambda tmps: transcode(
-                plan, tmps, probe_result=probe_result, progress=progress, on_warning=on_warning
-            ),
-            describe=lambda results: build_manifest(plan, probe_result, results, names, placed),
-            on_warning=on_warning,
-        )
+        with _claim_output_dir(out_dir, stem, on_warning):
+            manifest_path, finals, manifest = _write_segment_set(
+                out_dir, names, source=plan.source, force=force,
+                write=lambda tmps: transcode(
+                    plan, tmps, probe_result=probe_result, progress=progress, on_warning=on_warning
+                ),
+                describe=lambda results: build_manifest(plan, probe_result, results, names, placed),
+                on_warning=on_warning,
+            )
     except BaseException:
         if created:
             with contextlib.suppress(OSError):
@@ -1341,9 +1395,16 @@ def fix_file(
     precheck_output_dir(output_dir, source=path, force=force)
     out_dir, created = prepare_output_dir(output_dir, source=path)
     stem = Path(path).stem
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".intermediate.mp4", dir=out_dir)
-    os.close(fd)
-    intermediate = Path(tmp_name)
+    claim = contextlib.ExitStack()  # released before the directory may be removed
+    try:
+        claim.enter_context(_claim_output_dir(out_dir, stem, on_warning))
+        intermediate = make_temp(out_dir, stem, suffix=".intermediate.mp4")
+    except BaseException:
+        claim.close()
+        if created:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
+        raise
     try:
         passed = encode_and_analyze(
             draft, intermediate, probe_result=info, progress=progress, on_warning=on_warning
@@ -1379,10 +1440,12 @@ def fix_file(
     except BaseException:
         with contextlib.suppress(OSError):
             intermediate.unlink()
+        claim.close()
         if created:
             with contextlib.suppress(OSError):
                 out_dir.rmdir()
         raise
     with contextlib.suppress(OSError):
         intermediate.unlink()
+    claim.close()
     return plan, FixResult(manifest_path=manifest_path, segment_paths=tuple(finals), manifest=manifest)
