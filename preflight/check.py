@@ -216,7 +216,7 @@ def analyze(
     found = tuple(transitions.transitions())
     seconds = (pts - pts[0]).astype(np.float64) * float(time_base)
     shot_reports = tuple(
-        _shot_report(s, seconds, shake, exposure, sharpness, profile)
+        _shot_report(s, seconds, shake, exposure, sharpness, profile, found)
         for s in shots_from_transitions(list(found), frame_count)
     )
     signals: dict[str, np.ndarray] = {}
@@ -244,6 +244,7 @@ def _shot_report(
     exposure: ExposureAnalyzer,
     sharpness: SharpnessAnalyzer,
     profile: Profile,
+    transitions: Sequence[Transition] = (),
 ) -> ShotReport:
     shake_result = shake.shot_shake(shot)
     frame_step = float(np.median(np.diff(seconds))) if seconds.size > 1 else 0.0
@@ -254,7 +255,7 @@ def _shot_report(
         end_s=float(seconds[shot.end_frame]) + frame_step,
         shake=shake_result,
         shake_class=profile.shake_class(shake_result.score_pct),
-        exposure=exposure.shot_exposure(shot, profile=profile),
+        exposure=exposure.shot_exposure(shot, profile=profile, transitions=transitions),
         sharpness=sharpness.shot_sharpness(shot),
     )
 

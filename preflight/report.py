@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 from collections.abc import Sequence
 
@@ -22,8 +23,15 @@ def format_table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> st
 
 def _cell(value: object) -> str:
     if isinstance(value, float):
-        return f"{value:.3f}"
+        return _num(value, ".3f")
     return str(value)
+
+
+def _num(value: float | None, spec: str) -> str:
+    """``value`` formatted, or ``-`` where JSON says null (no measurement: NaN, None)."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    return format(value, spec)
 
 
 def render_check(result: CheckResult) -> str:
@@ -56,7 +64,7 @@ def render_check(result: CheckResult) -> str:
         out.write("Transitions: none (one continuous shot)\n\n")
     shot_rows = [
         (i, f"{s.start_frame}-{s.end_frame}", f"{s.start_s:.2f}-{s.end_s:.2f}",
-         f"{s.shake.score_pct:.2f}% {s.shake_class}", s.exposure.mean_luma,
+         f"{_num(s.shake.score_pct, '.2f')}% {s.shake_class}", s.exposure.mean_luma,
          f"{s.exposure.dark_pct:.1f}/{s.exposure.bright_pct:.1f}",
          ",".join(s.exposure.flags) or "-", s.sharpness.value)
         for i, s in enumerate(a.shots, start=1)
@@ -67,10 +75,10 @@ def render_check(result: CheckResult) -> str:
     out.write("\n\n")
     if result.findings:
         rows = [(f.severity, f.id, f.message) for f in result.findings]
-        out.write(format_table(rows, ["severity", "finding", "message"]))
-        out.write("\n")
-        hints = dict.fromkeys(f.hint for f in result.findings if f.hint)
-        out.write("".join(f"  hint: {h}\n" for h in hints))
+        head, rule, *lines = format_table(rows, ["severity", "finding", "message"]).split("\n")
+        out.write(f"{head}\n{rule}\n")
+        for f, line in zip(result.findings, lines, strict=True):  # each hint under its finding
+            out.write(f"{line}\n" + (f"  hint: {f.hint}\n" if f.hint else ""))
     else:
         out.write("No findings.\n")
     for name, found in a.comparisons.items():

@@ -28,6 +28,7 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -36,12 +37,14 @@ import numpy as np
 
 from ..decode import AnalysisGeometry, FrameBatch
 from ..profile import Profile
-from ..shots import Shot
+from ..shots import Shot, Transition
 from .shake import check_shot, fps_from_pts, odd_window, savgol_lowpass
 
 BLACK_LEVEL = 0.03
 WHITE_LEVEL = 0.97
 FLICKER_WINDOW_S = 1.0
+# A frame "holds" a fade's black (white) when this % of its pixels are at that level.
+HOLD_FLAT_PCT = 99.0
 # Shots shorter than this many frames have no meaningful high-passed series: flicker 0.
 _MIN_FLICKER_FRAMES = 8
 
@@ -73,6 +76,39 @@ class ExposureResult:
     flicker: float
     flags: tuple[str, ...]
     frames: int
+
+
+def fade_hold(
+    shot: Shot, dark_pct: np.ndarray, bright_pct: np.ndarray, transitions: Sequence[Transition]
+) -> np.ndarray:
+    """Mask of ``shot``'s frames that hold a fade's flat black or white.
+
+    A run of flat frames (at least ``HOLD_FLAT_PCT`` % of pixels at the fade's level) counts when
+    it starts right after a ``fade_out`` through that level, or ends right before a ``fade_in``
+    through it: the black between a fade out and a fade in, or before a fade in at the start
+    of the clip, or after a fade out at its end. ``dark_pct``/``bright_pct`` are the shot's
+    per-frame values.
+    """
+    n = shot.frame_count
+    hold = np.zeros(n, dtype=bool)
+    level = {"black": dark_pct, "white": bright_pct}
+    for t in transitions:
+        flat = level.get(t.via or "")
+        if flat is None:
+            continue
+        if t.type == "fade_out" and t.end_frame == shot.start_frame - 1:
+            run = _run_length(flat >= HOLD_FLAT_PCT)
+            hold[:run] = True
+        elif t.type == "fade_in" and t.start_frame == shot.end_frame + 1:
+            run = _run_length((flat >= HOLD_FLAT_PCT)[::-1])
+            hold[n - run :] = True
+    return hold
+
+
+def _run_length(flags: np.ndarray) -> int:
+    """Length of the leading run of True in ``flags``."""
+    off = np.flatnonzero(~flags)
+    return int(off[0]) if off.size else int(flags.size)
 
 
 class ExposureAnalyzer:
@@ -144,12 +180,17 @@ class ExposureAnalyzer:
             "bright_pct": stats[:, 3].astype(np.float64),
         }
 
-    def shot_exposure(self, shot: Shot, *, profile: Profile) -> ExposureResult:
+    def shot_exposure(
+        self, shot: Shot, *, profile: Profile, transitions: Sequence[Transition] = ()
+    ) -> ExposureResult:
         """Aggregate the frames of ``shot`` and flag it against ``profile``.
 
         ``under``: mean luma below ``dark_mean_luma`` or more than ``crushed_pct`` % crushed;
         ``over``: mean luma above ``bright_mean_luma`` or more than ``clipped_pct`` % clipped;
-        ``flicker``: high-passed mean-luma RMS above ``flicker_std``.
+        ``flicker``: high-passed mean-luma RMS above ``flicker_std``. The flat black (white)
+        frames a fade through black (white) holds at the shot's edge (:func:`fade_hold`, from
+        ``transitions``) are part of that transition: they count in the reported means but
+        never toward ``under`` (``over``), so a fade's black is not "underexposed".
 
         Raises
         ------
@@ -161,11 +202,14 @@ class ExposureAnalyzer:
         s = stats[shot.start_frame : shot.end_frame + 1].astype(np.float64)
         mean_luma, contrast, dark, bright = (float(v) for v in s.mean(axis=0)[[0, 1, 2, 3]])
         flicker = self._flicker(s[:, 0], pts[shot.start_frame : shot.end_frame + 1])
+        judged = s[~fade_hold(shot, s[:, 2], s[:, 3], transitions)]
         flags = []
-        if mean_luma < profile.dark_mean_luma or dark > profile.crushed_pct:
-            flags.append("under")
-        if mean_luma > profile.bright_mean_luma or bright > profile.clipped_pct:
-            flags.append("over")
+        if judged.size:
+            j_mean, _, j_dark, j_bright = (float(v) for v in judged.mean(axis=0))
+            if j_mean < profile.dark_mean_luma or j_dark > profile.crushed_pct:
+                flags.append("under")
+            if j_mean > profile.bright_mean_luma or j_bright > profile.clipped_pct:
+                flags.append("over")
         if flicker > profile.flicker_std:
             flags.append("flicker")
         return ExposureResult(

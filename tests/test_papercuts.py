@@ -1,0 +1,68 @@
+"""Issue 12, item 5: papercuts a user noticed, one test each."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from fixtures.transitions import fades_black
+from preflight.cli import cli
+
+
+@pytest.fixture(scope="module")
+def fade_check():
+    """``preflight check`` of a fade out to black, 10 black frames, fade in: table and JSON."""
+    path, _ = fades_black()
+    runner = CliRunner()
+    table = runner.invoke(cli, ["check", str(path), "-q"])
+    doc = json.loads(runner.invoke(cli, ["check", str(path), "-q", "--json"]).stdout)
+    return table.stdout, doc
+
+
+def test_each_hint_prints_under_its_finding(fade_check):
+    table, doc = fade_check
+    lines = table.splitlines()
+    assert len(doc["findings"]) >= 1
+    for f in doc["findings"]:
+        row = next(i for i, ln in enumerate(lines) if re.match(rf"{f['severity']}\s+{f['id']}\s", ln))
+        assert lines[row + 1] == f"  hint: {f['hint']}", lines[row : row + 2]
+
+
+def test_table_shows_a_dash_where_json_has_null(fade_check):
+    table, doc = fade_check
+    held = [i for i, s in enumerate(doc["shots"], start=1) if s["sharpness"] is None]
+    assert held, doc["shots"]  # the black hold has no texture: sharpness null
+    assert "nan" not in table
+    for k in held:
+        row = next(ln for ln in table.splitlines() if ln.startswith(f"{k} "))
+        assert row.split()[-1] == "-", row
+
+
+def test_black_frames_of_a_fade_are_not_underexposed(fade_check):
+    _, doc = fade_check
+    assert [t["type"] for t in doc["transitions"]] == ["fade_out", "fade_in"]
+    assert all("under" not in s["exposure"]["flags"] for s in doc["shots"]), doc["shots"]
+    assert "underexposed" not in [f["id"] for f in doc["findings"]]
+
+
+def test_fade_hold_leaves_a_dark_graded_shot_flagged():
+    """Only flat frames touching a fade through black are spared: a dark (not flat) shot after
+    the same fade, and flat black with no fade beside it, are still underexposed."""
+    from preflight.analyzers.exposure import HOLD_FLAT_PCT, fade_hold
+    from preflight.shots import Shot, Transition
+
+    fade_out = Transition("fade_out", 10, 19, 0.4, 0.8, 1.0, via="black")
+    fade_in = Transition("fade_in", 40, 49, 1.6, 2.0, 1.0, via="black")
+    shot = Shot(20, 39)
+    dark = np.array([100.0] * 5 + [60.0] * 10 + [100.0] * 5)
+    none = np.zeros(20)
+    hold = fade_hold(shot, dark, none, [fade_out, fade_in])
+    assert hold.tolist() == [True] * 5 + [False] * 10 + [True] * 5
+    assert not fade_hold(shot, dark, none, []).any()
+    assert not fade_hold(Shot(21, 40), dark, none, [fade_out]).any()  # not adjacent
+    assert fade_hold(shot, none + HOLD_FLAT_PCT, none, [fade_in]).all()
+    assert not fade_hold(shot, none + 100.0, none, [Transition("fade_in", 40, 49, 1.6, 2.0, 1.0, via="white")]).any()
