@@ -35,7 +35,8 @@ JOIN_EPILOG = (
               help="Editor profile: a built-in name (see `preflight profiles`) or a .toml file.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=str), metavar="DIR",
               help="Where segments and manifest.json go (created if missing). "
-                   "Default: <input dir>/<input name>_fixed/.")
+                   "Default: <input dir>/<input stem>_fixed/, or <input name>_fixed/ "
+                   "(clip.mkv_fixed/) when another video there has the same stem (clip.mov).")
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema preflight.fix/1).")
 @click.option("--force", is_flag=True,
@@ -74,13 +75,13 @@ def fix_command(
     from .plan import make_plan, validate_encoder_options
     from .probe import probe
     from .profile import load_profile
-    from .transcode import fix_file, transitions_for
+    from .transcode import default_output_dir, fix_file, transitions_for
 
     profile = load_profile(profile_name)
     validate_encoder_options(crf=crf, preset=preset)
     specs = [parse_anchor(a) for a in anchors]
     info = probe(path)
-    out_dir = Path(output_dir) if output_dir else Path(path).parent / f"{Path(path).stem}_fixed"
+    out_dir = Path(output_dir) if output_dir else default_output_dir(path)
 
     def on_warning(message: str) -> None:
         warn(PROG, message, quiet=quiet)
@@ -127,14 +128,19 @@ def fix_command(
             aspect=aspect, anchors=specs, force=force, progress=bar.update, split_progress=split_progress,
             on_warning=on_warning,
         )
+    for message in plan.warnings:
+        if message not in draft.warnings:  # those were printed before the pass
+            on_warning(message)
     placed = result.manifest["anchors"]
     if as_json:
         files = {"manifest": str(result.manifest_path), "segments": [str(p) for p in result.segment_paths]}
         emit_json(_fix_json(plan, dry_run=False, anchors=placed, files=files))
     else:
-        click.echo(render_plan(plan))
-        for a in placed:
-            click.echo(f"  anchor {a['spec']!r} -> segment {a['segment']} at {a['at']} {a['time_s']:.2f} s")
+        if not quiet:  # -q: only what was written
+            click.echo(render_plan(plan))
+            for a in placed:
+                where = f"segment {a['segment']} at {a['at']} {a['time_s']:.2f} s"
+                click.echo(f"  anchor {a['spec']!r} -> {where}")
         click.echo(f"wrote {len(result.segment_paths)} segment(s) and {result.manifest_path}")
 
 
@@ -150,7 +156,7 @@ def _fix_json(plan: Plan, *, dry_run: bool, anchors: list, files: dict | None) -
 
 
 def render_plan(plan: Plan, anchors=()) -> str:
-    """The plan as a human-readable table."""
+    """The plan as a human-readable table (without ``plan.warnings``: see ``fix_command``)."""
     r, s, a, e = plan.rate, plan.size, plan.aspect, plan.encoder
     lines = [
         f"plan for {plan.source} (profile {plan.profile})",
@@ -175,9 +181,7 @@ def render_plan(plan: Plan, anchors=()) -> str:
         lines.append("")
         for anc in anchors:
             lines.append(f"  anchor {anc.spec!r} -> segment {anc.segment} at {anc.at} {anc.time_s:.2f} s")
-    if plan.warnings:
-        lines.append("")
-        lines.extend(f"  warning: {w}" for w in plan.warnings)
+    # plan.warnings are not repeated here: the command prints each once on stderr.
     return "\n".join(lines)
 
 

@@ -1248,6 +1248,28 @@ def _claim_output_dir(out_dir: Path, stem: str, on_warning: WarningSink | None) 
         yield
 
 
+# Extensions of files `fix` could be given (compared case-insensitively), for the default folder.
+VIDEO_EXTENSIONS = frozenset({
+    ".3gp", ".avi", ".dv", ".flv", ".m2ts", ".m4v", ".mkv", ".mov", ".mp4", ".mpeg", ".mpg", ".mts",
+    ".mxf", ".ogv", ".ts", ".webm", ".wmv", ".y4m",
+})
+
+
+def default_output_dir(source: str | os.PathLike[str]) -> Path:
+    """Where ``fix`` writes without ``-o``: ``<stem>_fixed/`` beside the input, or
+    ``<name>_fixed/`` (``clip.mkv_fixed/``) when another video beside it has the same stem
+    (``clip.mov``), so two inputs never share a default folder."""
+    src = Path(source)
+    try:
+        siblings = [
+            e for e in src.parent.iterdir()
+            if e.name != src.name and e.stem == src.stem and e.suffix.lower() in VIDEO_EXTENSIONS
+        ]
+    except OSError:
+        siblings = []
+    return src.parent / f"{src.name if siblings else src.stem}_fixed"
+
+
 def _usable_dir_path(output_dir: str | os.PathLike[str], source: str) -> Path:
     """``output_dir`` as a Path if it is a directory, or could be created as one."""
     out = Path(output_dir)

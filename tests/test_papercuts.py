@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from fixtures import long
 from fixtures.transitions import fades_black
 from preflight.cli import cli
 
@@ -65,4 +68,48 @@ def test_fade_hold_leaves_a_dark_graded_shot_flagged():
     assert not fade_hold(shot, dark, none, []).any()
     assert not fade_hold(Shot(21, 40), dark, none, [fade_out]).any()  # not adjacent
     assert fade_hold(shot, none + HOLD_FLAT_PCT, none, [fade_in]).all()
-    assert not fade_hold(shot, none + 100.0, none, [Transition("fade_in", 40, 49, 1.6, 2.0, 1.0, via="white")]).any()
+    white_in = Transition("fade_in", 40, 49, 1.6, 2.0, 1.0, via="white")
+    assert not fade_hold(shot, none + 100.0, none, [white_in]).any()
+
+
+# --------------------------------------------------------------------------- preflight fix
+
+
+def _fix(*args: object):
+    from preflight.cli_fix import fix_command
+
+    return CliRunner().invoke(fix_command, [*map(str, args), "--preset", "ultrafast"], prog_name="preflight")
+
+
+@pytest.fixture(scope="module")
+def small_clip(tmp_path_factory) -> Path:
+    """6 s phone clip, 180x320 displayed: fix warns that it upscales it."""
+    return long.rotated_phone()[0]
+
+
+def test_fix_quiet_prints_no_plan_and_each_warning_prints_once(small_clip, tmp_path):
+    r = _fix(small_clip, "-o", tmp_path / "a", "-q")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines() == [f"wrote 1 segment(s) and {tmp_path / 'a' / 'manifest.json'}"]
+    assert r.stderr == ""
+    r = _fix(small_clip, "-o", tmp_path / "b")
+    assert r.exit_code == 0, r.stderr
+    assert "frame rate" in r.stdout  # the plan
+    both = r.stdout + r.stderr
+    assert both.count("below what the profile needs") == 1, both
+
+
+def test_fix_default_folders_of_same_stem_inputs_differ(small_clip, tmp_path):
+    """``clip.mov`` and ``clip.mkv`` side by side: ``clip.mov_fixed/`` and ``clip.mkv_fixed/``; a
+    lone ``solo.mov`` (a sidecar ``solo.srt`` does not count) keeps ``solo_fixed/``."""
+    from preflight.transcode import default_output_dir
+
+    for name in ("clip.mov", "clip.mkv", "solo.mov"):
+        shutil.copy(small_clip, tmp_path / name)
+    (tmp_path / "solo.srt").write_text("1\n")
+    assert default_output_dir(tmp_path / "solo.mov") == tmp_path / "solo_fixed"
+    for name in ("clip.mov", "clip.mkv"):
+        r = _fix(tmp_path / name, "-q")
+        assert r.exit_code == 0, r.stderr
+        assert (tmp_path / f"{name}_fixed" / "manifest.json").exists()
+    assert not (tmp_path / "clip_fixed").exists()
