@@ -209,7 +209,8 @@ def _probe_open(name: str, container: av.container.InputContainer) -> Probe:
     sar = cc.sample_aspect_ratio or stream.sample_aspect_ratio
     sar = Fraction(sar) if sar and sar > 0 else Fraction(1, 1)
     rotation = _rotation(name, fmt_name)
-    disp_w = _even_round(cc.width * float(sar))
+    # Square pixels: displayed exactly as coded (641x359 stays 641x359), never rounded.
+    disp_w = cc.width if sar == 1 else _even_round(cc.width * float(sar))
     disp_h = cc.height
     if rotation % 180 != 0:
         disp_w, disp_h = disp_h, disp_w

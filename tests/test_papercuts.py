@@ -113,3 +113,24 @@ def test_fix_default_folders_of_same_stem_inputs_differ(small_clip, tmp_path):
         assert r.exit_code == 0, r.stderr
         assert (tmp_path / f"{name}_fixed" / "manifest.json").exists()
     assert not (tmp_path / "clip_fixed").exists()
+
+
+def test_square_pixel_odd_size_is_displayed_as_coded(tmp_path):
+    """641x359 with SAR 1:1 (4:4:4 allows odd sizes): displayed 641x359, not rounded to even."""
+    from fixtures.synth import write_clip
+    from preflight.probe import probe
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (359, 641, 3), dtype=np.uint8) for _ in range(3)]
+    info = probe(write_clip(tmp_path / "odd.mp4", frames, fps=25, pix_fmt="yuv444p"))
+    assert (info.width, info.height, info.sar) == (641, 359, 1)
+    assert (info.display_width, info.display_height) == (641, 359)
+
+
+def test_qa_help_names_no_profile():
+    from qa.cli import cli as qa_cli
+
+    for args in (["--help"], ["score", "--help"]):
+        r = CliRunner().invoke(qa_cli, args)
+        assert r.exit_code == 0 and "Exit codes" in r.output
+        assert "profile" not in r.output.lower(), r.output
