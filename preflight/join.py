@@ -21,7 +21,7 @@ import numpy as np
 
 from .cliutil import EXIT_FAIL
 from .decode import iter_frames
-from .errors import InputError
+from .errors import InputError, PreflightError
 from .manifest import Manifest, ManifestSegment, load_manifest
 from .outputs import atomic_path, check_output_path
 from .plan import EncoderPlan, SizePlan, validate_encoder_options
@@ -230,6 +230,9 @@ def run_join(
                     warn(f"{Path(p.path).name} has no audio: silence for that segment")
         else:
             audio_mode = "none"
+            if _has_audio(manifest.source):
+                warn("no edited segment has audio: the joined clip is silent "
+                     "(--source-audio takes the audio of the source clip instead)")
 
     joined: list[JoinedSegment] = []
     total = 0
@@ -291,6 +294,16 @@ def run_join(
         output=out, width=width, height=height, fps=fps, frame_count=total, audio=audio_mode,
         segments=tuple(joined), warnings=tuple(warnings),
     )
+
+
+def _has_audio(path: str) -> bool:
+    """``path`` is a readable clip with an audio stream (False when missing or unreadable)."""
+    if not Path(path).is_file():
+        return False
+    try:
+        return bool(probe(path).audio)
+    except PreflightError:
+        return False
 
 
 def _feed(

@@ -134,3 +134,35 @@ def test_qa_help_names_no_profile():
         r = CliRunner().invoke(qa_cli, args)
         assert r.exit_code == 0 and "Exit codes" in r.output
         assert "profile" not in r.output.lower(), r.output
+
+
+def test_join_says_when_the_edited_segments_lost_the_audio(tmp_path):
+    """The source has audio, the editor returned video-only segments: join warns and names
+    --source-audio; with it, the warning goes and the joined clip has audio."""
+    import av
+
+    from preflight.cli_fix import join_command
+    from preflight.probe import probe
+
+    src, _ = long.many_cuts(seconds=10, cuts=12)  # AAC audio
+    assert probe(src).audio
+    fixed = tmp_path / "fixed"
+    assert _fix(src, "-o", fixed, "-q").exit_code == 0
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    for seg in fixed.glob("*.mp4"):  # video stream copied, audio dropped
+        with av.open(str(seg)) as inp, av.open(str(edited / seg.name), "w") as out:
+            vin = inp.streams.video[0]
+            vout = out.add_stream_from_template(vin)
+            for packet in inp.demux(vin):
+                if packet.dts is not None:
+                    packet.stream = vout
+                    out.mux(packet)
+    runner = CliRunner()
+    manifest = str(fixed / "manifest.json")
+    r = runner.invoke(join_command, [manifest, str(edited), "-o", str(tmp_path / "a.mp4")])
+    assert r.exit_code == 0, r.stderr
+    assert "no edited segment has audio" in r.stderr and "--source-audio" in r.stderr
+    r = runner.invoke(join_command, [manifest, str(edited), "-o", str(tmp_path / "b.mp4"), "--source-audio"])
+    assert r.exit_code == 0, r.stderr
+    assert "no edited segment has audio" not in r.stderr and probe(tmp_path / "b.mp4").audio
