@@ -30,8 +30,14 @@ def same_file(out: str | os.PathLike[str], src: str | os.PathLike[str]) -> bool:
     return False
 
 
-def refuse_inputs(out: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str] | None]) -> None:
-    """Refuse an output that is, or lies inside, one of ``inputs`` (files or folders).
+def refuse_inputs(
+    out: str | os.PathLike[str],
+    inputs: Iterable[str | os.PathLike[str] | None],
+    *,
+    input_dirs: Iterable[str | os.PathLike[str] | None] = (),
+) -> None:
+    """Refuse an output that is one of ``inputs``, or is or lies inside one of ``input_dirs``
+    (folders read as input, e.g. ``qa --mask-dir``).
 
     Paths are compared resolved (symlinks followed) and by inode (hard links), so no spelling of
     an input can turn it into an output. ``None`` entries (options not given) are skipped.
@@ -39,28 +45,28 @@ def refuse_inputs(out: str | os.PathLike[str], inputs: Iterable[str | os.PathLik
     Raises
     ------
     OutputError
-        ``out`` is an input file, an input folder, or inside an input folder.
+        ``out`` is an input, an input folder, or inside an input folder.
     """
     o = Path(out)
     for item in inputs:
-        if item is None or str(item) == "":
-            continue
-        src = Path(item)
-        if same_file(o, src):
-            raise OutputError(f"{o}: refusing to overwrite the input {src}")
-        if src.is_dir() and o.resolve().is_relative_to(src.resolve()):
-            raise OutputError(f"{o}: refusing to write inside the input folder {src}")
+        if item is not None and str(item) != "" and same_file(o, item):
+            raise OutputError(f"{o}: refusing to overwrite the input {item}")
+    for item in input_dirs:
+        if item is not None and str(item) != "" and o.resolve().is_relative_to(Path(item).resolve()):
+            raise OutputError(f"{o}: refusing to write inside the input folder {item}")
 
 
 def check_output_path(
     path: str | os.PathLike[str],
     *,
     inputs: Sequence[str | os.PathLike[str] | None] = (),
+    input_dirs: Sequence[str | os.PathLike[str] | None] = (),
     force: bool = False,
 ) -> Path:
     """Validate an output path before any work starts.
 
-    ``force`` allows replacing an existing file, never an input (see :func:`refuse_inputs`).
+    ``force`` allows replacing an existing file, never an input nor a file in ``input_dirs``
+    (see :func:`refuse_inputs`).
 
     Raises
     ------
@@ -69,7 +75,7 @@ def check_output_path(
         directory, or its directory does not exist or is not writable.
     """
     out = Path(path)
-    refuse_inputs(out, inputs)
+    refuse_inputs(out, inputs, input_dirs=input_dirs)
     if out.is_dir():
         raise OutputError(f"{out}: is a directory; give a file name")
     if out.exists() and not force:

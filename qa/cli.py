@@ -156,11 +156,11 @@ def score_cmd(
     except ValueError as exc:
         raise QAUsageError(str(exc)) from None
     # Outputs are validated before any decoding, so a refused path costs nothing.
-    inputs = [source, edited, mask_image, mask_video, mask_dir]
+    inputs, input_dirs = [source, edited, mask_image, mask_video, mask_dir], [mask_dir]
     if csv_path:
-        check_output_path(csv_path, inputs=inputs, force=force)
+        check_output_path(csv_path, inputs=inputs, input_dirs=input_dirs, force=force)
     if save_region:
-        check_output_path(save_region, inputs=inputs, force=force)
+        check_output_path(save_region, inputs=inputs, input_dirs=input_dirs, force=force)
         if not (auto_region or mask_image or boxes):
             raise QAUsageError("--save-region needs --auto-region, --mask or --box")
     heatmaps = bool(heatmap_dir) and worst > 0  # --worst 0 draws nothing: no folder either
@@ -170,7 +170,7 @@ def score_cmd(
             raise QAUsageError(f"--heatmaps {heatmap_dir}: exists and is not a directory")
         if not hd.parent.is_dir():
             raise QAUsageError(f"--heatmaps {heatmap_dir}: parent directory does not exist")
-        refuse_inputs(hd, inputs)
+        refuse_inputs(hd, inputs, input_dirs=input_dirs)
         old = sorted(hd.glob(HEATMAP_GLOB)) if hd.is_dir() else []
         for f in old:
             refuse_inputs(f, inputs)

@@ -53,8 +53,10 @@ def test_refuse_inputs_by_path_link_and_folder(tmp_path):
         with pytest.raises(OutputError, match="input"):
             check_output_path(out, inputs=[None, src], force=True)
     with pytest.raises(OutputError, match="inside the input folder"):
-        refuse_inputs(folder / "x.csv", [folder])
-    refuse_inputs(tmp_path / "other.csv", [src, folder, None])  # unrelated: fine
+        refuse_inputs(folder / "x.csv", [], input_dirs=[folder])
+    with pytest.raises(OutputError, match="inside the input folder"):
+        refuse_inputs(folder, [], input_dirs=[folder])
+    refuse_inputs(tmp_path / "other.csv", [src, None], input_dirs=[folder, None])  # unrelated: fine
 
 
 # --------------------------------------------------------------------------- qa
