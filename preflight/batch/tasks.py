@@ -53,9 +53,9 @@ def run_item(key: str, work: Work, outcome: Outcome) -> ItemRecord:
 
 
 def reduce_curve(
-    values: np.ndarray, *, points: int = MAX_SIGNAL_POINTS, peak: bool = False
+    values: np.ndarray, *, points: int = MAX_SIGNAL_POINTS, keep: str = "mean"
 ) -> list[float | None]:
-    """``values`` in at most ``points`` equal bins (bin maximum when ``peak``, else mean), 3 digits.
+    """``values`` in at most ``points`` equal bins, each its ``keep`` ("mean", "max", "min"), 3 digits.
 
     NaN bins (no measurement) become ``None``.
     """
@@ -65,7 +65,8 @@ def reduce_curve(
         bins = [v[a:b] for a, b in itertools.pairwise(edges)]
         with warnings.catch_warnings():  # "All-NaN slice": a bin without a measurement
             warnings.simplefilter("ignore", RuntimeWarning)
-            v = np.array([np.nanmax(b) if peak else np.nanmean(b) for b in bins])
+            reduce = {"mean": np.nanmean, "max": np.nanmax, "min": np.nanmin}[keep]
+            v = np.array([reduce(b) for b in bins])
     return [float(f"{x:.3g}") if math.isfinite(x) else None for x in v.tolist()]
 
 
@@ -86,9 +87,9 @@ def check_signals(signals: Mapping[str, np.ndarray], seconds: np.ndarray) -> Sig
     """
     out: Signals = {"span_s": [float(seconds[0]), float(seconds[-1])] if seconds.size else [0.0, 0.0]}
     if "transitions.cut_score" in signals:
-        out["cut_score"] = reduce_curve(signals["transitions.cut_score"], peak=True)
+        out["cut_score"] = reduce_curve(signals["transitions.cut_score"], keep="max")
     if "shake.dx_pct" in signals and "shake.dy_pct" in signals:
-        out["motion"] = reduce_curve(np.hypot(signals["shake.dx_pct"], signals["shake.dy_pct"]), peak=True)
+        out["motion"] = reduce_curve(np.hypot(signals["shake.dx_pct"], signals["shake.dy_pct"]), keep="max")
     if "exposure.mean_luma" in signals:
         out["luma"] = reduce_curve(signals["exposure.mean_luma"])
     return out
