@@ -172,6 +172,31 @@ def profiles_command(as_json: bool) -> None:
         click.echo(f"{p.name:12s} {p.description}")
 
 
+@cli.command("report", epilog=EXIT_CODES_HELP)
+@click.argument("results", metavar="RESULTS.jsonl...", nargs=-1, required=True,
+                type=click.Path(path_type=str))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
+              metavar="report.html", help="The HTML report to write (self-contained, no network).")
+@click.option("--parquet", type=click.Path(dir_okay=False, path_type=str), metavar="TABLE.parquet",
+              help="Also write one row per item as a Parquet table (needs pyarrow).")
+@click.option("--thumbnails/--no-thumbnails", default=True, show_default=True,
+              help="Decode thumbnails around cuts and of the worst qa frames from the items' files.")
+@handle_errors(PROG)
+def report_command(results: tuple[str, ...], output: str, parquet: str | None, thumbnails: bool) -> None:
+    """Summarise batch results files (of `check` and `qa score --pairs`) as an HTML report."""
+    from .batch.html import render_report
+    from .batch.table import load_results, row, write_parquet
+    from .outputs import check_output_path, write_text_atomic
+
+    for out in (output, parquet):
+        if out:
+            check_output_path(out, inputs=results, force=True)
+    records = load_results(results)
+    write_text_atomic(output, render_report(records, thumbnails=thumbnails))
+    if parquet:
+        write_parquet((row(r) for r in records), parquet)
+
+
 # Registered here rather than decorated in place: fix/join live in their own module.
 from .cli_fix import fix_command, join_command  # noqa: E402
 

@@ -75,13 +75,24 @@ def run_batch_command(
     from .batch.runner import run_batch
 
     try:
-        summary = run_batch(items, task, key_of=key_of, outcome=item_outcome, results=results, jobs=jobs,
-                            scheduler=scheduler, on_record=on_record, on_start=on_start)
+        summary = run_batch(
+            items,
+            task,
+            key_of=key_of,
+            outcome=item_outcome,
+            results=results,
+            jobs=jobs,
+            scheduler=scheduler,
+            on_record=on_record,
+            on_start=on_start,
+        )
     finally:
         bar.close()
     c = summary.counts
-    line = (f"{summary.total} items: {c.get(Status.PASSED, 0)} passed, {c.get(Status.FAILED, 0)} failed, "
-            f"{c.get(Status.ERROR, 0)} errors")
+    line = (
+        f"{summary.total} items: {c.get(Status.PASSED, 0)} passed, {c.get(Status.FAILED, 0)} failed, "
+        f"{c.get(Status.ERROR, 0)} errors"
+    )
     if summary.skipped:
         line += f" ({summary.skipped} already in {results})"
     if results is not None:

@@ -75,8 +75,10 @@ def read_pairs(path: str) -> list[Pair]:
     header = [h.strip().lower() for h in rows[0]]
     unknown = [h for h in header if h not in COLUMNS]
     if unknown or not {"source", "edited"} <= set(header) or len(set(header)) != len(header):
-        raise QAUsageError(f"{path}: line 1: header {','.join(rows[0])!r} must name source and edited, "
-                           "optionally mask and box, each once")
+        raise QAUsageError(
+            f"{path}: line 1: header {','.join(rows[0])!r} must name source and edited, "
+            "optionally mask and box, each once"
+        )
     base = os.path.dirname(path)
     pairs: list[Pair] = []
     seen: dict[str, int] = {}
@@ -112,8 +114,9 @@ def _pair(cells: Mapping[str, str], base: str, where: str) -> Pair:
     def join(p: str | None) -> str | None:
         return os.path.normpath(os.path.join(base, p)) if p else None
 
-    return Pair(source=join(cells["source"]) or "", edited=join(cells["edited"]) or "", mask=join(mask),
-                box=box)
+    return Pair(
+        source=join(cells["source"]) or "", edited=join(cells["edited"]) or "", mask=join(mask), box=box
+    )
 
 
 @dataclass(frozen=True)
@@ -130,9 +133,15 @@ class ScoreOptions:
     workers: int = 2
 
     def score_kwargs(self) -> dict[str, Any]:
-        return {"auto_region": self.auto_region, "scale": self.scale, "max_offset": self.max_offset,
-                "offset": self.offset, "gate": Gate(min_mean=self.min_mean, min_p5=self.min_p5),
-                "worst": self.worst, "workers": self.workers}
+        return {
+            "auto_region": self.auto_region,
+            "scale": self.scale,
+            "max_offset": self.max_offset,
+            "offset": self.offset,
+            "gate": Gate(min_mean=self.min_mean, min_p5=self.min_p5),
+            "worst": self.worst,
+            "workers": self.workers,
+        }
 
 
 def score_item(pair: Pair, *, options: ScoreOptions, outcome: Outcome) -> ItemRecord:

@@ -69,8 +69,14 @@ def clip_dir(tmp_path_factory) -> Path:
     return d
 
 
-EXPECTED = {"good.mp4": "passed", "cut.mp4": "failed", "sub/small_noext": "failed",
-            "empty.mp4": "error", "notes.mp4": "error", "truncated.mp4": "error"}
+EXPECTED = {
+    "good.mp4": "passed",
+    "cut.mp4": "failed",
+    "sub/small_noext": "failed",
+    "empty.mp4": "error",
+    "notes.mp4": "error",
+    "truncated.mp4": "error",
+}
 
 
 def _single(cli, args: list[str]) -> tuple[int, dict | None, str]:
@@ -114,8 +120,9 @@ def test_batch_without_results_streams_lines_and_resume_skips(clip_dir, tmp_path
     good = clip_dir / "good.mp4"
     res = CliRunner().invoke(preflight_cli, ["check", str(good), str(clip_dir / "cut.mp4"), "-q"])
     assert res.exit_code == 1
-    assert [json.loads(x)["status"] for x in res.stdout.splitlines()] == ["passed", "failed"] or \
-        sorted(json.loads(x)["status"] for x in res.stdout.splitlines()) == ["failed", "passed"]
+    assert [json.loads(x)["status"] for x in res.stdout.splitlines()] == ["passed", "failed"] or sorted(
+        json.loads(x)["status"] for x in res.stdout.splitlines()
+    ) == ["failed", "passed"]
     results = tmp_path / "r.jsonl"
     for _ in range(2):
         res = CliRunner().invoke(preflight_cli, ["check", str(good), "--results", str(results), "-q"])
@@ -156,7 +163,9 @@ def test_sigkill_at_random_moments_then_resume_records_each_item_once(tmp_path):
     rng = random.Random(7)
     kills = 0
     for _ in range(12):
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         time.sleep(rng.uniform(0.5, 3.0))
         if proc.poll() is not None:
             break
@@ -180,10 +189,13 @@ def test_same_batch_through_a_dask_localcluster(clip_dir, tmp_path):
     inputs = [str(clip_dir / "good.mp4"), str(clip_dir / "cut.mp4"), str(clip_dir / "notes.mp4")]
     res = CliRunner().invoke(preflight_cli, ["check", *inputs, "--results", str(local), "-q"])
     assert res.exit_code == 3, res.output
-    with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
-                                  dashboard_address=None) as cluster:
-        res = CliRunner().invoke(preflight_cli, ["check", *inputs, "--results", str(remote), "-q",
-                                                 "--scheduler", cluster.scheduler_address])
+    with distributed.LocalCluster(
+        processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        res = CliRunner().invoke(
+            preflight_cli,
+            ["check", *inputs, "--results", str(remote), "-q", "--scheduler", cluster.scheduler_address],
+        )
         assert res.exit_code == 3, res.output
 
     def strip(lines: list[dict]) -> dict[str, dict]:
@@ -197,17 +209,22 @@ def test_qa_pairs_batch_equals_single_pair_runs(tmp_path):
     x, y, w, h = pair.boxes[0]
     pairs = tmp_path / "pairs.csv"
     src = os.path.relpath(pair.source, tmp_path)  # relative to the CSV's folder
-    pairs.write_text(f'source,edited,box\n{src},{pair.edited},"{x},{y},{w},{h}"\n'
-                     f"{pair.source},{pair.edited},\nmissing.mp4,{pair.edited},\n")
+    pairs.write_text(
+        f'source,edited,box\n{src},{pair.edited},"{x},{y},{w},{h}"\n'
+        f"{pair.source},{pair.edited},\nmissing.mp4,{pair.edited},\n"
+    )
     results = tmp_path / "q.jsonl"
-    res = CliRunner().invoke(qa_cli, ["score", "--pairs", str(pairs), "--results", str(results),
-                                      "--min-mean", "0.97", "-q"])
+    res = CliRunner().invoke(
+        qa_cli, ["score", "--pairs", str(pairs), "--results", str(results), "--min-mean", "0.97", "-q"]
+    )
     assert res.exit_code == 3, res.output
     lines = _lines(results)
     assert sorted(d["status"] for d in lines) == ["error", "failed", "passed"]
     for d in lines:
         source, edited, box = d["key"].split("|")
-        args = ["score", source, edited, "--min-mean", "0.97", "--json", "-q"] + (["--box", box] if box else [])
+        args = ["score", source, edited, "--min-mean", "0.97", "--json", "-q"] + (
+            ["--box", box] if box else []
+        )
         code, doc, err = _single(qa_cli, args)
         assert (d["exit_code"], d["result"]) == (code, doc)
         if doc is not None:
@@ -216,14 +233,17 @@ def test_qa_pairs_batch_equals_single_pair_runs(tmp_path):
             assert err == f"qa: error: {d['error']}"
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("source\na.mp4\n", "line 1: header"),
-    ("source,edited,color\na,b,c\n", "line 1: header"),
-    ("source,edited\na.mp4\n", "line 2: 1 fields"),
-    ("source,edited,mask,box\na,b,m.png,\"1,2,3,4\"\n", "line 2: give a mask or a box"),
-    ("source,edited,box\na,b,\"1,2\"\n", "line 2: --box"),
-    ("source,edited\na,b\na,b\n", "line 3: same pair as line 2"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("source\na.mp4\n", "line 1: header"),
+        ("source,edited,color\na,b,c\n", "line 1: header"),
+        ("source,edited\na.mp4\n", "line 2: 1 fields"),
+        ('source,edited,mask,box\na,b,m.png,"1,2,3,4"\n', "line 2: give a mask or a box"),
+        ('source,edited,box\na,b,"1,2"\n', "line 2: --box"),
+        ("source,edited\na,b\na,b\n", "line 3: same pair as line 2"),
+    ],
+)
 def test_pairs_file_errors_are_one_line_usage_errors(tmp_path, text, message):
     pairs = tmp_path / "p.csv"
     pairs.write_text(text)

@@ -15,11 +15,39 @@ from collections.abc import Iterable, Sequence
 
 from ..errors import UsageError
 
-VIDEO_EXTENSIONS = frozenset({
-    ".mp4", ".m4v", ".mov", ".qt", ".mkv", ".webm", ".avi", ".mxf", ".ts", ".mts", ".m2ts", ".mpg",
-    ".mpeg", ".m2v", ".vob", ".flv", ".wmv", ".asf", ".3gp", ".3g2", ".ogv", ".y4m", ".h264",
-    ".264", ".h265", ".265", ".hevc", ".ivf", ".dv",
-})
+VIDEO_EXTENSIONS = frozenset(
+    {
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".qt",
+        ".mkv",
+        ".webm",
+        ".avi",
+        ".mxf",
+        ".ts",
+        ".mts",
+        ".m2ts",
+        ".mpg",
+        ".mpeg",
+        ".m2v",
+        ".vob",
+        ".flv",
+        ".wmv",
+        ".asf",
+        ".3gp",
+        ".3g2",
+        ".ogv",
+        ".y4m",
+        ".h264",
+        ".264",
+        ".h265",
+        ".265",
+        ".hevc",
+        ".ivf",
+        ".dv",
+    }
+)
 """Extensions taken as video without looking inside (even when the file is empty or broken)."""
 
 SNIFF_BYTES = 1024
@@ -36,8 +64,17 @@ def looks_like_video(head: bytes) -> bool:
     """
     if len(head) >= 8 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"):
         return True
-    if head.startswith((b"\x1a\x45\xdf\xa3", b"FLV\x01", b"OggS", b"YUV4MPEG2", b"DKIF",
-                        b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", b"\x00\x00\x01\xba")):
+    if head.startswith(
+        (
+            b"\x1a\x45\xdf\xa3",
+            b"FLV\x01",
+            b"OggS",
+            b"YUV4MPEG2",
+            b"DKIF",
+            b"\x30\x26\xb2\x75\x8e\x66\xcf\x11",
+            b"\x00\x00\x01\xba",
+        )
+    ):
         return True
     if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
         return True

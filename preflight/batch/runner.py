@@ -126,8 +126,15 @@ def run_items(
         executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _fill(queue: deque[T], inflight: dict[Future[ItemRecord], T], suspects: set[str], executor: Executor,
-          task: Callable[[T], ItemRecord], window: int, key_of: Callable[[T], str]) -> None:
+def _fill(
+    queue: deque[T],
+    inflight: dict[Future[ItemRecord], T],
+    suspects: set[str],
+    executor: Executor,
+    task: Callable[[T], ItemRecord],
+    window: int,
+    key_of: Callable[[T], str],
+) -> None:
     """Submit queued items up to ``window``; a suspect of a broken pool runs alone."""
     while queue and len(inflight) < window:
         if any(key_of(i) in suspects for i in inflight.values()):
@@ -217,10 +224,25 @@ def run_batch(
         if todo:
             if scheduler:
                 executor, threads = stack.enter_context(dask_executor(scheduler))
-                run_items(todo, task, executor=executor, window=2 * threads, key_of=key_of,
-                          outcome=outcome, on_record=record)
+                run_items(
+                    todo,
+                    task,
+                    executor=executor,
+                    window=2 * threads,
+                    key_of=key_of,
+                    outcome=outcome,
+                    on_record=record,
+                )
             else:
                 n = min(jobs or default_jobs(), len(todo))
-                run_items(todo, task, executor=local_executor(n), window=2 * n, key_of=key_of,
-                          outcome=outcome, on_record=record, renew=lambda: local_executor(n))
+                run_items(
+                    todo,
+                    task,
+                    executor=local_executor(n),
+                    window=2 * n,
+                    key_of=key_of,
+                    outcome=outcome,
+                    on_record=record,
+                    renew=lambda: local_executor(n),
+                )
     return BatchSummary(total=len(items), skipped=len(items) - len(todo), counts=dict(counts))

@@ -75,9 +75,15 @@ class ItemRecord:
         """Inverse of :meth:`to_dict`; ``ValueError`` when ``d`` is not a batch record."""
         if not isinstance(d, Mapping) or d.get("schema") != BATCH_SCHEMA or not isinstance(d.get("key"), str):
             raise ValueError(f"not a {BATCH_SCHEMA} record")
-        return cls(key=d["key"], status=Status(d["status"]), exit_code=int(d["exit_code"]),
-                   result=d.get("result"), error=d.get("error"), seconds=float(d.get("seconds", 0.0)),
-                   signals=d.get("signals"))
+        return cls(
+            key=d["key"],
+            status=Status(d["status"]),
+            exit_code=int(d["exit_code"]),
+            result=d.get("result"),
+            error=d.get("error"),
+            seconds=float(d.get("seconds", 0.0)),
+            signals=d.get("signals"),
+        )
 
 
 def _parse_lines(data: bytes, path: str) -> tuple[list[ItemRecord], int]:
@@ -95,8 +101,10 @@ def _parse_lines(data: bytes, path: str) -> tuple[list[ItemRecord], int]:
         except (ValueError, KeyError, TypeError):
             if number == len(complete) and not tail:
                 return records, end  # a last line that does not parse: torn as well
-            raise InputError(path, f"line {number} is not a {BATCH_SCHEMA} record; "
-                             "remove it or give another --results file") from None
+            raise InputError(
+                path,
+                f"line {number} is not a {BATCH_SCHEMA} record; remove it or give another --results file",
+            ) from None
         end += len(raw) + 1
     return records, end
 
@@ -164,7 +172,7 @@ class ResultsStore:
             raise ValueError(f"{record.key}: already recorded in {self.path}")
         line = memoryview(record.to_line())
         while line:
-            line = line[os.write(self._fd, line):]
+            line = line[os.write(self._fd, line) :]
         os.fsync(self._fd)
         self.statuses[record.key] = record.status
 

@@ -45,11 +45,24 @@ def run_item(key: str, work: Work, outcome: Outcome) -> ItemRecord:
         document = plain(doc)
     except Exception as exc:  # every error of one item becomes its line; the batch goes on
         code, message = outcome(exc)
-        return ItemRecord(key=key, status=Status.ERROR, exit_code=code, result=None, error=message,
-                          seconds=time.perf_counter() - start)
+        return ItemRecord(
+            key=key,
+            status=Status.ERROR,
+            exit_code=code,
+            result=None,
+            error=message,
+            seconds=time.perf_counter() - start,
+        )
     code, _ = outcome(passed)
-    return ItemRecord(key=key, status=Status.PASSED if passed else Status.FAILED, exit_code=code,
-                      result=document, error=None, seconds=time.perf_counter() - start, signals=signals)
+    return ItemRecord(
+        key=key,
+        status=Status.PASSED if passed else Status.FAILED,
+        exit_code=code,
+        result=document,
+        error=None,
+        seconds=time.perf_counter() - start,
+        signals=signals,
+    )
 
 
 def reduce_curve(
@@ -101,8 +114,13 @@ def check_item(path: str, *, options: CheckOptions, outcome: Outcome) -> ItemRec
     def work() -> tuple[Mapping[str, Any], bool, Signals]:
         from ..api import check
 
-        result = check(path, profile=options.profile, detectors=options.detectors,
-                       analysis_size=options.analysis_size, fast_decode=options.fast_decode)
+        result = check(
+            path,
+            profile=options.profile,
+            detectors=options.detectors,
+            analysis_size=options.analysis_size,
+            fast_decode=options.fast_decode,
+        )
         a = result.analysis
         return result.to_dict(), result.passed, check_signals(a.signals, a.seconds)
 
