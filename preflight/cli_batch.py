@@ -8,7 +8,6 @@ was not judged at all, so a "1" would hide that some results are missing.
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -16,6 +15,7 @@ from typing import NoReturn, TypeVar
 
 import click
 
+from .batch.inputs import is_glob
 from .batch.store import ItemRecord, Status
 from .cliutil import EXIT_FAIL, EXIT_INPUT, EXIT_PASS, describe_error, progress_bar
 
@@ -45,7 +45,7 @@ def is_batch(inputs: Sequence[str], *, results: str | None, jobs: int | None, sc
     if len(inputs) != 1 or results or jobs or scheduler:
         return True
     only = inputs[0]
-    return os.path.isdir(only) or (not os.path.lexists(only) and glob.has_magic(only))
+    return os.path.isdir(only) or (not os.path.lexists(only) and is_glob(only))
 
 
 def run_batch_command(

@@ -54,6 +54,11 @@ SNIFF_BYTES = 1024
 _GLOB_CHARS = frozenset("*?[")
 
 
+def is_glob(text: str) -> bool:
+    """Whether ``text`` holds a glob character (``*``, ``?``, ``[``)."""
+    return bool(_GLOB_CHARS & set(text))
+
+
 def looks_like_video(head: bytes) -> bool:
     """Whether ``head`` (the first bytes of a file) starts like a video container or stream.
 
@@ -119,7 +124,7 @@ def expand_inputs(inputs: Sequence[str]) -> list[str]:
             if not videos:
                 raise UsageError(f"{item}: no video files in this directory")
             found.update(dict.fromkeys(videos))
-        elif os.path.lexists(item) or not (_GLOB_CHARS & set(item)):
+        elif os.path.lexists(item) or not is_glob(item):
             found[item] = None  # a named file, even missing: its line says why it failed
         else:
             matches = sorted(p for p in glob.glob(item, recursive=True) if os.path.isfile(p))
