@@ -249,3 +249,24 @@ def test_pairs_file_errors_are_one_line_usage_errors(tmp_path, text, message):
     pairs.write_text(text)
     res = CliRunner().invoke(qa_cli, ["score", "--pairs", str(pairs)])
     assert res.exit_code == 2 and message in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def _die_on_crash(key: str) -> ItemRecord:
+    if key == "crash":
+        os._exit(9)  # a worker killed mid-item (decoder segfault, OOM killer)
+    return ItemRecord(key=key, status=Status.PASSED, exit_code=0, result={"k": key}, error=None, seconds=0.0)
+
+
+def test_a_worker_that_dies_is_replaced_and_only_its_item_is_an_error():
+    from preflight.batch.runner import local_executor, run_items
+    from preflight.cli_batch import item_outcome
+
+    records: list[ItemRecord] = []
+    keys = ["a", "b", "crash", "c", "d", "e"]
+    run_items(keys, _die_on_crash, executor=local_executor(2), window=4, key_of=str, outcome=item_outcome,
+              on_record=records.append, renew=lambda: local_executor(2))
+    status = {r.key: r.status for r in records}
+    assert sorted(status) == sorted(keys)  # every item exactly once
+    assert status.pop("crash") is Status.ERROR and set(status.values()) == {Status.PASSED}
+    crash = next(r for r in records if r.key == "crash")
+    assert crash.error.startswith("the worker process died") and crash.exit_code == 3
