@@ -270,3 +270,16 @@ def test_a_worker_that_dies_is_replaced_and_only_its_item_is_an_error():
     assert status.pop("crash") is Status.ERROR and set(status.values()) == {Status.PASSED}
     crash = next(r for r in records if r.key == "crash")
     assert crash.error.startswith("the worker process died") and crash.exit_code == 3
+
+
+def test_a_directory_is_a_batch_and_single_item_options_are_refused(clip_dir, tmp_path):
+    # `check DIR` was an "is a directory" error (exit 3); it now runs the batch (issue 10).
+    res = CliRunner().invoke(preflight_cli, ["check", str(clip_dir), "--csv", str(tmp_path / "s.csv")])
+    assert res.exit_code == 2 and "take one input" in res.stderr
+    assert not (tmp_path / "s.csv").exists()
+    res = CliRunner().invoke(preflight_cli, ["check", str(tmp_path / "none" / "*.mp4")])
+    assert res.exit_code == 2 and "matches no file" in res.stderr
+    empty = tmp_path / "empty_dir"
+    empty.mkdir()
+    res = CliRunner().invoke(preflight_cli, ["check", str(empty), "--results", str(tmp_path / "r.jsonl")])
+    assert res.exit_code == 2 and "no video files" in res.stderr
