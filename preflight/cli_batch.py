@@ -60,16 +60,15 @@ def run_batch_command(
     quiet: bool,
 ) -> NoReturn:
     """Run the batch with a progress bar (items done / total, ETA), print, and exit with its code."""
-    bar = progress_bar(None, desc=prog, quiet=quiet, unit="item")
+    bars = []  # made once the number of items to run is known, so it starts with a total
 
     def on_start(total: int, todo: int) -> None:
-        bar.total = todo
-        bar.refresh()
+        bars.append(progress_bar(todo, desc=prog, quiet=quiet, unit="item"))
 
     def on_record(record: ItemRecord) -> None:
-        bar.update(1)
+        bars[0].update(1)
         if results is None:
-            bar.clear()
+            bars[0].clear()
             click.echo(record.to_line().decode(), nl=False)
 
     from .batch.runner import run_batch
@@ -87,7 +86,8 @@ def run_batch_command(
             on_start=on_start,
         )
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
     c = summary.counts
     line = (
         f"{summary.total} items: {c.get(Status.PASSED, 0)} passed, {c.get(Status.FAILED, 0)} failed, "
