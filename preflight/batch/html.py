@@ -170,8 +170,9 @@ def _items_table(items: Sequence[ItemRecord]) -> str:
             num = " class='num'" if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
             cells.append(f"<td{num} data-v='{_e(sort)}'>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
+    note = f"Paths relative to {folder}; click a header to sort." if folder else "Click a header to sort."
     return (
-        f"<h2>All items</h2><p class='muted'>Paths relative to {_e(folder or '.')}; click a header to sort."
+        f"<h2>All items</h2><p class='muted'>{_e(note)}"
         f"</p><div class='wrap'><table id='items'><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
