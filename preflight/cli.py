@@ -7,10 +7,12 @@ The CLI parses options, calls the API, prints; exit codes are assigned only here
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from . import __version__
+from .cli_batch import BATCH_HELP, is_batch, item_outcome, run_batch_command
 from .cliutil import (
     EXIT_CODES_HELP,
     EXIT_FAIL,
@@ -20,6 +22,9 @@ from .cliutil import (
     progress_bar,
     warn,
 )
+
+if TYPE_CHECKING:
+    from .profile import Profile
 
 PROG = "preflight"
 
@@ -40,8 +45,8 @@ def cli() -> None:
     """
 
 
-@cli.command("check", epilog=EXIT_CODES_HELP)
-@click.argument("path", type=click.Path(dir_okay=True, path_type=str))
+@cli.command("check", epilog=f"{BATCH_HELP}\n\n{EXIT_CODES_HELP}")
+@click.argument("paths", metavar="INPUT...", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--profile", "profile_name", default="aleph-2", show_default=True, metavar="NAME|PATH",
               help="Editor profile: a built-in name (see `preflight profiles`) or a .toml file.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema preflight.check/1).")
@@ -58,9 +63,14 @@ def cli() -> None:
               help="Decode with the H.264/HEVC loop filter on (slower; the analysis size makes it "
                    "invisible, so it is skipped by default).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no warnings on stderr.")
+@click.option("--results", type=click.Path(dir_okay=False, path_type=str), metavar="FILE.jsonl",
+              help="Batch: append one JSON line per item here; items already in it are skipped.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None,
+              help="Batch: worker processes (default: the usable cores, at most 2; measured).")
+@click.option("--scheduler", metavar="ADDRESS", help="Batch: run on a Dask cluster, e.g. tcp://host:8786.")
 @handle_errors(PROG)
 def check_command(
-    path: str,
+    paths: tuple[str, ...],
     profile_name: str,
     as_json: bool,
     csv_path: str | None,
@@ -69,8 +79,11 @@ def check_command(
     analysis_size: int,
     full_decode: bool,
     quiet: bool,
+    results: str | None,
+    jobs: int | None,
+    scheduler: str | None,
 ) -> None:
-    """Probe PATH, analyse it in one decode pass, and judge it against an editor profile.
+    """Probe each INPUT, analyse it in one decode pass, and judge it against an editor profile.
 
     Finds hard cuts and gradual transitions (dissolves, fades), measures camera shake, exposure
     and sharpness per shot, and reports every rule the clip breaks (errors: the editor will
@@ -82,6 +95,10 @@ def check_command(
     from .profile import load_profile
 
     profile = load_profile(profile_name)
+    if is_batch(paths, results=results, jobs=jobs, scheduler=scheduler):
+        _check_batch(paths, profile, detectors, analysis_size, full_decode, csv_path, as_json,
+                     results=results, jobs=jobs, scheduler=scheduler, quiet=quiet)
+    path = paths[0]
     if csv_path:
         check_output_path(csv_path, inputs=[path], force=force)
     info = probe(path)
@@ -107,6 +124,22 @@ def check_command(
 
         click.echo(render_check(result), nl=False)
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
+
+
+def _check_batch(paths: tuple[str, ...], profile: Profile, detectors: tuple[str, ...], analysis_size: int,
+                 full_decode: bool, csv_path: str | None, as_json: bool, **batch: Any) -> NoReturn:
+    import functools
+
+    from .batch.inputs import expand_inputs
+    from .batch.tasks import CheckOptions, check_item
+    from .errors import UsageError
+
+    if csv_path or as_json:
+        raise UsageError("--csv and --json take one input; a batch writes JSON lines (see --results)")
+    options = CheckOptions(profile=profile, detectors=detectors, analysis_size=analysis_size,
+                           fast_decode=not full_decode)
+    task = functools.partial(check_item, options=options, outcome=item_outcome)
+    run_batch_command(PROG, expand_inputs(paths), task, key_of=str, **batch)
 
 
 @cli.command("probe", epilog=EXIT_CODES_HELP)
@@ -139,6 +172,31 @@ def profiles_command(as_json: bool) -> None:
         return
     for p in profiles:
         click.echo(f"{p.name:12s} {p.description}")
+
+
+@cli.command("report", epilog=EXIT_CODES_HELP)
+@click.argument("results", metavar="RESULTS.jsonl...", nargs=-1, required=True,
+                type=click.Path(path_type=str))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
+              metavar="report.html", help="The HTML report to write (self-contained, no network).")
+@click.option("--parquet", type=click.Path(dir_okay=False, path_type=str), metavar="TABLE.parquet",
+              help="Also write one row per item as a Parquet table (needs pyarrow).")
+@click.option("--thumbnails/--no-thumbnails", default=True, show_default=True,
+              help="Decode thumbnails around cuts and of the worst qa frames from the items' files.")
+@handle_errors(PROG)
+def report_command(results: tuple[str, ...], output: str, parquet: str | None, thumbnails: bool) -> None:
+    """Summarise batch results files (of `check` and `qa score --pairs`) as an HTML report."""
+    from .batch.html import render_report
+    from .batch.table import load_results, row, write_parquet
+    from .outputs import check_output_path, write_text_atomic
+
+    for out in (output, parquet):
+        if out:
+            check_output_path(out, inputs=results, force=True)
+    records = load_results(results)
+    write_text_atomic(output, render_report(records, thumbnails=thumbnails))
+    if parquet:
+        write_parquet((row(r) for r in records), parquet)
 
 
 # Registered here rather than decorated in place: fix/join live in their own module.

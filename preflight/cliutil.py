@@ -13,7 +13,6 @@ Exit codes (documented in ``--help`` and the README) are assigned here and only 
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ import click
 from tqdm import tqdm
 
 from .errors import InputError, OutputError, PreflightError, UsageError
+from .jsondoc import dumps
 
 EXIT_PASS = 0
 EXIT_FAIL = 1
@@ -66,14 +66,9 @@ def handle_errors(prog: str) -> Callable[[F], F]:
                 raise
             except click.ClickException:
                 raise
-            except (PreflightError, ValueError) as exc:
-                code = getattr(exc, "exit_code", None) or exit_code_for(exc)
-                fail(prog, _one_line(exc), code)
             except Exception as exc:
-                code = getattr(exc, "exit_code", None)
-                if code is None:
-                    code = EXIT_INPUT
-                fail(prog, f"{type(exc).__name__}: {_one_line(exc)}", code)
+                code, message = describe_error(exc)
+                fail(prog, message, code)
             except KeyboardInterrupt:
                 fail(prog, "interrupted", 130)
             return None
@@ -81,6 +76,19 @@ def handle_errors(prog: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return deco
+
+
+def describe_error(exc: BaseException) -> tuple[int, str]:
+    """The exit code and one-line message a command ends with when ``exc`` escapes it.
+
+    Known errors (and ``ValueError``) print their message; anything else is prefixed with its
+    type. An ``exit_code`` attribute wins when present. The batch runner records the same pair
+    for an item that failed this way.
+    """
+    if isinstance(exc, (PreflightError, ValueError)):
+        return getattr(exc, "exit_code", None) or exit_code_for(exc), _one_line(exc)
+    code = getattr(exc, "exit_code", None)
+    return EXIT_INPUT if code is None else code, f"{type(exc).__name__}: {_one_line(exc)}"
 
 
 def _one_line(exc: BaseException) -> str:
@@ -102,24 +110,7 @@ def progress_bar(total: int | None, *, desc: str, quiet: bool, unit: str = "fram
 
 def emit_json(obj: Any) -> None:
     """Print one JSON object on stdout."""
-    click.echo(json.dumps(obj, indent=2, allow_nan=False, default=_json_default))
-
-
-def _json_default(value: Any) -> Any:
-    from fractions import Fraction
-    from pathlib import Path
-
-    import numpy as np
-
-    if isinstance(value, Fraction):
-        return str(value)
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+    click.echo(dumps(obj, indent=2))
 
 
 def warn(prog: str, message: str, *, quiet: bool = False) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
@@ -84,8 +85,14 @@ def _scale(value: str) -> str | int:
 
 
 @cli.command(name="score", help=SCORE_HELP)
-@click.argument("source", type=click.Path(dir_okay=True))
-@click.argument("edited", type=click.Path(dir_okay=True))
+@click.argument("source", type=click.Path(dir_okay=True), required=False)
+@click.argument("edited", type=click.Path(dir_okay=True), required=False)
+@click.option("--pairs", "pairs_csv", type=click.Path(dir_okay=False), metavar="PAIRS.csv",
+              help="Batch: score every row (header source,edited[,mask][,box]; paths relative to the CSV).")
+@click.option("--results", type=click.Path(dir_okay=False), metavar="FILE.jsonl",
+              help="Batch: append one JSON line per pair here; pairs already in it are skipped.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Batch: worker processes.")
+@click.option("--scheduler", metavar="ADDRESS", help="Batch: run on a Dask cluster, e.g. tcp://host:8786.")
 @click.option("--mask", "mask_image", type=click.Path(), help="Mask image, white = edited.")
 @click.option("--mask-video", type=click.Path(), help="Video of per-frame masks.")
 @click.option("--mask-dir", type=click.Path(), help="Folder of per-frame mask images.")
@@ -113,8 +120,12 @@ def _scale(value: str) -> str | int:
               help="SSIM threads.")
 @handle_errors(PROG)
 def score_cmd(
-    source: str,
-    edited: str,
+    source: str | None,
+    edited: str | None,
+    pairs_csv: str | None,
+    results: str | None,
+    jobs: int | None,
+    scheduler: str | None,
     mask_image: str | None,
     mask_video: str | None,
     mask_dir: str | None,
@@ -137,6 +148,11 @@ def score_cmd(
     from .report import format_table, write_csv, write_region_png
     from .score import score
 
+    if pairs_csv or results or jobs or scheduler:
+        _score_batch(source, edited, pairs_csv, locals(), results=results, jobs=jobs, scheduler=scheduler,
+                     quiet=quiet)
+    if source is None or edited is None:
+        raise QAUsageError("give SOURCE and EDITED, or --pairs PAIRS.csv")
     kinds = [k for k, v in (("--mask", mask_image), ("--mask-video", mask_video), ("--mask-dir", mask_dir),
                             ("--box", boxes), ("--auto-region", auto_region)) if v]
     if len(kinds) > 1:
@@ -220,6 +236,37 @@ def score_cmd(
     else:
         click.echo(format_table(result))
     click.get_current_context().exit(EXIT_PASS if result.passed else EXIT_FAIL)
+
+
+def _score_batch(source: str | None, edited: str | None, pairs_csv: str | None, opts: dict[str, Any],
+                 **batch: Any) -> NoReturn:
+    """``qa score --pairs``: every single-pair gate and scoring option applies to each pair."""
+    import functools
+    from operator import attrgetter
+
+    from preflight.cli_batch import item_outcome, run_batch_command
+
+    from .batch import ScoreOptions, read_pairs, score_item
+
+    if source or edited or not pairs_csv:
+        raise QAUsageError("a batch takes --pairs PAIRS.csv instead of SOURCE EDITED")
+    single = (("--mask", "mask_image"), ("--mask-video", "mask_video"), ("--mask-dir", "mask_dir"),
+              ("--box", "boxes"), ("--save-region", "save_region"), ("--csv", "csv_path"),
+              ("--heatmaps", "heatmap_dir"), ("--json", "as_json"))
+    if per_item := [o for o, k in single if opts[k]]:
+        raise QAUsageError(f"{', '.join(per_item)}: not with --pairs (regions go in the CSV's columns)")
+    try:
+        Gate(min_mean=opts["min_mean"], min_p5=opts["min_p5"])
+    except ValueError as exc:
+        raise QAUsageError(str(exc)) from None
+    options = ScoreOptions(auto_region=opts["auto_region"], scale=_scale(opts["scale_text"]),
+                           max_offset=opts["max_offset"], offset=opts["offset"], min_mean=opts["min_mean"],
+                           min_p5=opts["min_p5"], worst=opts["worst"], workers=opts["workers"])
+    pairs = read_pairs(pairs_csv)
+    if options.auto_region and any(p.mask or p.box for p in pairs):
+        raise QAUsageError(f"{pairs_csv}: --auto-region, but rows give a mask or box; use one or the other")
+    task = functools.partial(score_item, options=options, outcome=item_outcome)
+    run_batch_command(PROG, pairs, task, key_of=attrgetter("key"), **batch)
 
 
 def _static_union(region: Region):

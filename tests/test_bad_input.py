@@ -33,7 +33,6 @@ def assert_one_line_error(result, code: int, name: str) -> None:
     ("builder", "needle"),
     [
         (lambda tmp: tmp / "missing.mp4", "no such file"),
-        (lambda tmp: tmp, "directory"),
         (bad.zero_byte, "empty"),
         (bad.text_as_mp4, "not a readable media file"),
         (bad.png_image, "still image"),
@@ -42,7 +41,7 @@ def assert_one_line_error(result, code: int, name: str) -> None:
         (bad.truncated_half, ""),
         (bad.one_frame, "single frame"),
     ],
-    ids=["missing", "directory", "zero-byte", "text", "png", "jpeg", "audio-only", "truncated", "one-frame"],
+    ids=["missing", "zero-byte", "text", "png", "jpeg", "audio-only", "truncated", "one-frame"],
 )
 def test_unreadable_input_exit_3(runner, tmp_path, builder, needle):
     path = builder(tmp_path)

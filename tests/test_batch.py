@@ -1,0 +1,285 @@
+"""Batch mode of ``preflight check`` and ``qa score --pairs``: results lines, statuses, resume, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fixtures import bad
+from fixtures import qa as FQ
+from fixtures.synth import MEDIA, cached_clip, real_frames, real_still, write_clip
+from preflight.batch.inputs import expand_inputs, looks_like_video
+from preflight.batch.store import BATCH_SCHEMA, ItemRecord, ResultsStore, Status, read_records
+from preflight.cli import cli as preflight_cli
+from preflight.errors import InputError, OutputError
+from qa.cli import cli as qa_cli
+
+BIN = Path(sys.executable).parent
+FIELDS = ["schema", "key", "status", "exit_code", "result", "error", "seconds"]
+
+
+def compliant_clip() -> Path:
+    """640x480 30 fps, 2 s pan over a real still: passes aleph-2."""
+
+    def build(path: Path) -> None:
+        still = real_still((640 + 60, 480))
+        write_clip(path, (still[:, i : i + 640] for i in range(60)), fps=30)
+
+    return cached_clip("batch_compliant", {"v": 1}, build)
+
+
+def cut_clip() -> Path:
+    """320x240 25 fps: 20 frames of Bikes then 20 of Foreman (one hard cut at frame 20)."""
+
+    def build(path: Path) -> None:
+        import cv2
+
+        a = [cv2.resize(f, (320, 240)) for f in list(real_frames("skv_bikes.mp4"))[:20]]
+        b = [cv2.resize(f, (320, 240)) for f in list(real_frames("foreman_cif_handheld.mp4"))[:20]]
+        write_clip(path, a + b, fps=25)
+
+    return cached_clip("batch_cut", {"v": 1}, build)
+
+
+@pytest.fixture(scope="module")
+def clip_dir(tmp_path_factory) -> Path:
+    """Good clips, a clip without extension, a zero-byte file, a text file named .mp4, a truncated
+    clip and a text file that is not an item."""
+    d = tmp_path_factory.mktemp("clips")
+    scratch = tmp_path_factory.mktemp("scratch")
+    shutil.copy(compliant_clip(), d / "good.mp4")
+    shutil.copy(cut_clip(), d / "cut.mp4")
+    sub = d / "sub"
+    sub.mkdir()
+    shutil.copy(MEDIA / "skv_carphone_distorted.mp4", sub / "small_noext")
+    bad.zero_byte(d)
+    bad.text_as_mp4(d)
+    shutil.move(bad.truncated_half(scratch), d / "truncated.mp4")
+    (d / "readme.txt").write_text("not a video\n")
+    return d
+
+
+EXPECTED = {
+    "good.mp4": "passed",
+    "cut.mp4": "failed",
+    "sub/small_noext": "failed",
+    "empty.mp4": "error",
+    "notes.mp4": "error",
+    "truncated.mp4": "error",
+}
+
+
+def _single(cli, args: list[str]) -> tuple[int, dict | None, str]:
+    res = CliRunner().invoke(cli, args)
+    return res.exit_code, (json.loads(res.stdout) if res.stdout.strip() else None), res.stderr.strip()
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_inputs_found_by_content(clip_dir):
+    found = expand_inputs([str(clip_dir)])
+    rel = sorted(os.path.relpath(p, clip_dir) for p in found)
+    assert rel == sorted(EXPECTED)  # readme.txt left out, extensionless MP4 found by its ftyp box
+    assert looks_like_video((MEDIA / "vmaf_src01_ref_160x90.y4m").read_bytes()[:64])
+    assert not looks_like_video(b"hello world, this is text")
+
+
+def test_directory_batch_records_every_item_like_single_runs(clip_dir, tmp_path):
+    results = tmp_path / "r.jsonl"
+    res = CliRunner().invoke(preflight_cli, ["check", str(clip_dir), "--results", str(results), "-q"])
+    assert res.exit_code == 3, res.output  # an unreadable item wins over failed ones
+    lines = _lines(results)
+    assert len(lines) == len(EXPECTED)
+    by_key = {os.path.relpath(d["key"], clip_dir): d for d in lines}
+    assert {k: d["status"] for k, d in by_key.items()} == EXPECTED
+    for d in lines:
+        assert list(d)[: len(FIELDS)] == FIELDS and d["schema"] == BATCH_SCHEMA
+        code, doc, err = _single(preflight_cli, ["check", d["key"], "--json", "-q"])
+        assert d["exit_code"] == code and d["result"] == doc
+        if d["status"] == "error":
+            assert err == f"preflight: error: {d['error']}" and d["result"] is None
+    # the cut clip carries its plot signals (not part of the single-item document)
+    cut = by_key["cut.mp4"]
+    assert cut["result"]["cut_count"] == 1 and max(cut["signals"]["cut_score"]) > 0.5
+    assert "6 items: 1 passed, 2 failed, 3 errors" in res.stdout
+
+
+def test_batch_without_results_streams_lines_and_resume_skips(clip_dir, tmp_path):
+    good = clip_dir / "good.mp4"
+    res = CliRunner().invoke(preflight_cli, ["check", str(good), str(clip_dir / "cut.mp4"), "-q"])
+    assert res.exit_code == 1
+    assert [json.loads(x)["status"] for x in res.stdout.splitlines()] == ["passed", "failed"] or sorted(
+        json.loads(x)["status"] for x in res.stdout.splitlines()
+    ) == ["failed", "passed"]
+    results = tmp_path / "r.jsonl"
+    for _ in range(2):
+        res = CliRunner().invoke(preflight_cli, ["check", str(good), "--results", str(results), "-q"])
+        assert res.exit_code == 0
+    assert len(_lines(results)) == 1 and "already in" in res.stdout
+
+
+def test_store_truncates_a_torn_last_line_and_refuses_a_bad_middle_line(tmp_path):
+    path = tmp_path / "r.jsonl"
+    rec = ItemRecord(key="a", status=Status.PASSED, exit_code=0, result={"x": 1}, error=None, seconds=0.5)
+    with ResultsStore(path) as store:
+        store.append(rec)
+    whole = path.read_bytes()
+    torn = ItemRecord(key="b", status=Status.FAILED, exit_code=1, result={}, error=None, seconds=1).to_line()
+    path.write_bytes(whole + torn[: len(torn) // 2])
+    with ResultsStore(path) as store:
+        assert store.statuses == {"a": Status.PASSED} and store.truncated_bytes == len(torn) // 2
+        with pytest.raises(OutputError, match="another batch"):  # a second writer is locked out
+            ResultsStore(path).__enter__()
+    assert path.read_bytes() == whole
+    path.write_bytes(b"garbage\n" + whole)
+    with pytest.raises(InputError, match="line 1"):
+        read_records(str(path))
+
+
+def _kill_and_resume_dir(tmp_path: Path, n: int) -> Path:
+    d = tmp_path / "many"
+    d.mkdir()
+    for i in range(n):
+        shutil.copy(MEDIA / "skv_carphone_distorted.mp4", d / f"clip{i:02d}.mp4")
+    return d
+
+
+def test_sigkill_at_random_moments_then_resume_records_each_item_once(tmp_path):
+    d = _kill_and_resume_dir(tmp_path, 10)
+    results = tmp_path / "r.jsonl"
+    cmd = [str(BIN / "preflight"), "check", str(d), "--results", str(results), "--jobs", "2", "-q"]
+    rng = random.Random(7)
+    kills = 0
+    for _ in range(12):
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        time.sleep(rng.uniform(0.5, 3.0))
+        if proc.poll() is not None:
+            break
+        os.killpg(proc.pid, signal.SIGKILL)  # the batch and its workers, as a crash or OOM kill would
+        proc.wait()
+        kills += 1
+        if kills >= 5 and results.exists() and len(results.read_text().splitlines()) >= 4:
+            break
+    assert kills >= 5
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1, res.stderr  # every clip fails aleph-2 (144 px)
+    data = results.read_bytes()
+    assert data.endswith(b"\n")
+    keys = [json.loads(line)["key"] for line in data.decode().splitlines()]
+    assert sorted(keys) == sorted(str(p) for p in d.iterdir()) and len(set(keys)) == len(keys)
+
+
+def test_same_batch_through_a_dask_localcluster(clip_dir, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    local, remote = tmp_path / "local.jsonl", tmp_path / "dask.jsonl"
+    inputs = [str(clip_dir / "good.mp4"), str(clip_dir / "cut.mp4"), str(clip_dir / "notes.mp4")]
+    res = CliRunner().invoke(preflight_cli, ["check", *inputs, "--results", str(local), "-q"])
+    assert res.exit_code == 3, res.output
+    with distributed.LocalCluster(
+        processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        res = CliRunner().invoke(
+            preflight_cli,
+            ["check", *inputs, "--results", str(remote), "-q", "--scheduler", cluster.scheduler_address],
+        )
+        assert res.exit_code == 3, res.output
+
+    def strip(lines: list[dict]) -> dict[str, dict]:
+        return {d["key"]: {k: v for k, v in d.items() if k != "seconds"} for d in lines}
+
+    assert strip(_lines(remote)) == strip(_lines(local))
+
+
+def test_qa_pairs_batch_equals_single_pair_runs(tmp_path):
+    pair = FQ.box_pair(frames=24)
+    x, y, w, h = pair.boxes[0]
+    pairs = tmp_path / "pairs.csv"
+    src = os.path.relpath(pair.source, tmp_path)  # relative to the CSV's folder
+    pairs.write_text(
+        f'source,edited,box\n{src},{pair.edited},"{x},{y},{w},{h}"\n'
+        f"{pair.source},{pair.edited},\nmissing.mp4,{pair.edited},\n"
+    )
+    results = tmp_path / "q.jsonl"
+    res = CliRunner().invoke(
+        qa_cli, ["score", "--pairs", str(pairs), "--results", str(results), "--min-mean", "0.97", "-q"]
+    )
+    assert res.exit_code == 3, res.output
+    lines = _lines(results)
+    assert sorted(d["status"] for d in lines) == ["error", "failed", "passed"]
+    for d in lines:
+        source, edited, box = d["key"].split("|")
+        args = ["score", source, edited, "--min-mean", "0.97", "--json", "-q"] + (
+            ["--box", box] if box else []
+        )
+        code, doc, err = _single(qa_cli, args)
+        assert (d["exit_code"], d["result"]) == (code, doc)
+        if doc is not None:
+            assert len(d["signals"]["ssim_outside"]) == 24
+        else:
+            assert err == f"qa: error: {d['error']}"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("source\na.mp4\n", "line 1: header"),
+        ("source,edited,color\na,b,c\n", "line 1: header"),
+        ("source,edited\na.mp4\n", "line 2: 1 fields"),
+        ('source,edited,mask,box\na,b,m.png,"1,2,3,4"\n', "line 2: give a mask or a box"),
+        ('source,edited,box\na,b,"1,2"\n', "line 2: --box"),
+        ("source,edited\na,b\na,b\n", "line 3: same pair as line 2"),
+    ],
+)
+def test_pairs_file_errors_are_one_line_usage_errors(tmp_path, text, message):
+    pairs = tmp_path / "p.csv"
+    pairs.write_text(text)
+    res = CliRunner().invoke(qa_cli, ["score", "--pairs", str(pairs)])
+    assert res.exit_code == 2 and message in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def _die_on_crash(key: str) -> ItemRecord:
+    if key == "crash":
+        os._exit(9)  # a worker killed mid-item (decoder segfault, OOM killer)
+    return ItemRecord(key=key, status=Status.PASSED, exit_code=0, result={"k": key}, error=None, seconds=0.0)
+
+
+def test_a_worker_that_dies_is_replaced_and_only_its_item_is_an_error():
+    from preflight.batch.runner import local_executor, run_items
+    from preflight.cli_batch import item_outcome
+
+    records: list[ItemRecord] = []
+    keys = ["a", "b", "crash", "c", "d", "e"]
+    run_items(keys, _die_on_crash, executor=local_executor(2), window=4, key_of=str, outcome=item_outcome,
+              on_record=records.append, renew=lambda: local_executor(2))
+    status = {r.key: r.status for r in records}
+    assert sorted(status) == sorted(keys)  # every item exactly once
+    assert status.pop("crash") is Status.ERROR and set(status.values()) == {Status.PASSED}
+    crash = next(r for r in records if r.key == "crash")
+    assert crash.error.startswith("the worker process died") and crash.exit_code == 3
+
+
+def test_a_directory_is_a_batch_and_single_item_options_are_refused(clip_dir, tmp_path):
+    # `check DIR` was an "is a directory" error (exit 3); it now runs the batch (issue 10).
+    res = CliRunner().invoke(preflight_cli, ["check", str(clip_dir), "--csv", str(tmp_path / "s.csv")])
+    assert res.exit_code == 2 and "take one input" in res.stderr
+    assert not (tmp_path / "s.csv").exists()
+    res = CliRunner().invoke(preflight_cli, ["check", str(tmp_path / "none" / "*.mp4")])
+    assert res.exit_code == 2 and "matches no file" in res.stderr
+    empty = tmp_path / "empty_dir"
+    empty.mkdir()
+    res = CliRunner().invoke(preflight_cli, ["check", str(empty), "--results", str(tmp_path / "r.jsonl")])
+    assert res.exit_code == 2 and "no video files" in res.stderr
