@@ -56,6 +56,9 @@ def cli() -> None:
 @click.option("--full-decode", is_flag=True,
               help="Decode with the H.264/HEVC loop filter on (slower; the analysis size makes it "
                    "invisible, so it is skipped by default).")
+@click.option("--otio", "otio_path", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
+              help="Write the shots as clips, transitions as transitions and findings as markers to an "
+                   "OpenTimelineIO file.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no warnings on stderr.")
 @handle_errors(PROG)
 def check_command(
@@ -66,6 +69,7 @@ def check_command(
     detectors: tuple[str, ...],
     analysis_size: int,
     full_decode: bool,
+    otio_path: str | None,
     quiet: bool,
 ) -> None:
     """Probe PATH, analyse it in one decode pass, and judge it against an editor profile.
@@ -82,6 +86,8 @@ def check_command(
     profile = load_profile(profile_name)
     if csv_path:
         check_output_path(csv_path, inputs=[path], force=True)
+    if otio_path:
+        check_output_path(otio_path, inputs=[path], force=True)
     info = probe(path)
     with progress_bar(info.frame_count, desc="analysing", quiet=quiet) as bar:
         result = check(
@@ -98,6 +104,10 @@ def check_command(
         from .report import write_frame_csv
 
         write_frame_csv(result, csv_path)
+    if otio_path:
+        from .timeline import check_timeline, write_otio
+
+        write_otio(check_timeline(result), otio_path)
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -140,10 +150,11 @@ def profiles_command(as_json: bool) -> None:
 
 
 # Registered here rather than decorated in place: fix/join live in their own module.
-from .cli_fix import fix_command, join_command  # noqa: E402
+from .cli_fix import anchors_command, fix_command, join_command  # noqa: E402
 
 cli.add_command(fix_command, "fix")
 cli.add_command(join_command, "join")
+cli.add_command(anchors_command, "anchors")
 
 
 def main() -> None:

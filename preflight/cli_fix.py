@@ -48,6 +48,14 @@ JOIN_EPILOG = (
               help="Conform a non-conventional aspect ratio to the nearest conventional one.")
 @click.option("--anchor", "anchors", multiple=True, metavar="TIME|first|last[=IMAGE]",
               help="Keyframe anchor in source seconds (repeatable); remapped into its segment.")
+@click.option("--service", "services", multiple=True, metavar="NAME",
+              help="Also write each segment's request body for this editor service (repeatable): "
+                   "runway, runway-gen4, runware, runware-gen4, cloudflare, cometapi.")
+@click.option("--prompt", default=None, metavar="TEXT", help="The edit prompt for --service (1-1000 chars).")
+@click.option("--video-url", default=None, metavar="TEMPLATE",
+              help="https URL template with {file} where segments and anchor images will be uploaded; "
+                   "default: a data URI where the service takes one, else a marked placeholder.")
+@click.option("--edl", "write_edl", is_flag=True, help="Also write DIR/segments.edl (CMX 3600).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no warnings on stderr.")
 @handle_errors(PROG)
 def fix_command(
@@ -61,6 +69,10 @@ def fix_command(
     preset: str,
     aspect: str | None,
     anchors: tuple[str, ...],
+    services: tuple[str, ...],
+    prompt: str | None,
+    video_url: str | None,
+    write_edl: bool,
     quiet: bool,
 ) -> None:
     """Make PATH acceptable to the editor: frame rate, size, aspect, H.264; split at shots.
@@ -68,22 +80,41 @@ def fix_command(
     One decode finds cuts and transitions while encoding the converted clip; the plan (print it
     with --dry-run) picks the output rate and size and the optimal split points; the segments are
     then cut from that encode (re-encoding only around boundaries between keyframes) and a
-    manifest.json maps segments (and --anchor keyframes) back to source time.
+    manifest.json maps segments (and --anchor keyframes) back to source time. It also writes
+    DIR/segments.otio (each segment a clip at its exact source range, anchors as markers) and,
+    with --service, DIR/requests/<segment stem>.<service>.json: each service's request body,
+    every limit checked first (a broken one: exit 2, nothing written). A Gen-4 service switches
+    the size plan to its fixed sizes.
     """
     from .manifest import parse_anchor, place_anchors
     from .plan import make_plan, validate_encoder_options
     from .probe import probe
     from .profile import load_profile
-    from .transcode import fix_file, transitions_for
+    from .services import fixrun, services_profile
+    from .transcode import fix_file, segment_names, transitions_for
 
     profile = load_profile(profile_name)
     validate_encoder_options(crf=crf, preset=preset)
     specs = [parse_anchor(a) for a in anchors]
+    req = fixrun.request_options(services, prompt=prompt, video_url=video_url)
+    notes: list[str] = []
+    if req is not None:
+        profile, notes = services_profile(profile, req.services)
     info = probe(path)
     out_dir = Path(output_dir) if output_dir else Path(path).parent / f"{Path(path).stem}_fixed"
 
     def on_warning(message: str) -> None:
         warn(PROG, message, quiet=quiet)
+
+    for message in notes:
+        on_warning(message)
+
+    def requests_for(plan: Plan, directory: Path | None) -> tuple:
+        if req is None:
+            return ()
+        names = segment_names(Path(path).stem, len(plan.segments))
+        return fixrun.plan_requests(req, plan, specs, precision_s=profile.anchor_precision_s, names=names,
+                                    directory=directory)
 
     if dry_run:
         with progress_bar(info.frame_count, desc="analysing", quiet=quiet) as bar:
@@ -100,15 +131,20 @@ def fix_command(
                 emit_json(_fix_json(plan, dry_run=True, anchors=[], files=None))
             click.echo(f"{PROG}: error: {plan.problem}", err=True)
             sys.exit(EXIT_FAIL)
+        bodies = requests_for(plan, None)
         placed = place_anchors(
             specs, plan, max_anchors=profile.max_anchors, precision_s=profile.anchor_precision_s
         )
+        _request_notes(req, plan, specs, bodies, profile.anchor_precision_s, Path(path).stem, on_warning)
         if as_json:
-            emit_json(_fix_json(plan, dry_run=True, anchors=[a.to_dict() for a in placed], files=None))
+            doc = _fix_json(plan, dry_run=True, anchors=[a.to_dict() for a in placed], files=None)
+            emit_json(_with_costs(doc, req, plan))
         else:
             click.echo(render_plan(plan, placed))
+            _echo_costs(req, plan)
         return
 
+    _precheck_extras(out_dir, path, req, force=force, edl=write_edl)
     draft = make_plan(info, [], profile, crf=crf, preset=preset, aspect=aspect)
     for message in draft.warnings:
         on_warning(message)
@@ -125,17 +161,92 @@ def fix_command(
         plan, result = fix_file(
             path, profile=profile, output_dir=out_dir, probe_result=info, crf=crf, preset=preset,
             aspect=aspect, anchors=specs, force=force, progress=bar.update, split_progress=split_progress,
-            on_warning=on_warning,
+            on_warning=on_warning, before_write=lambda p: requests_for(p, None),
         )
     placed = result.manifest["anchors"]
+    extra = _write_extras(req, plan, specs, result, profile.anchor_precision_s, path, info, force=force,
+                          edl=write_edl, on_warning=on_warning)
     if as_json:
         files = {"manifest": str(result.manifest_path), "segments": [str(p) for p in result.segment_paths]}
-        emit_json(_fix_json(plan, dry_run=False, anchors=placed, files=files))
+        emit_json(_with_costs(_fix_json(plan, dry_run=False, anchors=placed, files={**files, **extra}), req, plan))
     else:
         click.echo(render_plan(plan))
         for a in placed:
             click.echo(f"  anchor {a['spec']!r} -> segment {a['segment']} at {a['at']} {a['time_s']:.2f} s")
+        _echo_costs(req, plan)
         click.echo(f"wrote {len(result.segment_paths)} segment(s) and {result.manifest_path}")
+        for key, value in extra.items():
+            click.echo(f"wrote {len(value)} request file(s) in {Path(value[0]).parent}" if key == "requests"
+                       else f"wrote {value}")
+
+
+def _precheck_extras(out_dir: Path, path: str, req, *, force: bool, edl: bool) -> None:
+    """Refuse before any work when a timeline or request file of an earlier run would be replaced."""
+    from .outputs import check_output_path
+
+    if not out_dir.is_dir():
+        return
+    names = ["segments.otio", *(["segments.edl"] if edl else [])]
+    if req is not None and (out_dir / "requests").is_dir():
+        names += [f"requests/{p.name}" for s in req.services for p in (out_dir / "requests").glob(f"*.{s.name}.json")]
+    for name in names:
+        if (out_dir / name).exists():
+            check_output_path(out_dir / name, inputs=[path], force=force)
+
+
+def _request_notes(req, plan: Plan, specs, bodies, precision_s: float, stem: str, on_warning) -> None:
+    from .services import fixrun
+    from .transcode import segment_names
+
+    if req is not None:
+        names = segment_names(stem, len(plan.segments))
+        for message in fixrun.request_notes(req, plan, specs, bodies, precision_s=precision_s, names=names):
+            on_warning(message)
+
+
+def _write_extras(req, plan: Plan, specs, result, precision_s: float, path: str, info, *, force: bool,
+                  edl: bool, on_warning) -> dict[str, object]:
+    """Request bodies (``--service``), segments.otio and (``--edl``) segments.edl after the fix."""
+    from .services import fixrun
+    from .timeline import segments_timeline, write_edl, write_otio
+
+    out_dir = result.manifest_path.parent
+    names = [p.name for p in result.segment_paths]
+    extra: dict[str, object] = {}
+    manifest = result.manifest
+    if req is not None:
+        paths, manifest, bodies = fixrun.write_fix_requests(
+            req, plan, specs, precision_s=precision_s, names=names, out_dir=out_dir,
+            manifest_path=result.manifest_path, manifest=manifest, force=force, source=path,
+        )
+        _request_notes(req, plan, specs, bodies, precision_s, Path(path).stem, on_warning)
+        extra["requests"] = [str(p) for p in paths]
+    timeline = segments_timeline(manifest, info)
+    write_otio(timeline, out_dir / "segments.otio")
+    extra["otio"] = str(out_dir / "segments.otio")
+    if edl:
+        write_edl(timeline, out_dir / "segments.edl")
+        extra["edl"] = str(out_dir / "segments.edl")
+    return extra
+
+
+def _with_costs(doc: dict[str, object], req, plan: Plan) -> dict[str, object]:
+    if req is None or not plan.ok:
+        return doc
+    from .services import fixrun
+
+    return {**doc, "services": [c.to_dict() for c in fixrun.costs(req, plan)]}
+
+
+def _echo_costs(req, plan: Plan) -> None:
+    if req is None or not plan.ok:
+        return
+    from .services import fixrun
+
+    click.echo("")
+    click.echo("  cost before uploading (one request per segment):")
+    for c in fixrun.costs(req, plan):
+        click.echo(f"    {c.describe()}")
 
 
 def _fix_json(plan: Plan, *, dry_run: bool, anchors: list, files: dict | None) -> dict[str, object]:
@@ -179,6 +290,36 @@ def render_plan(plan: Plan, anchors=()) -> str:
         lines.append("")
         lines.extend(f"  warning: {w}" for w in plan.warnings)
     return "\n".join(lines)
+
+
+@click.command("anchors", epilog=EXIT_CODES_HELP)
+@click.argument("source", type=click.Path(path_type=str), metavar="MANIFEST_OR_CLIP")
+@click.option("-o", "--output-dir", required=True, type=click.Path(path_type=str), metavar="DIR",
+              help="Where the PNGs and contact_sheet.png go (created if missing).")
+@click.option("--at", "times", multiple=True, type=str, metavar="TIME",
+              help="Export the frame at TIME (source seconds for a manifest, clip seconds for a clip); "
+                   "repeatable. Default: every anchor of the manifest.")
+@click.option("--force", is_flag=True, help="Overwrite existing PNGs.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema preflight.anchors/1).")
+@handle_errors(PROG)
+def anchors_command(source: str, output_dir: str, times: tuple[str, ...], force: bool, as_json: bool) -> None:
+    """Write the exact frame at each anchor (or --at time) as a full-resolution PNG.
+
+    Frames come from the fixed segments of a fix manifest: what you paint on is what the editor
+    sees at that time. Files are named <segment stem>_<seconds>s.png; edit one and pass it back
+    with `preflight fix ... --anchor TIME=edited.png`.
+    """
+    from .anchors import export_anchor_frames, targets_for
+    from .anchors.times import parse_at
+
+    frames = export_anchor_frames(targets_for(source, at=[parse_at(t) for t in times]), output_dir, force=force)
+    if as_json:
+        emit_json({"schema": "preflight.anchors/1", "frames": [f.to_dict() for f in frames],
+                   "contact_sheet": str(Path(output_dir) / "contact_sheet.png")})
+    else:
+        for f in frames:
+            click.echo(f"{f.png}  ({f.target.video.name} frame {f.frame_index} at {f.frame_time_s:.3f} s)")
+        click.echo(f"{Path(output_dir) / 'contact_sheet.png'}")
 
 
 @click.command("join", epilog=JOIN_EPILOG)
@@ -229,4 +370,4 @@ def join_command(
         )
 
 
-__all__ = ["EXIT_CODES_HELP", "fix_command", "join_command", "render_plan"]
+__all__ = ["EXIT_CODES_HELP", "anchors_command", "fix_command", "join_command", "render_plan"]
