@@ -101,6 +101,10 @@ def fix_command(
     if req is not None:
         profile, notes = services_profile(profile, req.services)
     info = probe(path)
+    if write_edl:
+        from .timeline import check_edl_rate
+
+        check_edl_rate(info)
     out_dir = Path(output_dir) if output_dir else Path(path).parent / f"{Path(path).stem}_fixed"
 
     def on_warning(message: str) -> None:

@@ -4,6 +4,6 @@
 the EDL is written with the ``otio-cmx3600-adapter`` plugin.
 """
 
-from .otio import check_timeline, segments_timeline, write_edl, write_otio
+from .otio import check_edl_rate, check_timeline, segments_timeline, write_edl, write_otio
 
-__all__ = ["check_timeline", "segments_timeline", "write_edl", "write_otio"]
+__all__ = ["check_edl_rate", "check_timeline", "segments_timeline", "write_edl", "write_otio"]

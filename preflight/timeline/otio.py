@@ -22,6 +22,7 @@ from typing import Any
 
 import opentimelineio as otio
 
+from ..errors import UsageError
 from ..outputs import atomic_path
 from ..plan import source_rate
 from ..probe import Probe
@@ -121,6 +122,19 @@ def write_otio(timeline: otio.schema.Timeline, path: str | os.PathLike[str]) -> 
     """Write ``timeline`` as OTIO JSON, atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(otio.adapters.write_to_string(timeline, "otio_json") + "\n", encoding="utf-8")
+
+
+def check_edl_rate(probe: Probe) -> None:
+    """Raise :class:`UsageError` unless the source rate has SMPTE timecode (an EDL needs it).
+
+    Called before any work, so ``fix --edl`` never fails after writing the segments.
+    """
+    rate = source_rate(probe)
+    if not otio.opentime.RationalTime.is_valid_timecode_rate(float(rate)):
+        raise UsageError(
+            f"--edl: CMX 3600 timecode needs a SMPTE rate (23.976, 24, 25, 29.97, 30, 50, 59.94, 60...); "
+            f"{Path(probe.path).name} runs at {_frac(rate)} fps (use segments.otio instead)"
+        )
 
 
 def write_edl(timeline: otio.schema.Timeline, path: str | os.PathLike[str]) -> None:
