@@ -172,7 +172,8 @@ def fix_command(
                           edl=write_edl, on_warning=on_warning)
     if as_json:
         files = {"manifest": str(result.manifest_path), "segments": [str(p) for p in result.segment_paths]}
-        emit_json(_with_costs(_fix_json(plan, dry_run=False, anchors=placed, files={**files, **extra}), req, plan))
+        doc = _fix_json(plan, dry_run=False, anchors=placed, files={**files, **extra})
+        emit_json(_with_costs(doc, req, plan))
     else:
         click.echo(render_plan(plan))
         for a in placed:
@@ -192,7 +193,8 @@ def _precheck_extras(out_dir: Path, path: str, req, *, force: bool, edl: bool) -
         return
     names = ["segments.otio", *(["segments.edl"] if edl else [])]
     if req is not None and (out_dir / "requests").is_dir():
-        names += [f"requests/{p.name}" for s in req.services for p in (out_dir / "requests").glob(f"*.{s.name}.json")]
+        for s in req.services:
+            names += [f"requests/{p.name}" for p in (out_dir / "requests").glob(f"*.{s.name}.json")]
     for name in names:
         if (out_dir / name).exists():
             check_output_path(out_dir / name, inputs=[path], force=force)
@@ -316,7 +318,8 @@ def anchors_command(source: str, output_dir: str, times: tuple[str, ...], force:
     from .anchors import export_anchor_frames, targets_for
     from .anchors.times import parse_at
 
-    frames = export_anchor_frames(targets_for(source, at=[parse_at(t) for t in times]), output_dir, force=force)
+    targets = targets_for(source, at=[parse_at(t) for t in times])
+    frames = export_anchor_frames(targets, output_dir, force=force)
     if as_json:
         emit_json({"schema": "preflight.anchors/1", "frames": [f.to_dict() for f in frames],
                    "contact_sheet": str(Path(output_dir) / "contact_sheet.png")})

@@ -69,10 +69,16 @@ class AnchorScore:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "segment": self.segment, "file": self.file, "at": self.at, "time_s": self.time_s,
-            "image": self.image, "frame_time_s": round(self.frame_time_s, 6),
-            "region_pixels": self.region_pixels, "delta_e_mean": round(self.delta_e_mean, 4),
-            "delta_e_p95": round(self.delta_e_p95, 4), "ssim_inside": round(self.ssim_inside, 4),
+            "segment": self.segment,
+            "file": self.file,
+            "at": self.at,
+            "time_s": self.time_s,
+            "image": self.image,
+            "frame_time_s": round(self.frame_time_s, 6),
+            "region_pixels": self.region_pixels,
+            "delta_e_mean": round(self.delta_e_mean, 4),
+            "delta_e_p95": round(self.delta_e_p95, 4),
+            "ssim_inside": round(self.ssim_inside, 4),
             "ssim_outside": None if self.ssim_outside is None else round(self.ssim_outside, 4),
             "passed": self.passed,
         }
@@ -96,10 +102,13 @@ class AnchorsResult:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "schema": SCHEMA, "manifest": self.manifest, "edited_dir": self.edited_dir,
+            "schema": SCHEMA,
+            "manifest": self.manifest,
+            "edited_dir": self.edited_dir,
             "region": self.region,
             "gate": {"max_delta_e": self.max_delta_e, "min_ssim_outside": self.min_ssim_outside},
-            "passed": self.passed, "anchors": [a.to_dict() for a in self.anchors],
+            "passed": self.passed,
+            "anchors": [a.to_dict() for a in self.anchors],
             "warnings": list(self.warnings),
         }
 
@@ -108,7 +117,9 @@ def delta_e_2000(rgb_a: np.ndarray, rgb_b: np.ndarray) -> np.ndarray:
     """Per-pixel CIEDE2000 between two 8-bit sRGB images (scikit-image)."""
     from skimage.color import deltaE_ciede2000, rgb2lab
 
-    return deltaE_ciede2000(rgb2lab(rgb_a.astype(np.float64) / 255.0), rgb2lab(rgb_b.astype(np.float64) / 255.0))
+    return deltaE_ciede2000(
+        rgb2lab(rgb_a.astype(np.float64) / 255.0), rgb2lab(rgb_b.astype(np.float64) / 255.0)
+    )
 
 
 def auto_region(source: np.ndarray, anchor: np.ndarray) -> np.ndarray:
@@ -148,7 +159,11 @@ def _read_rgb(path: str) -> np.ndarray:
 
 
 def _region_for(
-    kind: str, mask_path: str | None, boxes: Sequence[Box], source: np.ndarray, anchor: np.ndarray,
+    kind: str,
+    mask_path: str | None,
+    boxes: Sequence[Box],
+    source: np.ndarray,
+    anchor: np.ndarray,
     warn: WarningSink,
 ) -> np.ndarray:
     h, w = source.shape[:2]
@@ -207,32 +222,56 @@ def score_anchors(
                 warn(f"segment {seg['index']}: anchor {a['at']} {a['time_s']:.2f} s has no image; skipped")
         if not anchors:
             continue
-        targets = [AnchorTarget(folder / seg["file"], a["at"], float(a["time_s"]), a["image"]) for a in anchors]
+        targets = [
+            AnchorTarget(folder / seg["file"], a["at"], float(a["time_s"]), a["image"]) for a in anchors
+        ]
         src_frames = frames_at(targets[0].video, targets)
-        edt_frames = frames_at(edited_path, [AnchorTarget(edited_path, t.at, t.time_s, t.label) for t in targets])
+        edt_frames = frames_at(
+            edited_path, [AnchorTarget(edited_path, t.at, t.time_s, t.label) for t in targets]
+        )
         for a, (_, _, src), (_, t_edit, edt) in zip(anchors, src_frames, edt_frames, strict=True):
             img = _read_rgb(a["image"])
             if img.shape != src.shape:
                 raise QAInputError(
-                    a["image"], f"anchor image is {img.shape[1]}x{img.shape[0]}, the segment "
-                    f"{src.shape[1]}x{src.shape[0]}; export it with `preflight anchors`"
+                    a["image"],
+                    f"anchor image is {img.shape[1]}x{img.shape[0]}, the segment "
+                    f"{src.shape[1]}x{src.shape[0]}; export it with `preflight anchors`",
                 )
             if edt.shape != src.shape:
-                warn(f"{Path(edited_path).name} is {edt.shape[1]}x{edt.shape[0]}: resampled to the segment size")
+                warn(
+                    f"{Path(edited_path).name} is {edt.shape[1]}x{edt.shape[0]}: "
+                    "resampled to the segment size"
+                )
                 edt = cv2.resize(edt, (src.shape[1], src.shape[0]), interpolation=cv2.INTER_AREA)
             region = _region_for(kind, mask, boxes, src, img, warn)
             n, de_mean, de_p95, s_in, s_out = score_anchor(src, edt, img, region)
             ok = de_mean <= max_delta_e and (s_out is None or s_out >= min_ssim_outside)
-            scores.append(AnchorScore(
-                segment=seg["index"], file=Path(edited_path).name, at=a["at"], time_s=float(a["time_s"]),
-                image=a["image"], frame_time_s=t_edit, region_pixels=n, delta_e_mean=de_mean,
-                delta_e_p95=de_p95, ssim_inside=s_in, ssim_outside=s_out, passed=ok,
-            ))
+            scores.append(
+                AnchorScore(
+                    segment=seg["index"],
+                    file=Path(edited_path).name,
+                    at=a["at"],
+                    time_s=float(a["time_s"]),
+                    image=a["image"],
+                    frame_time_s=t_edit,
+                    region_pixels=n,
+                    delta_e_mean=de_mean,
+                    delta_e_p95=de_p95,
+                    ssim_inside=s_in,
+                    ssim_outside=s_out,
+                    passed=ok,
+                )
+            )
     if not scores:
         raise QAUsageError(f"{manifest_path}: no anchor with an image to check (fix --anchor TIME=IMAGE)")
     return AnchorsResult(
-        manifest=str(manifest_path), edited_dir=str(edited_dir), region=kind, max_delta_e=max_delta_e,
-        min_ssim_outside=min_ssim_outside, anchors=tuple(scores), warnings=tuple(warnings),
+        manifest=str(manifest_path),
+        edited_dir=str(edited_dir),
+        region=kind,
+        max_delta_e=max_delta_e,
+        min_ssim_outside=min_ssim_outside,
+        anchors=tuple(scores),
+        warnings=tuple(warnings),
     )
 
 
@@ -251,6 +290,8 @@ def format_anchors(result: AnchorsResult) -> str:
             f"{a.ssim_inside:>7.4f}  {out:>8}  {a.region_pixels:>8}  {'pass' if a.passed else 'FAIL':7s}  "
             f"{Path(a.image).name}"
         )
-    lines.append(f"{'PASS' if result.passed else 'FAIL'}: {sum(a.passed for a in result.anchors)} of "
-                 f"{len(result.anchors)} anchor(s) pass")
+    lines.append(
+        f"{'PASS' if result.passed else 'FAIL'}: {sum(a.passed for a in result.anchors)} of "
+        f"{len(result.anchors)} anchor(s) pass"
+    )
     return "\n".join(lines)

@@ -231,7 +231,8 @@ def _static_union(region: Region):
               help="Region = where the anchor image differs from the source frame (the default).")
 @click.option("--max-delta-e", type=float, default=None, metavar="X",
               help="Gate: largest mean CIEDE2000 inside the region (default 5.0).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (schema qa.anchors/1) instead of the table.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON (schema qa.anchors/1) instead of the table.")
 @click.option("--quiet", "-q", is_flag=True, help="No warnings.")
 @handle_errors(PROG)
 def anchors_cmd(manifest: str, edited_dir: str, mask_image: str | None, boxes: tuple[str, ...],

@@ -21,7 +21,9 @@ def small_profile(folder: Path, *, max_s: float = 30.0) -> Path:
     """aleph-2 with a low size and rate floor, so small 10 fps clips are kept as they are."""
     text = (resources.files("preflight") / "profiles" / "aleph-2.toml").read_text(encoding="utf-8")
     text = text.replace('name = "aleph-2"', 'name = "test-small"')
-    text = text.replace("min_short_side = 480", "min_short_side = 90").replace("min_fps = 24.0", "min_fps = 5.0")
+    text = text.replace("min_short_side = 480", "min_short_side = 90").replace(
+        "min_fps = 24.0", "min_fps = 5.0"
+    )
     text = text.replace("max_s = 30.0", f"max_s = {max_s}")
     path = folder / f"small_{max_s:g}.toml"
     path.write_text(text, encoding="utf-8")

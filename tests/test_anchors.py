@@ -38,8 +38,21 @@ def fixed(tmp_path_factory):
     clip = shots_clip("anchors_two_shots", [100, 100], fps=FPS, size=SIZE)[0]
     anchor = image(tmp, "anchor.png", (0, 0, 0))  # replaced by the painted export below
     out = tmp / "out"
-    r = preflight("fix", clip, "-o", out, "--profile", small_profile(tmp, max_s=10), "--preset", "ultrafast",
-                  "--quiet", "--anchor", f"3={anchor}", "--anchor", "15")
+    r = preflight(
+        "fix",
+        clip,
+        "-o",
+        out,
+        "--profile",
+        small_profile(tmp, max_s=10),
+        "--preset",
+        "ultrafast",
+        "--quiet",
+        "--anchor",
+        f"3={anchor}",
+        "--anchor",
+        "15",
+    )
     assert r.exit_code == 0, r.stderr
     return tmp, out, anchor
 
@@ -141,7 +154,7 @@ def test_colour_drift_of_delta_e_10_fails(painted):
 
 
 def test_qa_anchors_errors(painted, tmp_path):
-    tmp, out, manifest = painted
+    tmp, out, _manifest = painted
     r = qa("anchors", out / "manifest.json", tmp_path)
     assert r.exit_code == 3 and "qa: error:" in r.stderr
     r = qa("anchors", out / "manifest.json", tmp / "good", "--box", "1,1,2,2", "--auto-region")

@@ -13,7 +13,15 @@ from preflight.services.bodies import SegmentAnchor, SegmentInput, build_body, s
 from preflight.services.cost import PRICES_READ, billed_seconds
 from preflight.services.requests import PLACEHOLDER, build_requests, parse_video_url
 from preflight.services.table import GEN4_SIZES, TABLE_READ
-from tests.services_util import image, load_json, one_line_error, one_shot, preflight, small_profile, three_shots
+from tests.services_util import (
+    image,
+    load_json,
+    one_line_error,
+    one_shot,
+    preflight,
+    small_profile,
+    three_shots,
+)
 
 ALL = list(SERVICES)
 
@@ -25,10 +33,27 @@ def fixed(tmp_path_factory):
     prof = small_profile(tmp)
     imgs = [image(tmp, f"ref{i}.png", c) for i, c in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255)])]
     out = tmp / "out"
-    args = ["fix", three_shots(), "-o", out, "--profile", prof, "--preset", "ultrafast", "--json",
-            "--prompt", "make the sky purple",
-            "--anchor", f"first={imgs[0]}", "--anchor", f"35={imgs[1]}", "--anchor", f"65={imgs[2]}",
-            "--anchor", "80"]
+    args = [
+        "fix",
+        three_shots(),
+        "-o",
+        out,
+        "--profile",
+        prof,
+        "--preset",
+        "ultrafast",
+        "--json",
+        "--prompt",
+        "make the sky purple",
+        "--anchor",
+        f"first={imgs[0]}",
+        "--anchor",
+        f"35={imgs[1]}",
+        "--anchor",
+        f"65={imgs[2]}",
+        "--anchor",
+        "80",
+    ]
     for s in ALL:
         args += ["--service", s]
     r = preflight(*args)
@@ -66,8 +91,9 @@ def test_anchor_at_35s_lands_at_5s_in_segment_2(fixed):
     assert body(out, 2, "runware")[0]["inputs"]["frameImages"][0]["timestamp"] == 5.0
     assert body(out, 2, "cloudflare")["input"]["keyframes"][0]["seconds"] == 5.0
     first = body(out, 1, "runware")
-    assert first[0]["inputs"]["frameImages"] == [{"image": first[0]["inputs"]["frameImages"][0]["image"],
-                                                   "frame": "first"}]
+    assert first[0]["inputs"]["frameImages"] == [
+        {"image": first[0]["inputs"]["frameImages"][0]["image"], "frame": "first"}
+    ]
 
 
 def test_untimed_services_get_references_and_a_warning(fixed):
@@ -108,8 +134,22 @@ def test_cost_in_the_plan(fixed):
 
 def test_dry_run_prints_the_cost(tmp_path):
     prof = small_profile(tmp_path)
-    r = preflight("fix", one_shot(12), "-o", tmp_path / "o", "--profile", prof, "--dry-run", "--quiet",
-                  "--service", "runway", "--service", "runware", "--prompt", "x")
+    r = preflight(
+        "fix",
+        one_shot(12),
+        "-o",
+        tmp_path / "o",
+        "--profile",
+        prof,
+        "--dry-run",
+        "--quiet",
+        "--service",
+        "runway",
+        "--service",
+        "runware",
+        "--prompt",
+        "x",
+    )
     assert r.exit_code == 0, r.stderr
     assert "runway        1 request(s), 12 billed s: about 180 credits" in r.stdout
     assert "about $3.36" in r.stdout
@@ -122,8 +162,19 @@ def _nothing_written(out: Path) -> None:
 
 def test_prompt_of_1001_characters_is_refused(tmp_path):
     out = tmp_path / "o"
-    r = preflight("fix", one_shot(12), "-o", out, "--profile", small_profile(tmp_path), "--quiet",
-                  "--service", "runway", "--prompt", "x" * 1001)
+    r = preflight(
+        "fix",
+        one_shot(12),
+        "-o",
+        out,
+        "--profile",
+        small_profile(tmp_path),
+        "--quiet",
+        "--service",
+        "runway",
+        "--prompt",
+        "x" * 1001,
+    )
     one_line_error(r, 2, "runway", "1001 characters", "1-1000")
     _nothing_written(out)
 
@@ -132,8 +183,22 @@ def test_six_anchors_in_one_segment_are_refused(tmp_path):
     out = tmp_path / "o"
     img = image(tmp_path, "a.png", (10, 20, 30))
     args = [a for t in ("1", "2", "3", "4", "5", "6") for a in ("--anchor", f"{t}={img}")]
-    r = preflight("fix", one_shot(12), "-o", out, "--profile", small_profile(tmp_path), "--quiet",
-                  "--preset", "ultrafast", "--service", "runway", "--prompt", "p", *args)
+    r = preflight(
+        "fix",
+        one_shot(12),
+        "-o",
+        out,
+        "--profile",
+        small_profile(tmp_path),
+        "--quiet",
+        "--preset",
+        "ultrafast",
+        "--service",
+        "runway",
+        "--prompt",
+        "p",
+        *args,
+    )
     one_line_error(r, 2, "runway", "6 anchor images", "at most 5")
     _nothing_written(out)
 
@@ -141,24 +206,57 @@ def test_six_anchors_in_one_segment_are_refused(tmp_path):
 def test_timestamp_past_30s_is_refused(tmp_path):
     out = tmp_path / "o"
     img = image(tmp_path, "a.png", (10, 20, 30))
-    r = preflight("fix", one_shot(40), "-o", out, "--profile", small_profile(tmp_path, max_s=60), "--quiet",
-                  "--preset", "ultrafast", "--service", "runware", "--prompt", "p", "--anchor", f"35={img}")
+    r = preflight(
+        "fix",
+        one_shot(40),
+        "-o",
+        out,
+        "--profile",
+        small_profile(tmp_path, max_s=60),
+        "--quiet",
+        "--preset",
+        "ultrafast",
+        "--service",
+        "runware",
+        "--prompt",
+        "p",
+        "--anchor",
+        f"35={img}",
+    )
     one_line_error(r, 2, "runware", "35.00 s", "[0, 30]")
     _nothing_written(out)
 
 
 def test_dry_run_refuses_too_long_video_for_cloudflare(tmp_path):
-    r = preflight("fix", one_shot(40), "-o", tmp_path / "o", "--profile", small_profile(tmp_path, max_s=60),
-                  "--quiet", "--dry-run", "--service", "cloudflare", "--prompt", "p")
+    r = preflight(
+        "fix",
+        one_shot(40),
+        "-o",
+        tmp_path / "o",
+        "--profile",
+        small_profile(tmp_path, max_s=60),
+        "--quiet",
+        "--dry-run",
+        "--service",
+        "cloudflare",
+        "--prompt",
+        "p",
+    )
     one_line_error(r, 2, "cloudflare", "40.00 s", "up to 30 s")
 
 
-@pytest.mark.parametrize(("args", "needles"), [
-    (["--service", "nope", "--prompt", "p"], ["unknown service", "runway"]),
-    (["--service", "runway"], ["--prompt"]),
-    (["--prompt", "p"], ["--service"]),
-    (["--service", "runway", "--prompt", "p", "--video-url", "http://x/{file}"], ["--video-url", "https"]),
-])
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--service", "nope", "--prompt", "p"], ["unknown service", "runway"]),
+        (["--service", "runway"], ["--prompt"]),
+        (["--prompt", "p"], ["--service"]),
+        (
+            ["--service", "runway", "--prompt", "p", "--video-url", "http://x/{file}"],
+            ["--video-url", "https"],
+        ),
+    ],
+)
 def test_bad_request_options(tmp_path, args, needles):
     r = preflight("fix", one_shot(12), "-o", tmp_path / "o", "--quiet", *args)
     one_line_error(r, 2, *needles)
@@ -168,15 +266,26 @@ def test_bad_request_options(tmp_path, args, needles):
 
 
 def _segment(anchors=(), size=(848, 480), duration=30.0) -> SegmentInput:
-    return SegmentInput(index=2, file="clip_seg02.mp4", duration_s=duration, width=size[0], height=size[1],
-                        anchors=tuple(anchors))
+    return SegmentInput(
+        index=2,
+        file="clip_seg02.mp4",
+        duration_s=duration,
+        width=size[0],
+        height=size[1],
+        anchors=tuple(anchors),
+    )
 
 
 def test_template_references_video_and_images():
     a = SegmentAnchor("35=/tmp/x/brand logo.png", "time", 5.0, "/tmp/x/brand logo.png")
-    reqs = build_requests([SERVICES["runway"], SERVICES["runware-gen4"]], prompt="p", segments=[_segment([a])],
-                          template="https://cdn.example/up/{file}", directory=None,
-                          task_uuid=lambda: "0f8fad5b-d9cb-469f-a165-70867728950e")
+    reqs = build_requests(
+        [SERVICES["runway"], SERVICES["runware-gen4"]],
+        prompt="p",
+        segments=[_segment([a])],
+        template="https://cdn.example/up/{file}",
+        directory=None,
+        task_uuid=lambda: "0f8fad5b-d9cb-469f-a165-70867728950e",
+    )
     runway, gen4 = (r.body for r in reqs)
     assert runway["videoUri"] == "https://cdn.example/up/clip_seg02.mp4"
     assert runway["keyframes"] == [{"uri": "https://cdn.example/up/brand%20logo.png", "seconds": 5.0}]
@@ -188,11 +297,21 @@ def test_gen4_size_and_reference_limits():
     b = SegmentAnchor("2=b.png", "time", 2.0, "b.png")
     uri = PLACEHOLDER.format
     with pytest.raises(UsageError, match=r"runway-gen4: segment 2 .* is 854x480; runway-gen4 takes only"):
-        build_body(SERVICES["runway-gen4"], prompt="p", segment=_segment(size=(854, 480)),
-                   uri_for=lambda f: uri(file=f), task_uuid="")
+        build_body(
+            SERVICES["runway-gen4"],
+            prompt="p",
+            segment=_segment(size=(854, 480)),
+            uri_for=lambda f: uri(file=f),
+            task_uuid="",
+        )
     with pytest.raises(UsageError, match=r"cometapi: segment 2 .* 2 anchor images; .* at most 1 reference"):
-        build_body(SERVICES["cometapi"], prompt="p", segment=_segment([a, b]),
-                   uri_for=lambda f: uri(file=f), task_uuid="")
+        build_body(
+            SERVICES["cometapi"],
+            prompt="p",
+            segment=_segment([a, b]),
+            uri_for=lambda f: uri(file=f),
+            task_uuid="",
+        )
 
 
 def test_schema_rejects_what_the_table_forbids():
@@ -205,7 +324,13 @@ def test_schema_rejects_what_the_table_forbids():
 
 def test_video_url_template_rules():
     assert parse_video_url("https://b.example/{file}") == "https://b.example/{file}"
-    for bad in ["https://b.example/x.mp4", "https://b.example/{name}", "https://b.example/{file", "{file}",
-                "http://b.example/{file}", "https:///{file}"]:
+    for bad in [
+        "https://b.example/x.mp4",
+        "https://b.example/{name}",
+        "https://b.example/{file",
+        "{file}",
+        "http://b.example/{file}",
+        "https:///{file}",
+    ]:
         with pytest.raises(UsageError, match="--video-url"):
             parse_video_url(bad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 from types import SimpleNamespace
 
@@ -37,14 +38,27 @@ def fixed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("timeline")
     clip, truth = shots_clip("timeline_ntsc", [240, 240, 239], fps=NTSC, size=(320, 180))
     out = tmp / "out"
-    r = preflight("fix", clip, "-o", out, "--profile", small_profile(tmp, max_s=12), "--preset", "ultrafast",
-                  "--quiet", "--edl", "--anchor", "12.5", "--json")
+    r = preflight(
+        "fix",
+        clip,
+        "-o",
+        out,
+        "--profile",
+        small_profile(tmp, max_s=12),
+        "--preset",
+        "ultrafast",
+        "--quiet",
+        "--edl",
+        "--anchor",
+        "12.5",
+        "--json",
+    )
     assert r.exit_code == 0, r.stderr
     return clip, truth, out
 
 
 def test_segments_otio_tiles_the_source_exactly(fixed):
-    clip, truth, out = fixed
+    _clip, truth, out = fixed
     tl = otio.adapters.read_from_file(str(out / "segments.otio"))
     assert tl.metadata["preflight"]["rate"] == "24000/1001"
     ranges = clip_ranges(tl)
@@ -53,7 +67,7 @@ def test_segments_otio_tiles_the_source_exactly(fixed):
     assert all(r.duration.rate == float(NTSC) for r in ranges)
     assert total(ranges) == otio.opentime.RationalTime(truth["frame_count"], float(NTSC))
     assert ranges[0].start_time.value == 0
-    for a, b in zip(ranges, ranges[1:], strict=False):
+    for a, b in itertools.pairwise(ranges):
         assert a.end_time_exclusive() == b.start_time
     markers = [m for c in tl.tracks[0] for m in c.markers]
     assert len(markers) == 1 and markers[0].marked_range.start_time.value == round(Fraction("12.5") * NTSC)
@@ -80,7 +94,10 @@ def test_known_edl_reads_back(tmp_path):
         "* FROM CLIP NAME:  b.mp4\n"
     )
     tl = otio.adapters.read_from_string(known, "cmx_3600", rate=24)
-    assert [(r.start_time.to_frames(), r.duration.to_frames()) for r in clip_ranges(tl)] == [(0, 24), (24, 36)]
+    assert [(r.start_time.to_frames(), r.duration.to_frames()) for r in clip_ranges(tl)] == [
+        (0, 24),
+        (24, 36),
+    ]
     written = otio.adapters.write_to_string(tl, "cmx_3600")
     again = otio.adapters.read_from_string(written, "cmx_3600", rate=24)
     assert [r.duration.to_frames() for r in clip_ranges(again)] == [24, 36]
@@ -95,13 +112,16 @@ def test_edl_needs_a_timecode_rate(tmp_path):
 
 
 def test_segments_timeline_from_a_manifest_dict(fixed):
-    clip, truth, out = fixed
+    clip, _truth, _out = fixed
     info = probe(str(clip))
     assert source_rate(info) == NTSC
-    manifest = {"profile": "x", "segments": [
-        {"index": 1, "file": "a.mp4", "frame_count": 100, "source": {"start_frame": 0}, "anchors": []},
-        {"index": 2, "file": "b.mp4", "frame_count": 619, "source": {"start_frame": 100}, "anchors": []},
-    ]}
+    manifest = {
+        "profile": "x",
+        "segments": [
+            {"index": 1, "file": "a.mp4", "frame_count": 100, "source": {"start_frame": 0}, "anchors": []},
+            {"index": 2, "file": "b.mp4", "frame_count": 619, "source": {"start_frame": 100}, "anchors": []},
+        ],
+    }
     ranges = clip_ranges(segments_timeline(manifest, info))
     assert [(r.start_time.value, r.duration.value) for r in ranges] == [(0, 100), (100, 619)]
 

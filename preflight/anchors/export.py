@@ -59,9 +59,13 @@ class AnchorFrame:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "video": str(self.target.video), "at": self.target.at, "time_s": self.target.time_s,
-            "label": self.target.label, "frame_index": self.frame_index,
-            "frame_time_s": round(self.frame_time_s, 6), "png": str(self.png),
+            "video": str(self.target.video),
+            "at": self.target.at,
+            "time_s": self.target.time_s,
+            "label": self.target.label,
+            "frame_index": self.frame_index,
+            "frame_time_s": round(self.frame_time_s, 6),
+            "png": str(self.png),
         }
 
 
@@ -95,12 +99,11 @@ def targets_for(path: str | os.PathLike[str], *, at: Sequence[float] = ()) -> li
         plan = _plan_view(doc)
         specs = [AnchorSpec(text=f"{t:g}", at="time", seconds=float(t), image=None) for t in at]
         placed = place_anchors(specs, plan, max_anchors=len(specs), precision_s=0.01)
-        return [
-            AnchorTarget(folder / segs[a.segment - 1]["file"], a.at, a.time_s, a.spec) for a in placed
-        ]
+        return [AnchorTarget(folder / segs[a.segment - 1]["file"], a.at, a.time_s, a.spec) for a in placed]
     out = [
         AnchorTarget(folder / seg["file"], a["at"], float(a["time_s"]), a.get("image") or a["at"])
-        for seg in segs for a in seg.get("anchors", ())
+        for seg in segs
+        for a in seg.get("anchors", ())
     ]
     if not out:
         raise UsageError(f"{p}: the manifest has no anchors; give --at TIME (source seconds)")
@@ -112,18 +115,24 @@ def _plan_view(doc: dict[str, Any]) -> Any:
     out = doc["output"]
     segs = [
         SimpleNamespace(
-            index=s["index"], start_frame=s["start_frame"], end_frame=s["end_frame"],
+            index=s["index"],
+            start_frame=s["start_frame"],
+            end_frame=s["end_frame"],
             frame_count=s["end_frame"] - s["start_frame"],
-            source_start_s=s["source"]["start_s"], source_end_s=s["source"]["end_s"],
+            source_start_s=s["source"]["start_s"],
+            source_end_s=s["source"]["end_s"],
         )
         for s in doc["segments"]
     ]
     return SimpleNamespace(
-        segments=segs, rate=SimpleNamespace(fps=Fraction(str(out["fps"])), retime=Fraction(str(out["retime"])))
+        segments=segs,
+        rate=SimpleNamespace(fps=Fraction(str(out["fps"])), retime=Fraction(str(out["retime"]))),
     )
 
 
-def frames_at(video: str | os.PathLike[str], targets: Sequence[AnchorTarget]) -> list[tuple[int, float, np.ndarray]]:
+def frames_at(
+    video: str | os.PathLike[str], targets: Sequence[AnchorTarget]
+) -> list[tuple[int, float, np.ndarray]]:
     """Decode ``video`` once; for each target its (frame index, frame time, RGB uint8 frame)."""
     best: list[tuple[float, int, float, av.VideoFrame] | None] = [None] * len(targets)
     last: tuple[int, float, av.VideoFrame] | None = None
@@ -149,7 +158,7 @@ def frames_at(video: str | os.PathLike[str], targets: Sequence[AnchorTarget]) ->
     out = []
     for k, target in enumerate(targets):
         item = best[k]
-        i, t, frame = (last if target.at == "last" or item is None else item[1:])
+        i, t, frame = last if target.at == "last" or item is None else item[1:]
         out.append((i, t, frame.to_ndarray(format="rgb24")))
     return out
 

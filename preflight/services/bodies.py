@@ -121,9 +121,7 @@ def check_limits(service: Service, *, prompt: str, segment: SegmentInput) -> Non
                 raise UsageError(f"{where}: anchor {a.spec!r} at {a.time_s!r} s is not on a 0.01 s step")
     if service.gen4 and (segment.width, segment.height) not in GEN4_SIZES:
         sizes = ", ".join(f"{w}x{h}" for w, h in GEN4_SIZES)
-        raise UsageError(
-            f"{where} is {segment.width}x{segment.height}; {service.name} takes only {sizes}"
-        )
+        raise UsageError(f"{where} is {segment.width}x{segment.height}; {service.name} takes only {sizes}")
 
 
 def build_body(
@@ -155,8 +153,11 @@ def build_body(
     if name in ("runware", "runware-gen4"):
         inputs: dict[str, Any] = {"video": video}
         task: dict[str, Any] = {
-            "taskType": "videoInference", "taskUUID": task_uuid, "model": service.model,
-            "positivePrompt": prompt, "inputs": inputs,
+            "taskType": "videoInference",
+            "taskUUID": task_uuid,
+            "model": service.model,
+            "positivePrompt": prompt,
+            "inputs": inputs,
         }
         if service.anchors is AnchorStyle.FRAME_IMAGES and images:
             inputs["frameImages"] = [_frame_image(a, uri_for) for a in images]

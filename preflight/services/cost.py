@@ -97,6 +97,12 @@ def estimate(service: Service, durations_s: Sequence[float]) -> CostEstimate:
     count = seconds if price.unit is BillingUnit.SECOND else len(durations_s)
     total = None if price.amount is None else price.amount * count
     return CostEstimate(
-        service=service.name, requests=len(durations_s), billed_seconds=seconds, unit=price.unit,
-        amount=price.amount, currency=price.currency, total=total, note=price.note,
+        service=service.name,
+        requests=len(durations_s),
+        billed_seconds=seconds,
+        unit=price.unit,
+        amount=price.amount,
+        currency=price.currency,
+        total=total,
+        note=price.note,
     )

@@ -67,19 +67,36 @@ def request_options(
 
 
 def plan_requests(
-    opts: RequestOptions, plan: Plan, specs: Sequence[AnchorSpec], *, precision_s: float,
-    names: Sequence[str], directory: Path | None,
+    opts: RequestOptions,
+    plan: Plan,
+    specs: Sequence[AnchorSpec],
+    *,
+    precision_s: float,
+    names: Sequence[str],
+    directory: Path | None,
 ) -> tuple[RequestFile, ...]:
     """Every body for ``plan`` (limits and schemas checked): see :func:`prepare_requests`."""
     return prepare_requests(
-        opts.services, prompt=opts.prompt, specs=specs, plan=plan, precision_s=precision_s, names=names,
-        template=opts.template, directory=directory, task_uuid=lambda: str(uuid.uuid4()),
+        opts.services,
+        prompt=opts.prompt,
+        specs=specs,
+        plan=plan,
+        precision_s=precision_s,
+        names=names,
+        template=opts.template,
+        directory=directory,
+        task_uuid=lambda: str(uuid.uuid4()),
     )
 
 
 def request_notes(
-    opts: RequestOptions, plan: Plan, specs: Sequence[AnchorSpec], requests: Sequence[RequestFile], *,
-    precision_s: float, names: Sequence[str],
+    opts: RequestOptions,
+    plan: Plan,
+    specs: Sequence[AnchorSpec],
+    requests: Sequence[RequestFile],
+    *,
+    precision_s: float,
+    names: Sequence[str],
 ) -> list[str]:
     """Warnings for the user: lost anchor times, anchors without images, placeholders to fill."""
     from ..manifest import place_anchors
@@ -103,8 +120,16 @@ def costs(opts: RequestOptions, plan: Plan) -> list[CostEstimate]:
 
 
 def write_fix_requests(
-    opts: RequestOptions, plan: Plan, specs: Sequence[AnchorSpec], *, precision_s: float,
-    names: Sequence[str], out_dir: Path, manifest_path: Path, manifest: Mapping[str, Any], force: bool,
+    opts: RequestOptions,
+    plan: Plan,
+    specs: Sequence[AnchorSpec],
+    *,
+    precision_s: float,
+    names: Sequence[str],
+    out_dir: Path,
+    manifest_path: Path,
+    manifest: Mapping[str, Any],
+    force: bool,
     source: str,
 ) -> tuple[list[Path], dict[str, Any], tuple[RequestFile, ...]]:
     """Build the final bodies, write ``requests/``, and rewrite the manifest listing them."""

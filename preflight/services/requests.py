@@ -64,9 +64,7 @@ def data_uri_size(n_bytes: int, mime: str) -> int:
     return len(f"data:{mime};base64,") + 4 * ((n_bytes + 2) // 3)
 
 
-def uri_resolver(
-    service: Service, *, template: str | None, directory: Path | None
-) -> Callable[[str], str]:
+def uri_resolver(service: Service, *, template: str | None, directory: Path | None) -> Callable[[str], str]:
     """How ``service``'s bodies reference a file (segment name, or anchor image path).
 
     With ``template``: the URL where the user uploads it. Without: a data URI when the service
@@ -129,8 +127,12 @@ def prepare_requests(
     """
     placed = place_anchors(specs, plan, max_anchors=max(1, len(specs)), precision_s=precision_s)
     return build_requests(
-        services, prompt=prompt, segments=segment_inputs(plan, placed, names), template=template,
-        directory=directory, task_uuid=task_uuid,
+        services,
+        prompt=prompt,
+        segments=segment_inputs(plan, placed, names),
+        template=template,
+        directory=directory,
+        task_uuid=task_uuid,
     )
 
 
@@ -141,11 +143,15 @@ def segment_inputs(
     fps = plan.rate.fps
     return tuple(
         SegmentInput(
-            index=seg.index, file=name, duration_s=float(seg.frame_count / fps),
-            width=plan.size.width, height=plan.size.height,
+            index=seg.index,
+            file=name,
+            duration_s=float(seg.frame_count / fps),
+            width=plan.size.width,
+            height=plan.size.height,
             anchors=tuple(
                 SegmentAnchor(spec=a.spec, at=a.at, time_s=a.time_s, image=a.image)
-                for a in anchors if a.segment == seg.index
+                for a in anchors
+                if a.segment == seg.index
             ),
         )
         for seg, name in zip(plan.segments, names, strict=True)
@@ -211,9 +217,7 @@ def write_requests(
     return paths
 
 
-def manifest_with_requests(
-    manifest: Mapping[str, Any], requests: Sequence[RequestFile]
-) -> dict[str, Any]:
+def manifest_with_requests(manifest: Mapping[str, Any], requests: Sequence[RequestFile]) -> dict[str, Any]:
     """A copy of ``manifest`` whose segments list their request files (``requests``: paths
     relative to the manifest, by service)."""
     doc = json.loads(json.dumps(manifest))

@@ -23,7 +23,14 @@ TIMESTAMP_STEP_S = 0.01
 
 #: The fixed output sizes of the Gen-4 Aleph services (``ratio`` ``W:H``, or ``width``/``height``).
 GEN4_SIZES: tuple[tuple[int, int], ...] = (
-    (1280, 720), (720, 1280), (1104, 832), (832, 1104), (960, 960), (1584, 672), (848, 480), (640, 480),
+    (1280, 720),
+    (720, 1280),
+    (1104, 832),
+    (832, 1104),
+    (960, 960),
+    (1584, 672),
+    (848, 480),
+    (640, 480),
 )
 
 
@@ -94,18 +101,59 @@ _SAME_MODEL = "reference count not documented: 1 as for gen4_aleph on Runway (sa
 SERVICES: dict[str, Service] = {
     s.name: s
     for s in (
-        Service("runway", "Runway API POST /v1/video_to_video (X-Runway-Version: 2024-11-06)", "aleph2",
-                AnchorStyle.KEYFRAMES, 5, SizeStyle.SOURCE, data_uri_max_bytes=16 * _MB),
-        Service("runway-gen4", "Runway API POST /v1/video_to_video (X-Runway-Version: 2024-11-06)",
-                "gen4_aleph", AnchorStyle.REFERENCES, 1, SizeStyle.RATIO, data_uri_max_bytes=16 * _MB),
-        Service("runware", "Runware videoInference", "runway:aleph@2.0", AnchorStyle.FRAME_IMAGES, 5,
-                SizeStyle.SOURCE),
-        Service("runware-gen4", "Runware videoInference", "runway:2@1", AnchorStyle.REFERENCES, 1,
-                SizeStyle.WIDTH_HEIGHT, notes=_SAME_MODEL),
-        Service("cloudflare", "Cloudflare Workers AI runwayml/aleph-2", "runwayml/aleph-2",
-                AnchorStyle.KEYFRAMES, 5, SizeStyle.SOURCE, max_video_s=30.0),
-        Service("cometapi", "CometAPI POST /runwayml/v1/video_to_video", "gen4_aleph",
-                AnchorStyle.REFERENCES, 1, SizeStyle.RATIO, notes=_SAME_MODEL),
+        Service(
+            "runway",
+            "Runway API POST /v1/video_to_video (X-Runway-Version: 2024-11-06)",
+            "aleph2",
+            AnchorStyle.KEYFRAMES,
+            5,
+            SizeStyle.SOURCE,
+            data_uri_max_bytes=16 * _MB,
+        ),
+        Service(
+            "runway-gen4",
+            "Runway API POST /v1/video_to_video (X-Runway-Version: 2024-11-06)",
+            "gen4_aleph",
+            AnchorStyle.REFERENCES,
+            1,
+            SizeStyle.RATIO,
+            data_uri_max_bytes=16 * _MB,
+        ),
+        Service(
+            "runware",
+            "Runware videoInference",
+            "runway:aleph@2.0",
+            AnchorStyle.FRAME_IMAGES,
+            5,
+            SizeStyle.SOURCE,
+        ),
+        Service(
+            "runware-gen4",
+            "Runware videoInference",
+            "runway:2@1",
+            AnchorStyle.REFERENCES,
+            1,
+            SizeStyle.WIDTH_HEIGHT,
+            notes=_SAME_MODEL,
+        ),
+        Service(
+            "cloudflare",
+            "Cloudflare Workers AI runwayml/aleph-2",
+            "runwayml/aleph-2",
+            AnchorStyle.KEYFRAMES,
+            5,
+            SizeStyle.SOURCE,
+            max_video_s=30.0,
+        ),
+        Service(
+            "cometapi",
+            "CometAPI POST /runwayml/v1/video_to_video",
+            "gen4_aleph",
+            AnchorStyle.REFERENCES,
+            1,
+            SizeStyle.RATIO,
+            notes=_SAME_MODEL,
+        ),
     )
 }
 

@@ -14,6 +14,7 @@ source's frame count exactly (one rate, integer frame values).
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
@@ -36,7 +37,9 @@ def _frac(rate: Fraction) -> str:
 
 
 def _range(start: int, count: int, rate: float) -> otio.opentime.TimeRange:
-    return otio.opentime.TimeRange(otio.opentime.RationalTime(start, rate), otio.opentime.RationalTime(count, rate))
+    return otio.opentime.TimeRange(
+        otio.opentime.RationalTime(start, rate), otio.opentime.RationalTime(count, rate)
+    )
 
 
 def _media(probe: Probe, rate: float) -> otio.schema.ExternalReference:
@@ -45,7 +48,9 @@ def _media(probe: Probe, rate: float) -> otio.schema.ExternalReference:
     )
 
 
-def _timeline(name: str, rate: Fraction, track: otio.schema.Track, extra: Mapping[str, Any]) -> otio.schema.Timeline:
+def _timeline(
+    name: str, rate: Fraction, track: otio.schema.Track, extra: Mapping[str, Any]
+) -> otio.schema.Timeline:
     tl = otio.schema.Timeline(name=name)
     tl.metadata["preflight"] = {"rate": _frac(rate), **extra}
     tl.tracks.append(track)
@@ -70,24 +75,35 @@ def check_timeline(result: Any, *, frame_count: int | None = None) -> otio.schem
             bounds.append(cut)
             gradual.append(None if t.type == "cut" else t)
     bounds.append(total)
-    for i, (start, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+    for i, (start, end) in enumerate(itertools.pairwise(bounds)):
         if i and gradual[i - 1] is not None:
             t = gradual[i - 1]
-            track.append(otio.schema.Transition(
-                name=t.type, transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
-                in_offset=otio.opentime.RationalTime(start - t.start_frame, r),
-                out_offset=otio.opentime.RationalTime(t.end_frame + 1 - start, r),
-                metadata={"preflight": t.to_dict()},
-            ))
-        track.append(otio.schema.Clip(
-            name=f"shot {i + 1}", media_reference=_media(probe, r), source_range=_range(start, end - start, r)
-        ))
+            track.append(
+                otio.schema.Transition(
+                    name=t.type,
+                    transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                    in_offset=otio.opentime.RationalTime(start - t.start_frame, r),
+                    out_offset=otio.opentime.RationalTime(t.end_frame + 1 - start, r),
+                    metadata={"preflight": t.to_dict()},
+                )
+            )
+        track.append(
+            otio.schema.Clip(
+                name=f"shot {i + 1}",
+                media_reference=_media(probe, r),
+                source_range=_range(start, end - start, r),
+            )
+        )
     whole = _range(0, total, r)
     for f in result.findings:
-        track.markers.append(otio.schema.Marker(
-            name=f.id, marked_range=whole, color=_FINDING_COLORS.get(f.severity, otio.schema.MarkerColor.BLUE),
-            metadata={"preflight": f.to_dict()},
-        ))
+        track.markers.append(
+            otio.schema.Marker(
+                name=f.id,
+                marked_range=whole,
+                color=_FINDING_COLORS.get(f.severity, otio.schema.MarkerColor.BLUE),
+                metadata={"preflight": f.to_dict()},
+            )
+        )
     return _timeline(Path(probe.path).name, rate, track, {"profile": result.profile.name})
 
 
@@ -105,15 +121,23 @@ def segments_timeline(manifest: Mapping[str, Any], probe: Probe) -> otio.schema.
     track = otio.schema.Track(name="segments", kind=otio.schema.TrackKind.Video)
     for seg, start, end in zip(segs, starts[:-1], starts[1:], strict=True):
         clip = otio.schema.Clip(
-            name=seg["file"], media_reference=_media(probe, r), source_range=_range(start, end - start, r),
-            metadata={"preflight": {"index": seg["index"], "file": seg["file"], "frame_count": seg["frame_count"]}},
+            name=seg["file"],
+            media_reference=_media(probe, r),
+            source_range=_range(start, end - start, r),
+            metadata={
+                "preflight": {"index": seg["index"], "file": seg["file"], "frame_count": seg["frame_count"]}
+            },
         )
         for a in seg.get("anchors", ()):
             frame = min(end - 1, max(start, round(Fraction(str(a["source_time_s"])) * rate)))
-            clip.markers.append(otio.schema.Marker(
-                name=f"anchor {a['at']} {a['time_s']:.2f} s", marked_range=_range(frame, 0, r),
-                color=_ANCHOR_COLOR, metadata={"preflight": dict(a)},
-            ))
+            clip.markers.append(
+                otio.schema.Marker(
+                    name=f"anchor {a['at']} {a['time_s']:.2f} s",
+                    marked_range=_range(frame, 0, r),
+                    color=_ANCHOR_COLOR,
+                    metadata={"preflight": dict(a)},
+                )
+            )
         track.append(clip)
     return _timeline(Path(probe.path).name, rate, track, {"profile": manifest.get("profile")})
 
