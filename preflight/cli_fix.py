@@ -91,7 +91,7 @@ def fix_command(
     from .probe import probe
     from .profile import load_profile
     from .services import fixrun, services_profile
-    from .transcode import fix_file, segment_names, transitions_for
+    from .transcode import fix_file, transitions_for
 
     profile = load_profile(profile_name)
     validate_encoder_options(crf=crf, preset=preset)
@@ -113,13 +113,7 @@ def fix_command(
     for message in notes:
         on_warning(message)
 
-    def requests_for(plan: Plan, directory: Path | None) -> tuple:
-        if req is None:
-            return ()
-        names = segment_names(Path(path).stem, len(plan.segments))
-        return fixrun.plan_requests(req, plan, specs, precision_s=profile.anchor_precision_s, names=names,
-                                    directory=directory)
-
+    requests_for = _requests_builder(req, specs, Path(path).stem, profile.anchor_precision_s)
     if dry_run:
         with progress_bar(info.frame_count, desc="analysing", quiet=quiet) as bar:
             transitions, frame_count = transitions_for(
@@ -135,7 +129,7 @@ def fix_command(
                 emit_json(_fix_json(plan, dry_run=True, anchors=[], files=None))
             click.echo(f"{PROG}: error: {plan.problem}", err=True)
             sys.exit(EXIT_FAIL)
-        bodies = requests_for(plan, None)
+        bodies = requests_for(plan)
         placed = place_anchors(
             specs, plan, max_anchors=profile.max_anchors, precision_s=profile.anchor_precision_s
         )
@@ -165,7 +159,7 @@ def fix_command(
         plan, result = fix_file(
             path, profile=profile, output_dir=out_dir, probe_result=info, crf=crf, preset=preset,
             aspect=aspect, anchors=specs, force=force, progress=bar.update, split_progress=split_progress,
-            on_warning=on_warning, before_write=lambda p: requests_for(p, None),
+            on_warning=on_warning, before_write=requests_for,
         )
     placed = result.manifest["anchors"]
     extra = _write_extras(req, plan, specs, result, profile.anchor_precision_s, path, info, force=force,
@@ -183,6 +177,20 @@ def fix_command(
         for key, value in extra.items():
             click.echo(f"wrote {len(value)} request file(s) in {Path(value[0]).parent}" if key == "requests"
                        else f"wrote {value}")
+
+
+def _requests_builder(req, specs, stem: str, precision_s: float):
+    """``plan -> request bodies`` (checked, not written; ``()`` without ``--service``)."""
+    from .services import fixrun
+    from .transcode import segment_names
+
+    def build(plan: Plan) -> tuple:
+        if req is None:
+            return ()
+        names = segment_names(stem, len(plan.segments))
+        return fixrun.plan_requests(req, plan, specs, precision_s=precision_s, names=names, directory=None)
+
+    return build
 
 
 def _precheck_extras(out_dir: Path, path: str, req, *, force: bool, edl: bool) -> None:
