@@ -159,3 +159,13 @@ def test_qa_anchors_errors(painted, tmp_path):
     assert r.exit_code == 3 and "qa: error:" in r.stderr
     r = qa("anchors", out / "manifest.json", tmp / "good", "--box", "1,1,2,2", "--auto-region")
     assert r.exit_code == 2 and "one region kind" in r.stderr
+
+
+def test_contact_sheet_grid():
+    from preflight.anchors.export import contact_sheet
+
+    frames = [(f"f{i}.png", np.full((180, 320, 3), i * 40, np.uint8)) for i in range(5)]
+    sheet = contact_sheet(frames)
+    assert sheet.shape == (2 * (180 + 24), 4 * 320, 3)
+    assert (sheet[:180, 320:640] == 40).all()  # second thumbnail, unscaled at 320 px wide
+    assert contact_sheet(frames[:2]).shape == (180 + 24, 2 * 320, 3)

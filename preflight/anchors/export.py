@@ -172,6 +172,7 @@ def write_png(path: Path, rgb: np.ndarray) -> None:
 
 def contact_sheet(frames: Sequence[tuple[str, np.ndarray]], *, columns: int = 4) -> np.ndarray:
     """Thumbnails of ``frames`` (label, RGB) in a grid, each labelled below."""
+    columns = max(1, min(columns, len(frames)))
     thumbs = []
     for label, rgb in frames:
         h, w = rgb.shape[:2]
