@@ -164,8 +164,9 @@ def check_edl_rate(probe: Probe) -> None:
 def write_edl(timeline: otio.schema.Timeline, path: str | os.PathLike[str]) -> None:
     """Write ``timeline`` as a CMX 3600 EDL (``otio-cmx3600-adapter``), atomically.
 
-    Reel names are the clips' (segment files') stems cut to 8 characters by the adapter; the
-    timecode rate is the timeline's rate.
+    The adapter names the reel after the source file (8 characters, punctuation dropped) and each
+    event after its clip (``* FROM CLIP NAME: clip_seg02.mp4``); anchors become ``* LOC`` lines;
+    the timecode rate is the timeline's rate (non-drop-frame).
     """
     with atomic_path(path) as tmp:
         tmp.write_text(otio.adapters.write_to_string(timeline, "cmx_3600"), encoding="utf-8")
