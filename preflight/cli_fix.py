@@ -113,7 +113,8 @@ def fix_command(
     for message in notes:
         on_warning(message)
 
-    requests_for = _requests_builder(req, specs, Path(path).stem, profile.anchor_precision_s)
+    stem, precision_s = Path(path).stem, profile.anchor_precision_s
+    requests_for = fixrun.requests_builder(req, specs, stem=stem, precision_s=precision_s)
     if dry_run:
         with progress_bar(info.frame_count, desc="analysing", quiet=quiet) as bar:
             transitions, frame_count = transitions_for(
@@ -133,7 +134,9 @@ def fix_command(
         placed = place_anchors(
             specs, plan, max_anchors=profile.max_anchors, precision_s=profile.anchor_precision_s
         )
-        _request_notes(req, plan, specs, bodies, profile.anchor_precision_s, Path(path).stem, on_warning)
+        for message in fixrun.request_notes(req, plan, specs, bodies, precision_s=profile.anchor_precision_s,
+                                            stem=Path(path).stem):
+            on_warning(message)
         if as_json:
             doc = _fix_json(plan, dry_run=True, anchors=[a.to_dict() for a in placed], files=None)
             emit_json(_with_costs(doc, req, plan))
@@ -142,7 +145,7 @@ def fix_command(
             _echo_costs(req, plan)
         return
 
-    _precheck_extras(out_dir, path, req, force=force, edl=write_edl)
+    fixrun.precheck_extras(out_dir, path, req, force=force, edl=write_edl)
     draft = make_plan(info, [], profile, crf=crf, preset=preset, aspect=aspect)
     for message in draft.warnings:
         on_warning(message)
@@ -162,8 +165,8 @@ def fix_command(
             on_warning=on_warning, before_write=requests_for,
         )
     placed = result.manifest["anchors"]
-    extra = _write_extras(req, plan, specs, result, profile.anchor_precision_s, path, info, force=force,
-                          edl=write_edl, on_warning=on_warning)
+    extra = fixrun.write_extras(req, plan, specs, result, precision_s=profile.anchor_precision_s, source=path,
+                                probe=info, force=force, edl=write_edl, on_warning=on_warning)
     if as_json:
         files = {"manifest": str(result.manifest_path), "segments": [str(p) for p in result.segment_paths]}
         doc = _fix_json(plan, dry_run=False, anchors=placed, files={**files, **extra})
@@ -177,71 +180,6 @@ def fix_command(
         for key, value in extra.items():
             click.echo(f"wrote {len(value)} request file(s) in {Path(value[0]).parent}" if key == "requests"
                        else f"wrote {value}")
-
-
-def _requests_builder(req, specs, stem: str, precision_s: float):
-    """``plan -> request bodies`` (checked, not written; ``()`` without ``--service``)."""
-    from .services import fixrun
-    from .transcode import segment_names
-
-    def build(plan: Plan) -> tuple:
-        if req is None:
-            return ()
-        names = segment_names(stem, len(plan.segments))
-        return fixrun.plan_requests(req, plan, specs, precision_s=precision_s, names=names, directory=None)
-
-    return build
-
-
-def _precheck_extras(out_dir: Path, path: str, req, *, force: bool, edl: bool) -> None:
-    """Refuse before any work when a timeline or request file of an earlier run would be replaced."""
-    from .outputs import check_output_path
-
-    if not out_dir.is_dir():
-        return
-    names = ["segments.otio", *(["segments.edl"] if edl else [])]
-    if req is not None and (out_dir / "requests").is_dir():
-        for s in req.services:
-            names += [f"requests/{p.name}" for p in (out_dir / "requests").glob(f"*.{s.name}.json")]
-    for name in names:
-        if (out_dir / name).exists():
-            check_output_path(out_dir / name, inputs=[path], force=force)
-
-
-def _request_notes(req, plan: Plan, specs, bodies, precision_s: float, stem: str, on_warning) -> None:
-    from .services import fixrun
-    from .transcode import segment_names
-
-    if req is not None:
-        names = segment_names(stem, len(plan.segments))
-        for message in fixrun.request_notes(req, plan, specs, bodies, precision_s=precision_s, names=names):
-            on_warning(message)
-
-
-def _write_extras(req, plan: Plan, specs, result, precision_s: float, path: str, info, *, force: bool,
-                  edl: bool, on_warning) -> dict[str, object]:
-    """Request bodies (``--service``), segments.otio and (``--edl``) segments.edl after the fix."""
-    from .services import fixrun
-    from .timeline import segments_timeline, write_edl, write_otio
-
-    out_dir = result.manifest_path.parent
-    names = [p.name for p in result.segment_paths]
-    extra: dict[str, object] = {}
-    manifest = result.manifest
-    if req is not None:
-        paths, manifest, bodies = fixrun.write_fix_requests(
-            req, plan, specs, precision_s=precision_s, names=names, out_dir=out_dir,
-            manifest_path=result.manifest_path, manifest=manifest, force=force, source=path,
-        )
-        _request_notes(req, plan, specs, bodies, precision_s, Path(path).stem, on_warning)
-        extra["requests"] = [str(p) for p in paths]
-    timeline = segments_timeline(manifest, info)
-    write_otio(timeline, out_dir / "segments.otio")
-    extra["otio"] = str(out_dir / "segments.otio")
-    if edl:
-        write_edl(timeline, out_dir / "segments.edl")
-        extra["edl"] = str(out_dir / "segments.edl")
-    return extra
 
 
 def _with_costs(doc: dict[str, object], req, plan: Plan) -> dict[str, object]:

@@ -10,17 +10,21 @@ then builds the final bodies (data URIs need the written segments) and lists the
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..manifest import AnchorSpec
+from ..manifest import AnchorSpec, place_anchors
+from ..outputs import check_output_path
 from ..plan import Plan
+from ..probe import Probe
+from ..transcode import segment_names
 from .bodies import check_prompt, timing_warnings
 from .cost import CostEstimate, estimate
 from .requests import (
+    REQUESTS_DIR,
     RequestFile,
     manifest_with_requests,
     parse_video_url,
@@ -31,6 +35,9 @@ from .requests import (
     write_requests,
 )
 from .table import Service, parse_service
+
+TIMELINE_NAME = "segments.otio"
+EDL_NAME = "segments.edl"
 
 
 @dataclass(frozen=True)
@@ -89,18 +96,34 @@ def plan_requests(
     )
 
 
+def requests_builder(
+    opts: RequestOptions | None, specs: Sequence[AnchorSpec], *, stem: str, precision_s: float
+) -> Callable[[Plan], tuple[RequestFile, ...]]:
+    """``plan -> bodies`` (checked, not written; ``()`` without ``--service``): ``fix``'s
+    ``before_write`` hook and the dry run's check."""
+
+    def build(plan: Plan) -> tuple[RequestFile, ...]:
+        if opts is None:
+            return ()
+        names = segment_names(stem, len(plan.segments))
+        return plan_requests(opts, plan, specs, precision_s=precision_s, names=names, directory=None)
+
+    return build
+
+
 def request_notes(
-    opts: RequestOptions,
+    opts: RequestOptions | None,
     plan: Plan,
     specs: Sequence[AnchorSpec],
     requests: Sequence[RequestFile],
     *,
     precision_s: float,
-    names: Sequence[str],
+    stem: str,
 ) -> list[str]:
     """Warnings for the user: lost anchor times, anchors without images, placeholders to fill."""
-    from ..manifest import place_anchors
-
+    if opts is None:
+        return []
+    names = segment_names(stem, len(plan.segments))
     placed = place_anchors(specs, plan, max_anchors=max(1, len(specs)), precision_s=precision_s)
     notes = timing_warnings(opts.services, segment_inputs(plan, placed, names))
     n = placeholder_count(requests)
@@ -110,6 +133,71 @@ def request_notes(
             "https URLs there, or give --video-url TEMPLATE with {file}"
         )
     return notes
+
+
+def precheck_extras(
+    out_dir: Path, source: str, opts: RequestOptions | None, *, force: bool, edl: bool
+) -> None:
+    """Refuse before any work when a timeline or request file of an earlier run would be replaced
+    (without ``force``)."""
+    if not out_dir.is_dir():
+        return
+    names = [TIMELINE_NAME, *([EDL_NAME] if edl else [])]
+    folder = out_dir / REQUESTS_DIR
+    if opts is not None and folder.is_dir():
+        for s in opts.services:
+            names += [f"{REQUESTS_DIR}/{p.name}" for p in folder.glob(f"*.{s.name}.json")]
+    for name in names:
+        if (out_dir / name).exists():
+            check_output_path(out_dir / name, inputs=[source], force=force)
+
+
+def write_extras(
+    opts: RequestOptions | None,
+    plan: Plan,
+    specs: Sequence[AnchorSpec],
+    result: Any,
+    *,
+    precision_s: float,
+    source: str,
+    probe: Probe,
+    force: bool,
+    edl: bool,
+    on_warning: Callable[[str], None],
+) -> dict[str, object]:
+    """After ``fix_file`` (``result``: its ``FixResult``): the request bodies (``--service``), listed
+    in the manifest, ``segments.otio`` and (``edl``) ``segments.edl``. Returns the paths written."""
+    from ..timeline import segments_timeline, write_edl, write_otio
+
+    out_dir = result.manifest_path.parent
+    names = [p.name for p in result.segment_paths]
+    extra: dict[str, object] = {}
+    manifest = result.manifest
+    if opts is not None:
+        paths, manifest, bodies = write_fix_requests(
+            opts,
+            plan,
+            specs,
+            precision_s=precision_s,
+            names=names,
+            out_dir=out_dir,
+            manifest_path=result.manifest_path,
+            manifest=manifest,
+            force=force,
+            source=source,
+        )
+        for message in request_notes(
+            opts, plan, specs, bodies, precision_s=precision_s, stem=Path(source).stem
+        ):
+            on_warning(message)
+        extra["requests"] = [str(p) for p in paths]
+    timeline = segments_timeline(manifest, probe)
+    write_otio(timeline, out_dir / TIMELINE_NAME)
+    extra["otio"] = str(out_dir / TIMELINE_NAME)
+    if edl:
+        write_edl(timeline, out_dir / EDL_NAME)
+        extra["edl"] = str(out_dir / EDL_NAME)
+    return extra
 
 
 def costs(opts: RequestOptions, plan: Plan) -> list[CostEstimate]:
