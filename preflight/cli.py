@@ -62,6 +62,9 @@ def cli() -> None:
 @click.option("--full-decode", is_flag=True,
               help="Decode with the H.264/HEVC loop filter on (slower; the analysis size makes it "
                    "invisible, so it is skipped by default).")
+@click.option("--otio", "otio_path", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
+              help="Write the shots as clips, transitions as transitions and findings as markers to an "
+                   "OpenTimelineIO file.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no warnings on stderr.")
 @click.option("--results", type=click.Path(dir_okay=False, path_type=str), metavar="FILE.jsonl",
               help="Batch: append one JSON line per item here; items already in it are skipped.")
@@ -78,6 +81,7 @@ def check_command(
     detectors: tuple[str, ...],
     analysis_size: int,
     full_decode: bool,
+    otio_path: str | None,
     quiet: bool,
     results: str | None,
     jobs: int | None,
@@ -101,6 +105,8 @@ def check_command(
     path = paths[0]
     if csv_path:
         check_output_path(csv_path, inputs=[path], force=force)
+    if otio_path:
+        check_output_path(otio_path, inputs=[path], force=force)
     info = probe(path)
     with progress_bar(info.frame_count, desc="analysing", quiet=quiet) as bar:
         result = check(
@@ -117,6 +123,10 @@ def check_command(
         from .report import write_frame_csv
 
         write_frame_csv(result, csv_path)
+    if otio_path:
+        from .timeline import check_timeline, write_otio
+
+        write_otio(check_timeline(result), otio_path)
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -200,10 +210,11 @@ def report_command(results: tuple[str, ...], output: str, parquet: str | None, t
 
 
 # Registered here rather than decorated in place: fix/join live in their own module.
-from .cli_fix import fix_command, join_command  # noqa: E402
+from .cli_fix import anchors_command, fix_command, join_command  # noqa: E402
 
 cli.add_command(fix_command, "fix")
 cli.add_command(join_command, "join")
+cli.add_command(anchors_command, "anchors")
 
 
 def main() -> None:

@@ -49,6 +49,14 @@ JOIN_EPILOG = (
               help="Conform a non-conventional aspect ratio to the nearest conventional one.")
 @click.option("--anchor", "anchors", multiple=True, metavar="TIME|first|last[=IMAGE]",
               help="Keyframe anchor in source seconds (repeatable); remapped into its segment.")
+@click.option("--service", "services", multiple=True, metavar="NAME",
+              help="Also write each segment's request body for this editor service (repeatable): "
+                   "runway, runway-gen4, runware, runware-gen4, cloudflare, cometapi.")
+@click.option("--prompt", default=None, metavar="TEXT", help="The edit prompt for --service (1-1000 chars).")
+@click.option("--video-url", default=None, metavar="TEMPLATE",
+              help="https URL template with {file} where segments and anchor images will be uploaded; "
+                   "default: a data URI where the service takes one, else a marked placeholder.")
+@click.option("--edl", "write_edl", is_flag=True, help="Also write DIR/segments.edl (CMX 3600).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no warnings on stderr.")
 @handle_errors(PROG)
 def fix_command(
@@ -62,6 +70,10 @@ def fix_command(
     preset: str,
     aspect: str | None,
     anchors: tuple[str, ...],
+    services: tuple[str, ...],
+    prompt: str | None,
+    video_url: str | None,
+    write_edl: bool,
     quiet: bool,
 ) -> None:
     """Make PATH acceptable to the editor: frame rate, size, aspect, H.264; split at shots.
@@ -69,23 +81,41 @@ def fix_command(
     One decode finds cuts and transitions while encoding the converted clip; the plan (print it
     with --dry-run) picks the output rate and size and the optimal split points; the segments are
     then cut from that encode (re-encoding only around boundaries between keyframes) and a
-    manifest.json maps segments (and --anchor keyframes) back to source time.
+    manifest.json maps segments (and --anchor keyframes) back to source time. It also writes
+    DIR/segments.otio (each segment a clip at its exact source range, anchors as markers) and,
+    with --service, DIR/requests/<segment stem>.<service>.json: each service's request body,
+    every limit checked first (a broken one: exit 2, nothing written). A Gen-4 service switches
+    the size plan to its fixed sizes.
     """
     from .manifest import parse_anchor, place_anchors
     from .plan import make_plan, validate_encoder_options
     from .probe import probe
     from .profile import load_profile
+    from .services import fixrun, services_profile
     from .transcode import default_output_dir, fix_file, transitions_for
 
     profile = load_profile(profile_name)
     validate_encoder_options(crf=crf, preset=preset)
     specs = [parse_anchor(a) for a in anchors]
+    req = fixrun.request_options(services, prompt=prompt, video_url=video_url)
+    notes: list[str] = []
+    if req is not None:
+        profile, notes = services_profile(profile, req.services)
     info = probe(path)
+    if write_edl:
+        from .timeline import check_edl_rate
+
+        check_edl_rate(info)
     out_dir = Path(output_dir) if output_dir else default_output_dir(path)
 
     def on_warning(message: str) -> None:
         warn(PROG, message, quiet=quiet)
 
+    for message in notes:
+        on_warning(message)
+
+    stem, precision_s = Path(path).stem, profile.anchor_precision_s
+    requests_for = fixrun.requests_builder(req, specs, stem=stem, precision_s=precision_s)
     if dry_run:
         with progress_bar(info.frame_count, desc="analysing", quiet=quiet) as bar:
             transitions, frame_count = transitions_for(
@@ -101,15 +131,22 @@ def fix_command(
                 emit_json(_fix_json(plan, dry_run=True, anchors=[], files=None))
             click.echo(f"{PROG}: error: {plan.problem}", err=True)
             sys.exit(EXIT_FAIL)
+        bodies = requests_for(plan)
         placed = place_anchors(
             specs, plan, max_anchors=profile.max_anchors, precision_s=profile.anchor_precision_s
         )
+        for message in fixrun.request_notes(req, plan, specs, bodies, precision_s=profile.anchor_precision_s,
+                                            stem=Path(path).stem):
+            on_warning(message)
         if as_json:
-            emit_json(_fix_json(plan, dry_run=True, anchors=[a.to_dict() for a in placed], files=None))
+            doc = _fix_json(plan, dry_run=True, anchors=[a.to_dict() for a in placed], files=None)
+            emit_json(_with_costs(doc, req, plan))
         else:
             click.echo(render_plan(plan, placed))
+            _echo_costs(req, plan)
         return
 
+    fixrun.precheck_extras(out_dir, path, req, force=force, edl=write_edl)
     draft = make_plan(info, [], profile, crf=crf, preset=preset, aspect=aspect)
     for message in draft.warnings:
         on_warning(message)
@@ -126,22 +163,48 @@ def fix_command(
         plan, result = fix_file(
             path, profile=profile, output_dir=out_dir, probe_result=info, crf=crf, preset=preset,
             aspect=aspect, anchors=specs, force=force, progress=bar.update, split_progress=split_progress,
-            on_warning=on_warning,
+            on_warning=on_warning, before_write=requests_for,
         )
     for message in plan.warnings:
         if message not in draft.warnings:  # those were printed before the pass
             on_warning(message)
     placed = result.manifest["anchors"]
+    extra = fixrun.write_extras(req, plan, specs, result, precision_s=profile.anchor_precision_s, source=path,
+                                probe=info, force=force, edl=write_edl, on_warning=on_warning)
     if as_json:
         files = {"manifest": str(result.manifest_path), "segments": [str(p) for p in result.segment_paths]}
-        emit_json(_fix_json(plan, dry_run=False, anchors=placed, files=files))
+        doc = _fix_json(plan, dry_run=False, anchors=placed, files={**files, **extra})
+        emit_json(_with_costs(doc, req, plan))
     else:
         if not quiet:  # -q: only what was written
             click.echo(render_plan(plan))
             for a in placed:
                 where = f"segment {a['segment']} at {a['at']} {a['time_s']:.2f} s"
                 click.echo(f"  anchor {a['spec']!r} -> {where}")
+            _echo_costs(req, plan)
         click.echo(f"wrote {len(result.segment_paths)} segment(s) and {result.manifest_path}")
+        for key, value in extra.items():
+            click.echo(f"wrote {len(value)} request file(s) in {Path(value[0]).parent}" if key == "requests"
+                       else f"wrote {value}")
+
+
+def _with_costs(doc: dict[str, object], req, plan: Plan) -> dict[str, object]:
+    if req is None or not plan.ok:
+        return doc
+    from .services import fixrun
+
+    return {**doc, "services": [c.to_dict() for c in fixrun.costs(req, plan)]}
+
+
+def _echo_costs(req, plan: Plan) -> None:
+    if req is None or not plan.ok:
+        return
+    from .services import fixrun
+
+    click.echo("")
+    click.echo("  cost before uploading (one request per segment):")
+    for c in fixrun.costs(req, plan):
+        click.echo(f"    {c.describe()}")
 
 
 def _fix_json(plan: Plan, *, dry_run: bool, anchors: list, files: dict | None) -> dict[str, object]:
@@ -183,6 +246,37 @@ def render_plan(plan: Plan, anchors=()) -> str:
             lines.append(f"  anchor {anc.spec!r} -> segment {anc.segment} at {anc.at} {anc.time_s:.2f} s")
     # plan.warnings are not repeated here: the command prints each once on stderr.
     return "\n".join(lines)
+
+
+@click.command("anchors", epilog=EXIT_CODES_HELP)
+@click.argument("source", type=click.Path(path_type=str), metavar="MANIFEST_OR_CLIP")
+@click.option("-o", "--output-dir", required=True, type=click.Path(path_type=str), metavar="DIR",
+              help="Where the PNGs and contact_sheet.png go (created if missing).")
+@click.option("--at", "times", multiple=True, type=str, metavar="TIME",
+              help="Export the frame at TIME (source seconds for a manifest, clip seconds for a clip); "
+                   "repeatable. Default: every anchor of the manifest.")
+@click.option("--force", is_flag=True, help="Overwrite existing PNGs.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema preflight.anchors/1).")
+@handle_errors(PROG)
+def anchors_command(source: str, output_dir: str, times: tuple[str, ...], force: bool, as_json: bool) -> None:
+    """Write the exact frame at each anchor (or --at time) as a full-resolution PNG.
+
+    Frames come from the fixed segments of a fix manifest: what you paint on is what the editor
+    sees at that time. Files are named <segment stem>_<seconds>s.png; edit one and pass it back
+    with `preflight fix ... --anchor TIME=edited.png`.
+    """
+    from .anchors import export_anchor_frames, targets_for
+    from .anchors.times import parse_at
+
+    targets = targets_for(source, at=[parse_at(t) for t in times])
+    frames = export_anchor_frames(targets, output_dir, force=force)
+    if as_json:
+        emit_json({"schema": "preflight.anchors/1", "frames": [f.to_dict() for f in frames],
+                   "contact_sheet": str(Path(output_dir) / "contact_sheet.png")})
+    else:
+        for f in frames:
+            click.echo(f"{f.png}  ({f.target.video.name} frame {f.frame_index} at {f.frame_time_s:.3f} s)")
+        click.echo(f"{Path(output_dir) / 'contact_sheet.png'}")
 
 
 @click.command("join", epilog=JOIN_EPILOG)
@@ -233,4 +327,4 @@ def join_command(
         )
 
 
-__all__ = ["EXIT_CODES_HELP", "fix_command", "join_command", "render_plan"]
+__all__ = ["EXIT_CODES_HELP", "anchors_command", "fix_command", "join_command", "render_plan"]

@@ -1391,12 +1391,15 @@ def fix_file(
     progress: ProgressSink | None = None,
     split_progress: ProgressSink | None = None,
     on_warning: WarningSink | None = None,
+    before_write: Callable[[Plan], object] | None = None,
 ) -> tuple[Plan, FixResult]:
     """``preflight fix`` in one decode: analyse and encode together, then plan and split.
 
     Rate, size, aspect and encoder are decided from the probe before decoding; the segments
     once the single pass has found the transitions. Outputs appear together or not at all; the
-    intermediate stream is always removed.
+    intermediate stream is always removed. ``before_write`` gets the final plan before any
+    segment is written; an exception it raises aborts the fix with nothing written (``--service``
+    checks its request bodies there).
 
     Raises
     ------
@@ -1438,6 +1441,8 @@ def fix_file(
             raise RuntimeError("internal: the plan's rate, size or encoder changed after the pass")
         if not plan.ok:
             raise NoPlanError(plan.problem or "no valid plan")
+        if before_write is not None:
+            before_write(plan)
         placed = place_anchors(
             anchors, plan, max_anchors=profile.max_anchors, precision_s=profile.anchor_precision_s
         )

@@ -285,6 +285,44 @@ def _static_union(region: Region):
     return None
 
 
+@cli.command(name="anchors")
+@click.argument("manifest", type=click.Path())
+@click.argument("edited_dir", type=click.Path())
+@click.option("--mask", "mask_image", type=click.Path(), help="Mask image, white = edited (segment size).")
+@click.option("--box", "boxes", multiple=True, metavar="x,y,w,h", help="Edit rectangle (repeatable).")
+@click.option("--auto-region", is_flag=True,
+              help="Region = where the anchor image differs from the source frame (the default).")
+@click.option("--max-delta-e", type=float, default=None, metavar="X",
+              help="Gate: largest mean CIEDE2000 inside the region (default 5.0).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON (schema qa.anchors/1) instead of the table.")
+@click.option("--quiet", "-q", is_flag=True, help="No warnings.")
+@handle_errors(PROG)
+def anchors_cmd(manifest: str, edited_dir: str, mask_image: str | None, boxes: tuple[str, ...],
+                auto_region: bool, max_delta_e: float | None, as_json: bool, quiet: bool) -> None:
+    """Check that the edited segments in EDITED_DIR match MANIFEST's anchor images at their times.
+
+    Inside the region: CIEDE2000 mean and 95th percentile and SSIM against the anchor image;
+    outside: SSIM against the source segment, as `qa score`. Gate: mean CIEDE2000 <= 5.0
+    (--max-delta-e) and SSIM outside >= 0.90 for every anchor; exit 0 pass, 1 fail.
+    """
+    from .anchors import DEFAULT_MAX_DELTA_E, format_anchors, score_anchors
+
+    kinds = [k for k, v in (("--mask", mask_image), ("--box", boxes), ("--auto-region", auto_region)) if v]
+    if len(kinds) > 1:
+        raise QAUsageError(f"give one region kind, not {' and '.join(kinds)}")
+    result = score_anchors(
+        manifest, edited_dir, mask=mask_image, boxes=[parse_box(b) for b in boxes],
+        max_delta_e=DEFAULT_MAX_DELTA_E if max_delta_e is None else max_delta_e,
+        on_warning=lambda m: warn(PROG, m, quiet=quiet),
+    )
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        click.echo(format_anchors(result))
+    click.get_current_context().exit(EXIT_PASS if result.passed else EXIT_FAIL)
+
+
 def main() -> None:
     """Entry point of the ``qa`` console script."""
     from preflight.outputs import sigterm_as_exit

@@ -157,23 +157,31 @@ def _kill_and_resume_dir(tmp_path: Path, n: int) -> Path:
 
 
 def test_sigkill_at_random_moments_then_resume_records_each_item_once(tmp_path):
-    d = _kill_and_resume_dir(tmp_path, 10)
+    d = _kill_and_resume_dir(tmp_path, 12)
     results = tmp_path / "r.jsonl"
     cmd = [str(BIN / "preflight"), "check", str(d), "--results", str(results), "--jobs", "2", "-q"]
     rng = random.Random(7)
+
+    def lines() -> int:
+        return results.read_bytes().count(b"\n") if results.exists() else 0
+
     kills = 0
-    for _ in range(12):
+    # Each run is killed once it has recorded one more item than the last (so every kill lands
+    # mid-batch whatever the machine's speed), at a random moment after that: between items,
+    # inside one, or while a line is being written.
+    for target in (0, 1, 3, 5, 7, 9):
         proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        time.sleep(rng.uniform(0.5, 3.0))
+        deadline = time.monotonic() + 120
+        while lines() < target and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.4))
         if proc.poll() is not None:
             break
         os.killpg(proc.pid, signal.SIGKILL)  # the batch and its workers, as a crash or OOM kill would
         proc.wait()
         kills += 1
-        if kills >= 5 and results.exists() and len(results.read_text().splitlines()) >= 4:
-            break
     assert kills >= 5
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert res.returncode == 1, res.stderr  # every clip fails aleph-2 (144 px)

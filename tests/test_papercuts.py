@@ -90,7 +90,10 @@ def small_clip(tmp_path_factory) -> Path:
 def test_fix_quiet_prints_no_plan_and_each_warning_prints_once(small_clip, tmp_path):
     r = _fix(small_clip, "-o", tmp_path / "a", "-q")
     assert r.exit_code == 0, r.stderr
-    assert r.stdout.splitlines() == [f"wrote 1 segment(s) and {tmp_path / 'a' / 'manifest.json'}"]
+    assert r.stdout.splitlines() == [  # only what was written
+        f"wrote 1 segment(s) and {tmp_path / 'a' / 'manifest.json'}",
+        f"wrote {tmp_path / 'a' / 'segments.otio'}",
+    ]
     assert r.stderr == ""
     r = _fix(small_clip, "-o", tmp_path / "b")
     assert r.exit_code == 0, r.stderr

@@ -1,0 +1,171 @@
+"""``preflight anchors`` (exact frames out) and ``qa anchors`` (adherence after the edit)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from skimage.color import deltaE_ciede2000, rgb2lab
+
+from fixtures.long import shots_clip
+from fixtures.synth import write_clip
+from qa.anchors import DEFAULT_MAX_DELTA_E, SCHEMA
+from qa.cli import cli as qa_cli
+from tests.services_util import FPS, SIZE, image, load_json, one_line_error, preflight, small_profile
+
+BOX = (slice(40, 100), slice(80, 160))  # rows, cols: even edges, so 4:2:0 chroma stays inside
+BRAND = (200, 30, 60)
+
+
+def decoded(video: Path) -> list[np.ndarray]:
+    with av.open(str(video)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(c.streams.video[0])]
+
+
+def read_png(path: Path) -> np.ndarray:
+    return cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+@pytest.fixture(scope="module")
+def fixed(tmp_path_factory):
+    """A 20 s two-shot clip fixed into two 10 s segments, anchors at 3 s (with an image) and 15 s."""
+    tmp = tmp_path_factory.mktemp("anchors")
+    clip = shots_clip("anchors_two_shots", [100, 100], fps=FPS, size=SIZE)[0]
+    anchor = image(tmp, "anchor.png", (0, 0, 0))  # replaced by the painted export below
+    out = tmp / "out"
+    r = preflight(
+        "fix",
+        clip,
+        "-o",
+        out,
+        "--profile",
+        small_profile(tmp, max_s=10),
+        "--preset",
+        "ultrafast",
+        "--quiet",
+        "--anchor",
+        f"3={anchor}",
+        "--anchor",
+        "15",
+    )
+    assert r.exit_code == 0, r.stderr
+    return tmp, out, anchor
+
+
+def test_exported_pngs_equal_the_decoded_frames(fixed):
+    tmp, out, _ = fixed
+    pngs = tmp / "pngs"
+    r = preflight("anchors", out / "manifest.json", "-o", pngs, "--json")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    manifest = load_json(out / "manifest.json")
+    seg1, seg2 = (out / s["file"] for s in manifest["segments"])
+    names = sorted(Path(f["png"]).name for f in doc["frames"])
+    assert names == sorted([f"{seg1.stem}_3.00s.png", f"{seg2.stem}_5.00s.png"])
+    frames1, frames2 = decoded(seg1), decoded(seg2)
+    assert np.array_equal(read_png(pngs / f"{seg1.stem}_3.00s.png"), frames1[30])
+    assert np.array_equal(read_png(pngs / f"{seg2.stem}_5.00s.png"), frames2[50])
+    assert (pngs / "contact_sheet.png").is_file()
+
+
+def test_export_at_times_and_from_a_clip(fixed):
+    tmp, out, _ = fixed
+    manifest = load_json(out / "manifest.json")
+    seg2 = out / manifest["segments"][1]["file"]
+    r = preflight("anchors", out / "manifest.json", "-o", tmp / "at", "--at", "12.34")
+    assert r.exit_code == 0, r.stderr
+    assert np.array_equal(read_png(tmp / "at" / f"{seg2.stem}_2.34s.png"), decoded(seg2)[23])  # 2.3 s nearest
+    r = preflight("anchors", seg2, "-o", tmp / "clip", "--at", "9.9")
+    assert r.exit_code == 0, r.stderr
+    assert np.array_equal(read_png(tmp / "clip" / f"{seg2.stem}_9.90s.png"), decoded(seg2)[99])
+    one_line_error(preflight("anchors", seg2, "-o", tmp / "none"), 2, "--at")
+    one_line_error(preflight("anchors", seg2, "-o", tmp / "clip", "--at", "9.9"), 2, "already exists")
+
+
+def _shifted(color: tuple[int, int, int], target: float) -> tuple[tuple[int, int, int], float]:
+    """The gray-shifted colour whose CIEDE2000 from ``color`` is nearest ``target``."""
+    base = rgb2lab(np.array([[color]], np.float64) / 255)
+    best = None
+    for k in range(1, 80):
+        c = tuple(int(v) for v in np.clip(np.array(color) + k, 0, 255))
+        de = float(deltaE_ciede2000(base, rgb2lab(np.array([[c]], np.float64) / 255))[0, 0])
+        if best is None or abs(de - target) < abs(best[1] - target):
+            best = (c, de)
+    assert best is not None
+    return best
+
+
+def _edit(manifest: dict, out: Path, edited: Path, color: tuple[int, int, int]) -> None:
+    """Edited segments: the source segments with the box painted in ``color`` (lossless-ish encode)."""
+    edited.mkdir(exist_ok=True)
+    for seg in manifest["segments"]:
+        frames = decoded(out / seg["file"])
+        for f in frames:
+            f[BOX] = color
+        write_clip(edited / seg["file"], frames, fps=FPS, crf=0, preset="ultrafast")
+
+
+@pytest.fixture(scope="module")
+def painted(fixed):
+    tmp, out, anchor = fixed
+    manifest = load_json(out / "manifest.json")
+    seg1 = out / manifest["segments"][0]["file"]
+    r = preflight("anchors", out / "manifest.json", "-o", tmp / "export")
+    assert r.exit_code == 0, r.stderr
+    frame = read_png(tmp / "export" / f"{seg1.stem}_3.00s.png")
+    frame[BOX] = BRAND
+    cv2.imwrite(str(anchor), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    return tmp, out, manifest
+
+
+def qa(*args: object):
+    return CliRunner().invoke(qa_cli, [*map(str, args)], prog_name="qa")
+
+
+def test_edit_in_the_anchor_colours_passes(painted):
+    tmp, out, manifest = painted
+    _edit(manifest, out, tmp / "good", BRAND)
+    r = qa("anchors", out / "manifest.json", tmp / "good", "--json")
+    assert r.exit_code == 0, (r.stdout, r.stderr)
+    doc = json.loads(r.stdout)
+    assert doc["schema"] == SCHEMA and doc["passed"] and doc["region"] == "auto"
+    (a,) = doc["anchors"]
+    assert a["delta_e_mean"] < 2 and a["region_pixels"] == 60 * 80
+    assert a["ssim_outside"] > 0.95 and a["ssim_inside"] > 0.9
+    r = qa("anchors", out / "manifest.json", tmp / "good", "--box", "80,40,80,60")
+    assert r.exit_code == 0 and "PASS" in r.stdout, r.stdout
+
+
+def test_colour_drift_of_delta_e_10_fails(painted):
+    tmp, out, manifest = painted
+    color, de = _shifted(BRAND, 10.0)
+    assert abs(de - 10) < 1.0
+    _edit(manifest, out, tmp / "drift", color)
+    r = qa("anchors", out / "manifest.json", tmp / "drift", "--json")
+    assert r.exit_code == 1, (r.stdout, r.stderr)
+    (a,) = json.loads(r.stdout)["anchors"]
+    assert a["delta_e_mean"] > DEFAULT_MAX_DELTA_E and abs(a["delta_e_mean"] - 10) < 2
+    assert qa("anchors", out / "manifest.json", tmp / "drift", "--max-delta-e", "12").exit_code == 0
+
+
+def test_qa_anchors_errors(painted, tmp_path):
+    tmp, out, _manifest = painted
+    r = qa("anchors", out / "manifest.json", tmp_path)
+    assert r.exit_code == 3 and "qa: error:" in r.stderr
+    r = qa("anchors", out / "manifest.json", tmp / "good", "--box", "1,1,2,2", "--auto-region")
+    assert r.exit_code == 2 and "one region kind" in r.stderr
+
+
+def test_contact_sheet_grid():
+    from preflight.anchors.export import contact_sheet
+
+    frames = [(f"f{i}.png", np.full((180, 320, 3), i * 40, np.uint8)) for i in range(5)]
+    sheet = contact_sheet(frames)
+    assert sheet.shape == (2 * (180 + 24), 4 * 320, 3)
+    assert (sheet[:180, 320:640] == 40).all()  # second thumbnail, unscaled at 320 px wide
+    assert contact_sheet(frames[:2]).shape == (180 + 24, 2 * 320, 3)
