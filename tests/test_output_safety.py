@@ -212,7 +212,7 @@ def test_fix_removes_temporaries_a_killed_run_left(tmp_path):
     r = fix(clip, "-o", out)
     assert r.exit_code == 0, r.stderr
     assert "removed 4 temporary file(s) an interrupted run left" in r.stderr
-    assert sorted(p.name for p in out.iterdir()) == sorted([*others, "clip_fixed.mp4", "manifest.json"])
+    assert sorted(p.name for p in out.iterdir()) == sorted([*others, "clip_fixed.mp4", "manifest.json", "segments.otio"])
 
 
 def test_fix_refuses_a_folder_another_run_is_writing_to(tmp_path):
@@ -267,4 +267,4 @@ def test_fix_after_sigkill_the_next_run_leaves_nothing_behind(tmp_path):
     assert any(n.endswith(".intermediate.mp4") for n in left), left  # what SIGKILL cannot clean
     r = fix(clip, "-o", out, "-q")
     assert r.exit_code == 0, r.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["clip_fixed.mp4", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["clip_fixed.mp4", "manifest.json", "segments.otio"]
