@@ -81,3 +81,23 @@ def assert_declared_matches_decoded(path: str | Path) -> Header:
     assert abs(float(h.average_rate) / h.decoded_rate - 1) <= RATE_TOLERANCE, where
     assert h.frames == h.decoded_frames, where
     return h
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.headers FILE...``: print each file's declared and decoded timing; exit 1
+    when a header lies."""
+    import sys
+
+    bad = 0
+    for name in argv if argv is not None else sys.argv[1:]:
+        try:
+            assert_declared_matches_decoded(name)
+            verdict = "ok"
+        except AssertionError:
+            verdict, bad = "HEADER LIES", bad + 1
+        print(f"{name}: {read_header(name).describe()} [{verdict}]")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
