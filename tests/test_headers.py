@@ -75,16 +75,22 @@ def test_every_writer_declares_what_it_wrote(name, out_root):
 
 
 def test_boundary_reencode_splices_keep_the_rate(out_root, monkeypatch):
-    """A split inside a GOP (5 s without a cut, segments of at most 2.5 s): the re-encoded
-    boundary frames and the copied GOPs come from two encoders with their own decode delays;
-    the segment must still declare its exact average rate (a DTS jump at the splice stretched
-    one MP4 sample: 60 frames declared 29.03 FPS)."""
-    calls = []
+    """60 -> 30 fps, a cut at 2 s, segments of at most 2.5 s: x264 puts a keyframe one frame
+    before the cut, so the first segment ends with a one-frame GOP that is re-encoded alone. That
+    encoder has no B-frame delay while the copied GOPs have two frames of it; the writer must
+    still lay the decode times out evenly (taking each piece's own DTS made one MP4 sample three
+    frames long: 60 frames declared 29.03 FPS)."""
+    chunks = []
     original = transcode._reencode
-    monkeypatch.setattr(transcode, "_reencode", lambda *a, **k: (calls.append(a[2:4]), original(*a, **k))[1])
-    src, _truth = container.rate_clip(60, audio=True, seconds=5.0, cut=False)
+
+    def spy(src, gop, first, end, *args, **kwargs):
+        chunks.append(end - first)
+        return original(src, gop, first, end, *args, **kwargs)
+
+    monkeypatch.setattr(transcode, "_reencode", spy)
+    src, _truth = container.rate_clip(60, audio=True, seconds=10 / 3)
     _plan, fixed = fix_file(str(src), profile=SHORT, output_dir=out_root / "splice", preset=PRESET)
-    assert calls, "no boundary GOP was re-encoded"
+    assert chunks and min(chunks) <= 2, f"no short boundary GOP was re-encoded: {chunks}"
     for path in fixed.segment_paths:
         assert_declared_matches_decoded(path)
 
