@@ -109,6 +109,22 @@ class Analysis:
             return np.zeros(0)
         return (self.pts - self.pts[0]).astype(np.float64) * float(self.time_base)
 
+    @property
+    def frame_step_s(self) -> float:
+        """One frame in seconds: the median interval between decoded presentation times."""
+        steps = np.diff(np.sort(self.pts))
+        steps = steps[steps > 0]
+        return float(np.median(steps)) * float(self.time_base) if steps.size else 0.0
+
+    @property
+    def decoded_duration_s(self) -> float:
+        """From the first decoded frame's start to the last one's end (one frame after its PTS):
+        the truth a container's declared duration must match."""
+        if self.pts.size == 0:
+            return 0.0
+        span = int(self.pts.max()) - int(self.pts.min())
+        return span * float(self.time_base) + self.frame_step_s
+
 
 def make_scenedetect_analyzer(kind: str) -> Analyzer:
     """A PySceneDetect detector wrapped to run inside our decode loop."""

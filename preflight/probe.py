@@ -44,6 +44,21 @@ class AudioInfo:
 
 
 @dataclass(frozen=True)
+class DeclaredTiming:
+    """What the container header declares about the video, as an ingest reads it before decoding
+    (ffprobe's ``format.duration``, ``stream.duration``, ``avg_frame_rate`` and ``nb_frames``).
+
+    ``None`` where the container does not say. :func:`preflight.spec.evaluate` compares these
+    with the decoded timestamps.
+    """
+
+    container_s: float | None
+    stream_s: float | None
+    average_rate: Fraction | None
+    frames: int | None
+
+
+@dataclass(frozen=True)
 class Probe:
     """What a container says about its video, plus what its packet timestamps show.
 
@@ -75,6 +90,7 @@ class Probe:
     duration_s: float
     size_bytes: int
     audio: tuple[AudioInfo, ...]
+    declared: DeclaredTiming | None = None  # header fields (not in to_dict: JSON unchanged)
 
     @property
     def interlaced(self) -> bool:
@@ -257,6 +273,19 @@ def _probe_open(name: str, container: av.container.InputContainer) -> Probe:
         duration_s=duration_s,
         size_bytes=os.path.getsize(name),
         audio=audio,
+        declared=_declared(container, stream),
+    )
+
+
+def _declared(container: av.container.InputContainer, stream: av.VideoStream) -> DeclaredTiming:
+    """The header's duration, average frame rate and frame count of ``stream`` (no decoding)."""
+    tb = stream.time_base
+    whole = container.duration
+    return DeclaredTiming(
+        container_s=whole / av.time_base if whole and whole > 0 else None,
+        stream_s=float(stream.duration * tb) if stream.duration and tb else None,
+        average_rate=Fraction(stream.average_rate) if stream.average_rate else None,
+        frames=int(stream.frames) or None,
     )
 
 

@@ -16,6 +16,9 @@ from .profile import SHAKE_CLASSES, Profile
 
 ERROR = "error"
 WARNING = "warning"
+# A declared average frame rate may differ this much (relative) from the decoded one.
+HEADER_RATE_TOLERANCE = 0.005
+HEADER_HINT = "run `preflight fix`: it rewrites the header from the frames (an ingest reads the header first)"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ def evaluate(analysis: Analysis, profile: Profile) -> tuple[Finding, ...]:
         *_cut_findings(analysis, profile),
         *_quality_findings(analysis, profile),
         *_decode_findings(analysis),
+        *header_findings(analysis, profile),
     ]
     findings.sort(key=lambda f: (f.severity != ERROR,))
     return tuple(findings)
@@ -207,3 +211,43 @@ def _decode_findings(a: Analysis) -> list[Finding]:
         f"decoding reported problems: {a.warnings[0]}",
         "re-export the clip from its source; the editor may reject damaged streams",
     )]
+
+
+def header_findings(a: Analysis, profile: Profile) -> list[Finding]:
+    """The container header against the decoded timestamps: a declared container or stream
+    duration more than one frame off (``header_duration``), or a declared average frame rate more
+    than :data:`HEADER_RATE_TOLERANCE` off (``header_frame_rate``). Error when the declared value
+    breaks a profile limit (an ingest reading the header rejects the clip), else warning.
+
+    Skipped when decoding fell short of the stream's packets: the header then describes frames
+    that could not be decoded, and ``damaged_stream`` already says so.
+    """
+    d = a.probe.declared
+    if d is None or a.frame_count < max(2, a.probe.frame_count):
+        return []
+    out: list[Finding] = []
+    truth, frame = a.decoded_duration_s, a.frame_step_s
+    declared = (("container", d.container_s), ("video stream", d.stream_s))
+    off = [(abs(v - truth), v, what) for what, v in declared
+           if v is not None and abs(v - truth) > frame + 1e-6]
+    if off:
+        _, seconds, what = max(off)
+        breaks = not (profile.min_duration_s <= seconds <= profile.max_duration_s)
+        limit = f", outside {profile.min_duration_s:g}-{profile.max_duration_s:g} s" if breaks else ""
+        out.append(Finding(
+            "header_duration", ERROR if breaks else WARNING, seconds, round(truth, 4),
+            f"the {what} header declares {seconds:.2f} s{limit}, but the frames last {truth:.2f} s",
+            HEADER_HINT,
+        ))
+    rate = a.frame_count / truth if truth > 0 else 0.0
+    if d.average_rate and rate and abs(float(d.average_rate) / rate - 1) > HEADER_RATE_TOLERANCE:
+        declared_fps = float(d.average_rate)
+        breaks = not (profile.min_fps - 1e-3 <= declared_fps <= profile.max_fps + 1e-3)
+        limit = f", outside {profile.min_fps:g}-{profile.max_fps:g} FPS" if breaks else ""
+        out.append(Finding(
+            "header_frame_rate", ERROR if breaks else WARNING, round(declared_fps, 3), round(rate, 3),
+            f"the header declares an average {declared_fps:.3f} FPS{limit}, "
+            f"but the frames run at {rate:.3f} FPS",
+            HEADER_HINT,
+        ))
+    return out

@@ -507,8 +507,10 @@ class SegmentWriter:
         audio_rate: int | None = None,
         audio_layout: str | None = None,
         video_template: av.VideoStream | None = None,
+        decode_delay: int = 0,
     ) -> None:
         self.path = path
+        self.decode_delay = decode_delay
         self.fps = fps
         self.time_base = Fraction(1, 1) / fps
         self.container = open_output(path)
@@ -537,8 +539,22 @@ class SegmentWriter:
             self.container.mux(packet)
         self.frames += 1
 
-    def write_packet(self, packet: av.Packet, *, pts: int, dts: int) -> None:
-        """Mux a ready video packet at frame ``pts`` / decode step ``dts`` (frame units)."""
+    def write_packet(self, packet: av.Packet, *, pts: int) -> None:
+        """Mux a ready video packet (in decode order) at frame ``pts``.
+
+        Its decode time is the writer's own count of packets minus ``decode_delay`` frames, not
+        the DTS of the stream it came from: pieces from different encoders (copied GOPs,
+        re-encoded boundaries) start with different delays, and a DTS jump between them makes the
+        MP4 muxer stretch a sample, so the declared average frame rate would lie.
+
+        Raises
+        ------
+        SpliceError
+            The packet would present before it is decoded (``decode_delay`` too small).
+        """
+        dts = self.frames - self.decode_delay
+        if dts > pts:
+            raise SpliceError(f"packet {self.frames} presents at frame {pts} before its decode step {dts}")
         packet.time_base = self.time_base
         packet.pts, packet.dts = pts, dts
         packet.duration = 1  # one frame: the muxer takes the last packet's duration as declared
@@ -960,9 +976,13 @@ class _Intermediate:
         self.tb = Fraction(self.stream.time_base)
         keys = []
         n = 0
+        # Frames the decode order runs ahead of presentation (B-frame reordering): bounded by the
+        # encoder configuration, so every piece re-encoded with it fits within it.
+        self.decode_delay = 0
         for packet in self.container.demux(self.stream):
             if packet.size == 0 or packet.pts is None:
                 continue
+            self.decode_delay = max(self.decode_delay, n - self.frame_of(packet.pts))
             n += 1
             if packet.is_keyframe:
                 keys.append(self.frame_of(packet.pts))
@@ -1061,7 +1081,8 @@ def split_intermediate(
         for seg, path in zip(plan.segments, paths, strict=True):
             writer = SegmentWriter(
                 path, enc, width=size.width, height=size.height, fps=rate.fps,
-                video_template=src.stream, **audio.writer_options(),  # type: ignore[arg-type]
+                video_template=src.stream, decode_delay=src.decode_delay,
+                **audio.writer_options(),  # type: ignore[arg-type]
             )
             a, b = seg.start_frame, seg.end_frame
             pos = a
@@ -1070,9 +1091,7 @@ def split_intermediate(
                 end = min(gop.end, b)
                 if pos == gop.start and gop.end <= b:
                     for packet in src.packets(gop):
-                        f = src.frame_of(packet.pts)
-                        d = src.frame_of(packet.dts) if packet.dts is not None else f
-                        writer.write_packet(packet, pts=f - a, dts=d - a)
+                        writer.write_packet(packet, pts=src.frame_of(packet.pts) - a)
                 else:
                     _reencode(
                         src, gop, pos, end, writer, offset=a, plan=plan, extradata=pass_result.extradata
@@ -1108,12 +1127,11 @@ def _reencode(
 
     def emit(packets: Iterable[av.Packet]) -> None:
         for packet in packets:
-            # Chunk-local frame units: pts/dts count frames from ``first``.
+            # Chunk-local frame units: pts counts frames from ``first``.
             p = round(packet.pts * Fraction(packet.time_base or tb) * fps)
-            d = round(packet.dts * Fraction(packet.time_base or tb) * fps) if packet.dts is not None else p
             out = av.Packet(annexb_to_length_prefixed(bytes(packet), size=src.length_size))
             out.is_keyframe = packet.is_keyframe
-            writer.write_packet(out, pts=p + first - offset, dts=d + first - offset)
+            writer.write_packet(out, pts=p + first - offset)
 
     k = 0
     for frame in src.frames(gop, first, end):

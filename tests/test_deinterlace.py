@@ -9,6 +9,9 @@ from fixtures.container import interlaced_clip
 from preflight.decode import iter_frames, luma_plane
 from preflight.deinterlace import deinterlaced
 from preflight.probe import probe
+from preflight.profile import load_profile
+from preflight.transcode import fix_file
+from tests.headers import assert_declared_matches_decoded
 
 
 def combing(y: np.ndarray) -> float:
@@ -56,3 +59,16 @@ def test_parity_is_validated():
     with pytest.raises(ValueError, match="parity"):
         list(deinterlaced(iter([]), parity="top"))
 
+
+
+def test_fix_deinterlaces_with_an_honest_header(tmp_path):
+    """``preflight fix`` on the interlaced clip: progressive output whose header declares the
+    decoded duration, rate and frame count (as an ingest reads it)."""
+    path, truth = interlaced_clip()
+    profile = load_profile("aleph-2")
+    plan, result = fix_file(str(path), profile=profile, output_dir=tmp_path, preset="ultrafast")
+    assert plan.encoder.deinterlace == "tff"
+    (out,) = result.segment_paths
+    p = probe(str(out))
+    assert not p.interlaced and p.frame_count == truth["frames"]
+    assert assert_declared_matches_decoded(out).frames == truth["frames"]

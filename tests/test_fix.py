@@ -33,6 +33,7 @@ from preflight.probe import probe
 from preflight.profile import load_profile
 from preflight.shots import Transition
 from preflight.transcode import annexb_to_length_prefixed, fix_file, run_fix
+from tests.headers import assert_declared_matches_decoded
 
 PROFILE = load_profile("aleph-2")
 PRESET = "veryfast"  # B-frames and scene-cut keyframes, as in real use
@@ -213,6 +214,8 @@ def verify_round_trip(src: Path, info, plan, result) -> None:
         assert min_f <= p.frame_count <= max_f
         assert len(entry["transitions"]) <= PROFILE.max_cuts
         assert moov_before_mdat(path)
+        # The header as an ingest reads it: durations, average rate and frame count are the frames'.
+        assert assert_declared_matches_decoded(path).frames == seg.frame_count
         with av.open(str(path)) as c:
             assert c.streams.video[0].codec_context.profile == "High"
         verdict = check(path, profile=PROFILE)
@@ -263,6 +266,7 @@ def test_ten_bit_input_converted_with_warning(tmp_path):
     result = run_fix(plan, probe_result=info, profile=profile, output_dir=tmp_path / "o")
     out = probe(result.segment_paths[0])
     assert out.pix_fmt == "yuv420p" and out.bit_depth == 8 and out.frame_count == 5
+    assert_declared_matches_decoded(result.segment_paths[0])
     first, _last = first_last(result.segment_paths[0], (480, 270))
     src_first = frames_at(src, {0}, 0, (480, 270))[0]
     assert ssim(src_first, first) >= 0.95

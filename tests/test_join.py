@@ -23,6 +23,7 @@ from preflight.probe import probe
 from preflight.profile import load_profile
 from preflight.shots import Transition
 from preflight.transcode import run_fix
+from tests.headers import assert_declared_matches_decoded
 
 PROFILE = load_profile("aleph-2")
 
@@ -40,7 +41,9 @@ def fixed(tmp_path_factory) -> Path:
     trans = [Transition("cut", c, c, c / 30, c / 30, 1.0) for c in truth["cuts"]]
     plan = make_plan(info, trans, PROFILE, preset="ultrafast")
     out = tmp_path_factory.mktemp("join") / "fixed"
-    run_fix(plan, probe_result=info, profile=PROFILE, output_dir=out)
+    result = run_fix(plan, probe_result=info, profile=PROFILE, output_dir=out)
+    for path in result.segment_paths:
+        assert_declared_matches_decoded(path)
     return out
 
 
@@ -83,6 +86,7 @@ def test_split_join_reproduces_the_transcoded_whole(runner, fixed, tmp_path):
     assert (p.width, p.height, p.frame_count) == (m["output"]["width"], m["output"]["height"], total)
     assert p.fps == pytest.approx(30.0) and not p.vfr and p.codec == "h264"
     assert p.audio and abs(p.audio[0].duration_s - p.duration_s) <= 1 / 30 + 1e-6
+    assert_declared_matches_decoded(out)
     # Per-frame luma SSIM against the concatenated segments (the transcoded whole): every frame at
     # quarter resolution plus a full-resolution mean absolute difference (a frame shifted in time
     # fails both), and full-resolution SSIM on every 20th frame and around each segment boundary.
@@ -111,6 +115,7 @@ def test_join_with_source_audio(runner, fixed, tmp_path):
     p = probe(out)
     assert p.frame_count == 300 and p.audio
     assert abs(p.audio[0].duration_s - p.duration_s) <= 1 / 30 + 1e-6
+    assert_declared_matches_decoded(out)
 
 
 def reencode(src: Path, dst: Path, *, fps: Fraction | None = None, size: tuple[int, int] | None = None,
@@ -152,6 +157,7 @@ def test_edited_segments_at_other_rate_and_size(runner, fixed, tmp_path):
     p = probe(out)
     assert (p.width, p.height) == (854, 480) and p.frame_count == 300 and p.fps == pytest.approx(30.0)
     assert not p.audio  # no edited segment carried audio and --source-audio was not given
+    assert_declared_matches_decoded(out)
     # The edit shows in segment 2 (box brighter than the unedited segment), not in segment 1.
     n1 = m["segments"][0]["frame_count"]
     orig = list(lumas(s2))[10]
@@ -192,6 +198,7 @@ def test_one_frame_difference_is_accepted(runner, fixed, tmp_path):
     r = run(runner, fixed / "manifest.json", edited, "-o", out, "--quiet", "--preset", "ultrafast")
     assert r.exit_code == 0, r.stderr
     assert probe(out).frame_count == 300  # the missing frame is held, frames stay aligned
+    assert_declared_matches_decoded(out)
 
 
 def test_missing_segment(runner, fixed, tmp_path):

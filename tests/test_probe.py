@@ -89,3 +89,19 @@ def test_area_downscale_matches_block_mean():
     assert np.abs(out - ref).max() <= 1.0  # two roundings at most
     odd = area_downscale(img[:1001, :1777], (320, 180))
     assert odd.shape == (180, 320)
+
+
+def test_declared_header_recorded_without_decoding():
+    """The header fields an ingest reads first (ffprobe's format.duration, stream duration,
+    avg_frame_rate, nb_frames), for an honest clip and one whose last packet lies."""
+    src, _ = container.rate_clip(30, audio=False)
+    d = probe(src).declared
+    assert d is not None
+    assert (d.container_s, d.stream_s, d.average_rate, d.frames) == (
+        pytest.approx(4.0), pytest.approx(4.0), Fraction(30), 120)
+    lying, truth = container.lying_header_clip(src, 17.0)
+    p = probe(lying)
+    assert p.frame_count == truth["frames"] and p.duration_s == pytest.approx(truth["decoded_s"])
+    assert p.declared.stream_s > truth["decoded_s"] + 16 and p.declared.container_s > truth["decoded_s"] + 16
+    assert float(p.declared.average_rate) < 6
+    assert "declared" not in p.to_dict()  # `preflight probe --json` is unchanged

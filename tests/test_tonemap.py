@@ -24,6 +24,7 @@ from preflight.tonemap import (
     write_cube,
 )
 from preflight.transcode import fix_file
+from tests.headers import assert_declared_matches_decoded
 
 # SMPTE ST 2084 / BT.2100 reference points: PQ signal for 100, 203 and 1000 cd/m^2 (10-bit codes
 # 520, 592 and 769 in full range; published in ITU-R BT.2408 Table 1 / BT.2390).
@@ -114,6 +115,7 @@ def test_fix_tone_maps_hdr_to_tagged_sdr(tmp_path, transfer):
     assert plan.encoder.tonemap == transfer
     out = probe(str(result.segment_paths[0]))
     assert (out.bit_depth, out.hdr, out.color_transfer) == (8, None, "bt709")
+    assert_declared_matches_decoded(result.segment_paths[0])
     got = _band_luma(result.segment_paths[0], truth["bands"])
     want = [16 + 219 * float(hdr_to_sdr(np.array([e, e, e]), transfer)[0]) for e in levels]
     print(f"{transfer}: SDR luma per band {np.round(got, 1).tolist()}, formulas "
