@@ -119,6 +119,9 @@ _HIST_BINS = 32
 _BRIDGE_LAGS = (2, 3, 4)
 # A thumbnail with luma std below this (0-1 units) is too flat for NCC.
 _NCC_MIN_STD = 0.015
+# A repeated frame (cadence conversion): mean absolute difference of the 64 px thumbnails up to
+# this, coding noise (repeats measure < 0.0012 after H.264 at CRF 20; real motion > 0.003).
+_DUP_DIFF = 0.003
 # A flat frame: this share of its pixels within 0.1 of black (or white).
 _FLAT_SHARE = 0.9
 # Window signals, in this order along the last axis of the stored array.
@@ -627,11 +630,27 @@ def _ncc_distance(a: np.ndarray, b: np.ndarray, margin: int) -> float:
     return 1.0 - best if np.isfinite(best) else float("nan")
 
 
-def _side_medians(x: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+def _side_medians(
+    x: np.ndarray, w: int, distinct: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """NaN-aware medians of ``x`` over the ``w`` frames before and the ``w`` after each frame.
 
-    Frame 0's value (no predecessor) never enters a median.
+    Frame 0's value (no predecessor) never enters a median. With a boolean ``distinct`` mask,
+    only distinct frames count and the windows hold ``w`` of them (the series is compressed to
+    the distinct frames, and each frame takes the medians of its place there): repeated frames
+    neither enter the medians nor shorten the span they cover.
     """
+    if distinct is not None and not distinct.all():
+        keep = distinct.copy()
+        if keep.size:
+            keep[0] = True
+        idx = np.nonzero(keep)[0]
+        cb, ca = _side_medians(x[idx], w)
+        # A repeated frame (never a cut: it changes nothing) takes the levels of the next
+        # distinct frame.
+        at = np.clip(np.searchsorted(idx, np.arange(x.size), side="left"), 0, idx.size - 1)
+        before, after = cb[at], ca[at]
+        return before, after
     n = x.size
     y = x.astype(np.float64)
     if n:
@@ -871,8 +890,12 @@ class _Decider:
     def _cuts(self, flat: np.ndarray) -> list[tuple[int, float]]:
         p, n = self.p, self.n
         diff, struct, hist, mean = self.sig["diff"], self.sig["struct"], self.sig["hist"], self.sig["mean"]
-        db, da = _side_medians(diff, p.window)
-        sb, sa = _side_medians(struct, p.window)
+        # Levels over distinct frames only: a repeated frame (2:2, 3:2 or irregular cadence)
+        # changes nothing, and counting its zero would make every real change of the source
+        # look like a spike.
+        distinct = self._distinct()
+        db, da = _side_medians(diff, p.window, distinct)
+        sb, sa = _side_medians(struct, p.window, distinct)
         dlevel = np.fmax(np.fmax(np.nan_to_num(db), np.nan_to_num(da)), 0.004)
         slevel = np.fmax(np.fmax(np.nan_to_num(sb), np.nan_to_num(sa)), 0.01)
         rd = diff / dlevel
@@ -882,7 +905,7 @@ class _Decider:
         score[0] = 0.0
         self.cut_score = score
 
-        hb, ha = _side_medians(hist, p.window)
+        hb, ha = _side_medians(hist, p.window, distinct)
         rh = hist / np.fmax(np.fmax(np.nan_to_num(hb), np.nan_to_num(ha)), 0.01)
         st = np.nan_to_num(struct)
         # Two shots: unrelated images; or (a jump cut: one scene re-framed, or a time skip) a
@@ -944,6 +967,20 @@ class _Decider:
         self._change = np.nan_to_num(db, nan=0.0)
         flashes = self._flash_frames([c for c, _ in kept])
         return [(c, conf) for c, conf in kept if c not in flashes]
+
+    def _distinct(self) -> np.ndarray:
+        """Frames that are not a repeat of the previous one.
+
+        A repeated frame of a 2:2, 3:2 or irregular cadence differs by coding noise only: a
+        mean absolute difference under ``_DUP_DIFF`` that is also under a third of the largest
+        change within 3 frames (the source's own motion shows on its distinct frames; a still
+        or slow shot, whose changes are all alike, has no repeats to skip).
+        """
+        diff = self.sig["diff"].astype(np.float64)
+        reach = 3
+        padded = np.concatenate([np.zeros(reach), diff, np.zeros(reach)])
+        near = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).max(axis=1)
+        return ~((diff <= _DUP_DIFF) & (diff <= 0.35 * near))
 
     def _flash_frames(self, cands: list[int]) -> set[int]:
         """Candidates that start, sit in or end a flash, or an occluder passing the lens."""
