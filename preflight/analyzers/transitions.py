@@ -122,6 +122,9 @@ _NCC_MIN_STD = 0.015
 # A repeated frame (cadence conversion): mean absolute difference of the 64 px thumbnails up to
 # this, coding noise (repeats measure < 0.0012 after H.264 at CRF 20; real motion > 0.003).
 _DUP_DIFF = 0.003
+# A candidate cut is motion when both distinct neighbours change at least this share of its
+# structural change (see _Decider._in_motion).
+_MOTION_SHARE = 0.3
 # A flat frame: this share of its pixels within 0.1 of black (or white).
 _FLAT_SHARE = 0.9
 # Window signals, in this order along the last axis of the stored array.
@@ -894,6 +897,13 @@ class _Decider:
         # changes nothing, and counting its zero would make every real change of the source
         # look like a spike.
         distinct = self._distinct()
+        # Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
+        # material shown at 50-60 fps): time spans given in frames stretch by it.
+        reach = 24
+        cum = np.concatenate([[0], np.cumsum(distinct)])
+        lo_i = np.clip(np.arange(n) - reach, 0, n)
+        hi_i = np.clip(np.arange(n) + reach + 1, 0, n)
+        self._rep = (hi_i - lo_i) / np.maximum(cum[hi_i] - cum[lo_i], 1)
         db, da = _side_medians(diff, p.window, distinct)
         sb, sa = _side_medians(struct, p.window, distinct)
         dlevel = np.fmax(np.fmax(np.nan_to_num(db), np.nan_to_num(da)), 0.004)
@@ -933,6 +943,11 @@ class _Decider:
         same_flat = flat & np.concatenate([[False], flat[:-1]]) & (np.abs(mean - prev_mean) < 0.3)
         flatcut = ~has_s & (diff >= p.flat_cut_min_diff) & (rd >= p.cut_ratio) & (hist >= 0.2) & ~same_flat
         ok = structural | flatcut
+        # Motion, not a new shot: a cut is an isolated structural change, while the fastest
+        # frame of a whip pan or of an object crossing the lens sits between frames that also
+        # change a lot (the motion ramps up and down). Neighbours are the previous and next
+        # *distinct* frames (repeats of a cadence conversion change nothing).
+        ok &= ~self._in_motion(st, distinct)
         # A cut needs two frames of each shot to stand out from: none within one frame of the
         # clip's ends, where one side of the comparison is missing (fast motion right at the
         # start of a clip looks like a spike there).
@@ -967,6 +982,20 @@ class _Decider:
         self._change = np.nan_to_num(db, nan=0.0)
         flashes = self._flash_frames([c for c, _ in kept])
         return [(c, conf) for c, conf in kept if c not in flashes]
+
+    def _in_motion(self, st: np.ndarray, distinct: np.ndarray) -> np.ndarray:
+        """Frames whose structural change both distinct neighbours share (each at least
+        ``_MOTION_SHARE`` of it)."""
+        n = st.size
+        idx = np.nonzero(distinct)[0]
+        out = np.zeros(n, bool)
+        if idx.size < 3:
+            return out
+        vals = st[idx]
+        prev_v = np.concatenate([[0.0], vals[:-1]])
+        next_v = np.concatenate([vals[1:], [0.0]])
+        out[idx] = (vals > 0) & (np.minimum(prev_v, next_v) >= _MOTION_SHARE * vals)
+        return out
 
     def _distinct(self) -> np.ndarray:
         """Frames that are not a repeat of the previous one.
@@ -1005,8 +1034,9 @@ class _Decider:
                 continue
             # Longer occlusions: the picture from before c comes back within return_span frames
             # (window pairs (T[i - L], T[i]) that span c, i.e. i in [c, c + L - 1]).
+            span = p.return_span * min(float(self._rep[c]), 3.0)
             for li, win in enumerate(p.gradual_windows):
-                if win > p.return_span:
+                if win > span:
                     break
                 hi = min(c + win - 1, n - 1)
                 d = self.lin[c : hi + 1, li, _D]
