@@ -48,6 +48,9 @@ JOIN_EPILOG = (
               help="Conform a non-conventional aspect ratio to the nearest conventional one.")
 @click.option("--anchor", "anchors", multiple=True, metavar="TIME|first|last[=IMAGE]",
               help="Keyframe anchor in source seconds (repeatable); remapped into its segment.")
+@click.option("--merge-range", "merge_ranges", multiple=True, metavar="START-END",
+              help="Source seconds planned as one shot (repeatable): transitions inside are ignored "
+                   "for splitting (a strobe, a flash-cut montage).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no warnings on stderr.")
 @handle_errors(PROG)
 def fix_command(
@@ -61,6 +64,7 @@ def fix_command(
     preset: str,
     aspect: str | None,
     anchors: tuple[str, ...],
+    merge_ranges: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Make PATH acceptable to the editor: frame rate, size, aspect, H.264; split at shots.
@@ -79,6 +83,7 @@ def fix_command(
     profile = load_profile(profile_name)
     validate_encoder_options(crf=crf, preset=preset)
     specs = [parse_anchor(a) for a in anchors]
+    merged = [parse_time_range(r) for r in merge_ranges]
     info = probe(path)
     out_dir = Path(output_dir) if output_dir else Path(path).parent / f"{Path(path).stem}_fixed"
 
@@ -91,7 +96,8 @@ def fix_command(
                 path, profile, probe_result=info, progress=bar.update, on_warning=on_warning
             )
         plan = make_plan(
-            info, transitions, profile, frame_count=frame_count, crf=crf, preset=preset, aspect=aspect
+            info, transitions, profile, frame_count=frame_count, crf=crf, preset=preset, aspect=aspect,
+            merge_ranges=merged,
         )
         for message in plan.warnings:
             on_warning(message)
@@ -125,7 +131,7 @@ def fix_command(
         plan, result = fix_file(
             path, profile=profile, output_dir=out_dir, probe_result=info, crf=crf, preset=preset,
             aspect=aspect, anchors=specs, force=force, progress=bar.update, split_progress=split_progress,
-            on_warning=on_warning,
+            on_warning=on_warning, merge_ranges=merged,
         )
     placed = result.manifest["anchors"]
     if as_json:
@@ -136,6 +142,21 @@ def fix_command(
         for a in placed:
             click.echo(f"  anchor {a['spec']!r} -> segment {a['segment']} at {a['at']} {a['time_s']:.2f} s")
         click.echo(f"wrote {len(result.segment_paths)} segment(s) and {result.manifest_path}")
+
+
+def parse_time_range(text: str) -> tuple[float, float]:
+    """``"START-END"`` (seconds, e.g. ``12.4-14``) as a pair of floats."""
+    head, sep, tail = text.partition("-")
+    try:
+        if not sep:
+            raise ValueError
+        lo, hi = float(head), float(tail)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not START-END in seconds (e.g. 12.4-14.1)",
+                                 param_hint="--merge-range") from None
+    if not 0 <= lo < hi:
+        raise click.BadParameter(f"{text!r}: need 0 <= START < END", param_hint="--merge-range")
+    return lo, hi
 
 
 def _fix_json(plan: Plan, *, dry_run: bool, anchors: list, files: dict | None) -> dict[str, object]:

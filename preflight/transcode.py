@@ -1315,6 +1315,7 @@ def fix_file(
     progress: ProgressSink | None = None,
     split_progress: ProgressSink | None = None,
     on_warning: WarningSink | None = None,
+    merge_ranges: Sequence[tuple[float, float]] = (),
 ) -> tuple[Plan, FixResult]:
     """``preflight fix`` in one decode: analyse and encode together, then plan and split.
 
@@ -1348,7 +1349,8 @@ def fix_file(
         passed = encode_and_analyze(
             draft, intermediate, probe_result=info, progress=progress, on_warning=on_warning
         )
-        plan = make_plan(info, passed.transitions, profile, crf=crf, preset=preset, aspect=aspect)
+        plan = make_plan(info, passed.transitions, profile, crf=crf, preset=preset, aspect=aspect,
+                         merge_ranges=merge_ranges)
         if (plan.rate, plan.size, plan.encoder.x264_options()) != (
             draft.rate, draft.size, draft.encoder.x264_options()
         ):
