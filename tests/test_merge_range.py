@@ -40,7 +40,7 @@ def test_burst_is_located_and_merge_range_plans_through_it() -> None:
     inside = sum(len(s.transitions) for s in merged.segments)
     assert inside == 2  # only the two ordinary cuts are planned
     # A range that misses part of the burst does not help.
-    short = make_plan(probe, transitions, PROFILE, merge_ranges=[(8.0, 8.2)])
+    short = make_plan(probe, transitions, PROFILE, merge_ranges=[(8.0, 8.05)])
     assert not short.ok
 
 
