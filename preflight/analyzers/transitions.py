@@ -125,6 +125,8 @@ _DUP_DIFF = 0.003
 # A candidate cut is motion when both distinct neighbours change at least this share of its
 # structural change (see _Decider._in_motion).
 _MOTION_SHARE = 0.3
+# Smallest tolerance of the return test (mean absolute difference, 0-1) whatever the motion.
+_RETURN_MIN_TOL = 0.08
 # A flat frame: this share of its pixels within 0.1 of black (or white).
 _FLAT_SHARE = 0.9
 # Window signals, in this order along the last axis of the stored array.
@@ -1043,7 +1045,11 @@ class _Decider:
                 # Both frames of a pair must be ordinary frames, not spikes themselves: a flash
                 # frame of either shot can look like the other shot.
                 later = np.arange(c, hi + 1)
-                back = np.isfinite(d) & (d <= 0.35 * ref_d) & (later - win >= 1)
+                # The old picture is back: no further from it than a third of the spike, nor
+                # than the shot's own motion would take it (a huge spike, say from a dark shot,
+                # must not make any other shot "the same picture").
+                tol = min(0.35 * ref_d, max(_RETURN_MIN_TOL, 4.0 * float(self._change[c])))
+                back = np.isfinite(d) & (d <= tol) & (later - win >= 1)
                 back &= self._calm(later - win, 0.5 * ref_d, c) & self._calm(later, 0.5 * ref_d, c)
                 if back.any():
                     j = c + int(np.argmax(back))
