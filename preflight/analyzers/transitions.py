@@ -986,8 +986,11 @@ class _Decider:
         return [(c, conf) for c, conf in kept if c not in flashes]
 
     def _in_motion(self, st: np.ndarray, distinct: np.ndarray) -> np.ndarray:
-        """Frames whose structural change both distinct neighbours share (each at least
-        ``_MOTION_SHARE`` of it)."""
+        """Frames whose structural change both distinct neighbours share: each at least
+        ``_MOTION_SHARE`` of it, or at least half that share when the frame is no peak (a
+        neighbour changes more: the flank of a motion) or the two together reach 2.5 times
+        that share (a short ramp: a motion that speeds up and slows down over a few frames,
+        while a cut's neighbours are both quiet)."""
         n = st.size
         idx = np.nonzero(distinct)[0]
         out = np.zeros(n, bool)
@@ -996,7 +999,10 @@ class _Decider:
         vals = st[idx]
         prev_v = np.concatenate([[0.0], vals[:-1]])
         next_v = np.concatenate([vals[1:], [0.0]])
-        out[idx] = (vals > 0) & (np.minimum(prev_v, next_v) >= _MOTION_SHARE * vals)
+        low, high = np.minimum(prev_v, next_v), np.maximum(prev_v, next_v)
+        ramp = (high > vals) | (low + high >= 2.5 * _MOTION_SHARE * vals)
+        shared = (low >= _MOTION_SHARE * vals) | (ramp & (low >= 0.5 * _MOTION_SHARE * vals))
+        out[idx] = (vals > 0) & shared
         return out
 
     def _distinct(self) -> np.ndarray:
