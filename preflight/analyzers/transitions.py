@@ -986,7 +986,8 @@ class _Decider:
         return [(c, conf) for c, conf in kept if c not in flashes]
 
     def _in_motion(self, st: np.ndarray, distinct: np.ndarray) -> np.ndarray:
-        """Frames whose structural change both distinct neighbours share: each at least
+        """Frames whose structural change both sides share (the larger of the two distinct
+        frames before, and after): each at least
         ``_MOTION_SHARE`` of it, or at least half that share when the frame is no peak (a
         neighbour changes more: the flank of a motion) or the two together reach 2.5 times
         that share (a short ramp: a motion that speeds up and slows down over a few frames,
@@ -997,8 +998,11 @@ class _Decider:
         if idx.size < 3:
             return out
         vals = st[idx]
-        prev_v = np.concatenate([[0.0], vals[:-1]])
-        next_v = np.concatenate([vals[1:], [0.0]])
+        # The larger of the two distinct frames on each side: a repeat whose coding noise passed
+        # for a distinct frame must not hide the motion.
+        pad = np.concatenate([[0.0, 0.0], vals, [0.0, 0.0]])
+        prev_v = np.maximum(pad[:-4], pad[1:-3])
+        next_v = np.maximum(pad[3:-1], pad[4:])
         low, high = np.minimum(prev_v, next_v), np.maximum(prev_v, next_v)
         ramp = (high > vals) | (low + high >= 2.5 * _MOTION_SHARE * vals)
         shared = (low >= _MOTION_SHARE * vals) | (ramp & (low >= 0.5 * _MOTION_SHARE * vals))
