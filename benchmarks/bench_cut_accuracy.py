@@ -58,8 +58,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fixtures.synth import FIXTURES, MEDIA, SHARED_MEDIA
 from fixtures import transitions_eval
+from fixtures.synth import FIXTURES, MEDIA, SHARED_MEDIA
 from fixtures.transitions import GENERATORS, montage
 from preflight.analyzers.transitions import TransitionDetector
 from preflight.decode import AnalysisGeometry, iter_luma_batches
@@ -248,7 +248,7 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
         gradual = [(t.type, t.start_frame, t.end_frame) for t in found if t.type != "cut"]
         mine = score(truth, cuts, gradual)
         totals["ours"].add(mine)
-        for kind, a, b in truth.negatives:
+        for kind, _a, _b in truth.negatives:
             neg_events[kind] = neg_events.get(kind, 0) + 1
         for kind, count in false_by_kind(truth, cuts).items():
             negatives["ours"][kind] = negatives["ours"].get(kind, 0) + count
@@ -269,7 +269,7 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
             pad = 3 - len(str(theirs.fp))
             line += f"  {theirs.tp:>11d}/{theirs.fp:d}/{theirs.fn:d}{'':>{pad}s}{theirs.grad_any:>3d}"
         if mine.fp or mine.fn or mine.grad_fp or mine.grad_typed < len(truth.gradual):
-            missed = sorted(set(truth.cuts) - {g for g in truth.cuts if any(abs(c - g) <= CUT_TOL for c in cuts)})
+            missed = [g for g in truth.cuts if not any(abs(c - g) <= CUT_TOL for c in cuts)]
             line += f"   ours: false {sorted(false_by_kind(truth, cuts).items())} missed {missed}"
         print(line)
         if any(k == "cadence" for k, _a, _b in truth.negatives):
@@ -316,7 +316,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", dest="sets", action="append", choices=("legacy", "tune", "heldout"),
                         help="clip sets to report (repeatable; default tune and heldout)")
-    parser.add_argument("--montages", type=int, default=20, help="legacy set: random montage clips (default 20)")
+    parser.add_argument("--montages", type=int, default=20,
+                        help="legacy set: random montage clips (default 20)")
     parser.add_argument("--first-seed", type=int, default=0,
                         help="legacy set: seed of the first montage")
     parser.add_argument("--no-scenedetect", action="store_true", help="skip the PySceneDetect runs")

@@ -55,11 +55,22 @@ Decisions:
   confirmed by a jump of the histogram distance. Next to a flat (black/white) frame NCC is
   undefined and ``diff`` with the histogram distance decide. No cut within one frame of the
   clip's ends (one side of the comparison missing); of two adjacent candidates the stronger.
+* **Repeated frames** (24-30 fps material shown at 48-60 fps: 2:2, 3:2, irregular): a frame
+  whose difference is coding noise, well below the changes around it, repeats the previous
+  one. Local levels are medians over *distinct* frames only (a repeat's zero would make every
+  change of the source a spike), and spans in frames (the return test below) stretch by the
+  local number of frames per distinct frame.
+* **Motion**: a cut is an isolated structural change; the fastest frame of a whip pan or of
+  an object crossing the lens sits between frames that change too, as the motion speeds up
+  and slows down. A candidate is dropped when the larger ``struct`` of the two distinct frames
+  on each side is at least ``_MOTION_SHARE`` of its own, or half that when it is no peak or
+  the two sides together reach 2.5 times that share.
 * **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` apart,
   one before it and one at or after it, look alike (the picture before the flash comes back:
   the flashlight test of Heng and Ngan [3]_), within a tolerance that grows with the shot's
   own motion; or when the picture from before it returns within ``return_span`` frames (an
-  occluder passing the lens), comparing only frames away from any spike.
+  occluder passing the lens), comparing only frames away from any spike, within a tolerance
+  bounded by the shot's own motion.
 * **Fades**: runs of flat frames (at least 90% of the pixels within 0.1 of black or white,
   which a caption on black does not spoil) bound fades. The RMS distance of each frame to the
   flat level shrinks linearly during a fade-out (a gain ramp, Lienhart [4]_); a
