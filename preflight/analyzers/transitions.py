@@ -1017,7 +1017,12 @@ class _Decider:
         low, high = np.minimum(prev_v, next_v), np.maximum(prev_v, next_v)
         ramp = (high > vals) | (low + high >= 2.5 * _MOTION_SHARE * vals)
         shared = (low >= _MOTION_SHARE * vals) | (ramp & (low >= 0.5 * _MOTION_SHARE * vals))
-        out[idx] = (vals > 0) & shared
+        # The start or end of a sustained fast move: both distinct frames on one side change
+        # about as much (a cut's new shot settles at once).
+        pad_min_prev = np.minimum(pad[:-4], pad[1:-3])
+        pad_min_next = np.minimum(pad[3:-1], pad[4:])
+        onset = np.maximum(pad_min_prev, pad_min_next) >= 0.8 * vals
+        out[idx] = (vals > 0) & (shared | onset)
         return out
 
     def _distinct(self) -> np.ndarray:
