@@ -32,10 +32,11 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   seeds 0-7, recipe variant "tune" (elliptic occluders, sine-ramped whip pans, 2:2 / 3:2). The
   detector was adjusted while looking at these.
 * **heldout**: 14 clips x 95 s (22 min) from the PySceneDetect clips of the shared media folder
-  (goldeneye, documentary, testvideo: sources never used for tuning), seeds 1000-1013, recipe
+  (goldeneye, documentary, testvideo: sources never used for tuning), seeds 2000-2013, recipe
   variant "heldout" (rectangular/blob textured occluders, abrupt constant-speed whip pans,
   2:3 and irregular cadences, dropped frames, longer strobes). Not looked at while tuning;
-  skipped when the shared folder is absent.
+  skipped when the shared folder is absent. (A first held-out draw, seeds 1000-1013, was
+  inspected once to diagnose a recall failure; ``--heldout-seed 1000`` reproduces it.)
 
 For these sets the report adds false cuts per hard-negative kind (a false cut within a
 negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a converted clip)
@@ -134,9 +135,12 @@ def clips(montages: int, first_seed: int = 0) -> list[Truth]:
     return out
 
 
-def eval_clips(split: str) -> list[Truth]:
+def eval_clips(split: str, first_seed: int | None = None) -> list[Truth]:
     """The tune or held-out clips of ``fixtures/transitions_eval.py``."""
-    recipes = transitions_eval.tune_set() if split == "tune" else transitions_eval.heldout_set()
+    if split == "tune":
+        recipes = transitions_eval.tune_set()
+    else:
+        recipes = transitions_eval.heldout_set(first_seed=first_seed)
     out = []
     for recipe in recipes:
         path, truth = transitions_eval.build(recipe)
@@ -320,6 +324,8 @@ def main() -> None:
                         help="legacy set: random montage clips (default 20)")
     parser.add_argument("--first-seed", type=int, default=0,
                         help="legacy set: seed of the first montage")
+    parser.add_argument("--heldout-seed", type=int, default=None,
+                        help="first seed of the held-out set (default 2000)")
     parser.add_argument("--no-scenedetect", action="store_true", help="skip the PySceneDetect runs")
     parser.add_argument("--only-montages", action="store_true", help="legacy set: skip the fixed clips")
     args = parser.parse_args()
@@ -331,7 +337,7 @@ def main() -> None:
                       if not args.only_montages or t.name.startswith("montage")]
             report("legacy (fixtures/transitions.py, bundled and shared clips)", truths, kinds)
         else:
-            truths = eval_clips(split)
+            truths = eval_clips(split, args.heldout_seed if split == "heldout" else None)
             if not truths:
                 print(f"== {split}: skipped (shared media folder absent)")
                 continue

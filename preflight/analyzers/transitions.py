@@ -133,6 +133,8 @@ _NCC_MIN_STD = 0.015
 # A repeated frame (cadence conversion): mean absolute difference of the 64 px thumbnails up to
 # this, coding noise (repeats measure < 0.0012 after H.264 at CRF 20; real motion > 0.003).
 _DUP_DIFF = 0.003
+# Runs of repeated frames in a row that make a cadence (see _Decider._distinct).
+_CADENCE_RUNS = 4
 # A candidate cut is motion when both distinct neighbours change at least this share of its
 # structural change (see _Decider._in_motion).
 _MOTION_SHARE = 0.3
@@ -1029,15 +1031,32 @@ class _Decider:
         """Frames that are not a repeat of the previous one.
 
         A repeated frame of a 2:2, 3:2 or irregular cadence differs by coding noise only: a
-        mean absolute difference under ``_DUP_DIFF`` that is also under a third of the largest
-        change within 3 frames (the source's own motion shows on its distinct frames; a still
-        or slow shot, whose changes are all alike, has no repeats to skip).
+        mean absolute difference under ``_DUP_DIFF`` and under a third of the largest change
+        within 3 frames. A still shot looks the same frame by frame; what tells a cadence is
+        its rhythm: runs of 1-3 such frames, each after one or two changing frames, at least
+        ``_CADENCE_RUNS`` runs in a row. Only those count as repeats (a still shot's frames,
+        or the quiet frames between the cuts of a montage of still shots, do not).
         """
         diff = self.sig["diff"].astype(np.float64)
+        n = diff.size
         reach = 3
         padded = np.concatenate([np.zeros(reach), diff, np.zeros(reach)])
         near = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).max(axis=1)
-        return ~((diff <= _DUP_DIFF) & (diff <= 0.35 * near))
+        tiny = (diff <= _DUP_DIFF) & (diff <= 0.35 * near)
+        runs = _runs(tiny)
+        distinct = np.ones(n, bool)
+        if not runs:
+            return distinct
+        first = np.array([r[0] for r in runs])
+        last = np.array([r[1] for r in runs])
+        short = last - first + 1 <= 3
+        # Run i and run i + 1 belong to one rhythm: both short, one or two frames apart.
+        link = short[:-1] & short[1:] & (first[1:] - last[:-1] - 1 <= 2)
+        chain = np.concatenate([[0], np.cumsum(~link)])  # chain id of each run
+        size = np.bincount(chain)
+        for i in np.nonzero(short & (size[chain] >= _CADENCE_RUNS))[0]:
+            distinct[first[i] : last[i] + 1] = False
+        return distinct
 
     def _flash_frames(self, cands: list[int]) -> set[int]:
         """Candidates that start, sit in or end a flash, or an occluder passing the lens."""
