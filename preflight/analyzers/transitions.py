@@ -872,10 +872,21 @@ class _Decider:
         frames = []
         j = edge + outward
         prev = amp[edge]
-        while lo <= j <= hi and amp[j] > prev + 0.002:
-            frames.append(j)
-            prev = amp[j]
-            j += outward
+        while lo <= j <= hi:
+            if amp[j] > prev + 0.002:
+                frames.append(j)
+                prev = amp[j]
+                j += outward
+                continue
+            # Repeated frames (a cadence conversion) hold the level for up to 3 frames; the
+            # fade goes on if the distance grows again right after them.
+            k = j
+            while lo <= k <= hi and abs(k - j) < 3 and abs(amp[k] - prev) <= 0.002:
+                k += outward
+            if k == j or not lo <= k <= hi or not amp[k] > prev + 0.002:
+                break
+            frames.extend(range(j, k, outward))
+            j = k
         if len(frames) < p.min_fade_frames - 1:
             return None
         # Plateau: up to 8 frames beyond the walk that stay near the level where it stopped (a
