@@ -57,6 +57,9 @@ JOIN_EPILOG = (
               help="https URL template with {file} where segments and anchor images will be uploaded; "
                    "default: a data URI where the service takes one, else a marked placeholder.")
 @click.option("--edl", "write_edl", is_flag=True, help="Also write DIR/segments.edl (CMX 3600).")
+@click.option("--merge-range", "merge_ranges", multiple=True, metavar="START-END",
+              help="Source seconds planned as one shot (repeatable): transitions inside are ignored "
+                   "for splitting (a strobe, a flash-cut montage).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no warnings on stderr.")
 @handle_errors(PROG)
 def fix_command(
@@ -74,6 +77,7 @@ def fix_command(
     prompt: str | None,
     video_url: str | None,
     write_edl: bool,
+    merge_ranges: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Make PATH acceptable to the editor: frame rate, size, aspect, H.264; split at shots.
@@ -101,6 +105,7 @@ def fix_command(
     notes: list[str] = []
     if req is not None:
         profile, notes = services_profile(profile, req.services)
+    merged = [parse_time_range(r) for r in merge_ranges]
     info = probe(path)
     if write_edl:
         from .timeline import check_edl_rate
@@ -122,7 +127,8 @@ def fix_command(
                 path, profile, probe_result=info, progress=bar.update, on_warning=on_warning
             )
         plan = make_plan(
-            info, transitions, profile, frame_count=frame_count, crf=crf, preset=preset, aspect=aspect
+            info, transitions, profile, frame_count=frame_count, crf=crf, preset=preset, aspect=aspect,
+            merge_ranges=merged,
         )
         for message in plan.warnings:
             on_warning(message)
@@ -163,7 +169,7 @@ def fix_command(
         plan, result = fix_file(
             path, profile=profile, output_dir=out_dir, probe_result=info, crf=crf, preset=preset,
             aspect=aspect, anchors=specs, force=force, progress=bar.update, split_progress=split_progress,
-            on_warning=on_warning, before_write=requests_for,
+            on_warning=on_warning, before_write=requests_for, merge_ranges=merged,
         )
     for message in plan.warnings:
         if message not in draft.warnings:  # those were printed before the pass
@@ -205,6 +211,21 @@ def _echo_costs(req, plan: Plan) -> None:
     click.echo("  cost before uploading (one request per segment):")
     for c in fixrun.costs(req, plan):
         click.echo(f"    {c.describe()}")
+
+
+def parse_time_range(text: str) -> tuple[float, float]:
+    """``"START-END"`` (seconds, e.g. ``12.4-14``) as a pair of floats."""
+    head, sep, tail = text.partition("-")
+    try:
+        if not sep:
+            raise ValueError
+        lo, hi = float(head), float(tail)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not START-END in seconds (e.g. 12.4-14.1)",
+                                 param_hint="--merge-range") from None
+    if not 0 <= lo < hi:
+        raise click.BadParameter(f"{text!r}: need 0 <= START < END", param_hint="--merge-range")
+    return lo, hi
 
 
 def _fix_json(plan: Plan, *, dry_run: bool, anchors: list, files: dict | None) -> dict[str, object]:

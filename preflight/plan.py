@@ -1007,6 +1007,7 @@ def make_plan(
     crf: int = DEFAULT_CRF,
     preset: str = DEFAULT_PRESET,
     aspect: str | None = None,
+    merge_ranges: Sequence[tuple[float, float]] = (),
 ) -> Plan:
     """The full plan for one clip.
 
@@ -1024,8 +1025,13 @@ def make_plan(
         x264 quality and speed.
     aspect : {"pad", "crop"}, optional
         Conform a non-conventional aspect ratio to the nearest conventional one.
+    merge_ranges : sequence of (float, float)
+        Source time ranges (seconds from the first frame) each planned as one shot: the
+        transitions that lie inside one (a strobe, a flash-cut montage) are ignored by the
+        segmentation; the plan still lists every transition.
     """
     validate_encoder_options(crf=crf, preset=preset)
+    planned = merged_out(transitions, merge_ranges)
     warnings: list[str] = []
     rate, w = plan_rate(probe, profile, frame_count=frame_count)
     warnings += w
@@ -1034,7 +1040,7 @@ def make_plan(
     size, w = plan_size(probe, profile, aspect_plan)
     warnings += w
 
-    spans = map_transitions(transitions, rate)
+    spans = map_transitions(planned, rate)
     n = rate.frame_count
     min_f, max_f = frame_limits(rate.fps, profile)
     total_cuts = count_inside(spans, 0, n)
@@ -1058,8 +1064,8 @@ def make_plan(
         else:
             bounds = solve_segments(n, spans, min_frames=min_f, max_frames=max_f, max_cuts=profile.max_cuts)
     except NoPlanError as exc:
-        problem = f"no valid plan: {exc}"
-    segments = _segments(bounds, spans, rate, transitions) if bounds else ()
+        problem = f"no valid plan: {exc}{_burst_hint(spans, rate, min_f, profile.max_cuts)}"
+    segments = _segments(bounds, spans, rate, planned) if bounds else ()
     if problem:
         split_reason = problem
     elif len(segments) == 1:
@@ -1089,6 +1095,55 @@ def make_plan(
         warnings=tuple(warnings),
         problem=problem,
         spans=tuple(spans),
+    )
+
+
+def merged_out(
+    transitions: Sequence[Transition], merge_ranges: Sequence[tuple[float, float]]
+) -> list[Transition]:
+    """``transitions`` without those lying wholly inside one of ``merge_ranges`` (source
+    seconds from the first frame, inclusive).
+
+    Raises
+    ------
+    ValueError
+        A range that is empty or negative.
+    """
+    for lo, hi in merge_ranges:
+        if not 0 <= lo < hi:
+            raise ValueError(f"merge range {lo:g}-{hi:g} s: need 0 <= start < end (seconds)")
+    return [
+        t for t in transitions
+        if not any(lo <= t.start_s and t.end_s <= hi for lo, hi in merge_ranges)
+    ]
+
+
+def _burst_hint(spans: Sequence[Span], rate: RatePlan, window: int, max_cuts: int) -> str:
+    """Where the densest run of transitions is (more than ``max_cuts`` starting within
+    ``window`` output frames), in source seconds, and how to plan through it; empty when no
+    window is that dense."""
+    starts = np.array(sorted(s.start for s in spans), dtype=np.int64)
+    ends = np.array(sorted(s.end for s in spans), dtype=np.int64)
+    if starts.size <= max_cuts:
+        return ""
+    # Windows of max_cuts + 1 consecutive transitions; the tightest one is the burst.
+    k = max_cuts
+    width = starts[k:] - starts[: starts.size - k]
+    i = int(np.argmin(width))
+    if width[i] >= window:
+        return ""
+    # Extend over the transitions that keep the run dense, both ways.
+    while i > 0 and starts[i - 1 + k] - starts[i - 1] < window:
+        i -= 1
+    lo = rate.source_seconds(int(starts[i]))
+    j = i + k
+    while j + 1 < starts.size and starts[j + 1] - starts[j + 1 - k] < window:
+        j += 1
+    hi = rate.source_seconds(int(max(ends[j], starts[j]) + 1))
+    lo_s, hi_s = np.floor(lo * 100) / 100, np.ceil(hi * 100) / 100
+    return (
+        f"; the burst of transitions is at {lo_s:.2f}-{hi_s:.2f} s of the source: to plan it as one "
+        f"shot, pass that range as a merge range (preflight fix --merge-range {lo_s:.2f}-{hi_s:.2f})"
     )
 
 

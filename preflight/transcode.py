@@ -1410,6 +1410,7 @@ def fix_file(
     split_progress: ProgressSink | None = None,
     on_warning: WarningSink | None = None,
     before_write: Callable[[Plan], object] | None = None,
+    merge_ranges: Sequence[tuple[float, float]] = (),
 ) -> tuple[Plan, FixResult]:
     """``preflight fix`` in one decode: analyse and encode together, then plan and split.
 
@@ -1452,7 +1453,8 @@ def fix_file(
         passed = encode_and_analyze(
             draft, intermediate, probe_result=info, progress=progress, on_warning=on_warning
         )
-        plan = make_plan(info, passed.transitions, profile, crf=crf, preset=preset, aspect=aspect)
+        plan = make_plan(info, passed.transitions, profile, crf=crf, preset=preset, aspect=aspect,
+                         merge_ranges=merge_ranges)
         if (plan.rate, plan.size, plan.encoder.x264_options()) != (
             draft.rate, draft.size, draft.encoder.x264_options()
         ):

@@ -310,3 +310,49 @@ def test_unknown_scenedetect_kind_is_rejected():
 def test_results_before_finish_are_an_error():
     with pytest.raises(RuntimeError):
         TransitionDetector().transitions()
+
+
+# ----------------------------------------------------------------------------- hard negatives
+# Short clips of fixtures/transitions_eval.py (tune material): shot A, a shot holding one hard
+# negative, shot B; the only transitions are the two cuts (plus the montage's).
+
+HARD_NEGATIVES = ["whip_pan", "whip_pan_blur", "object_dark", "object_bright", "object_textured",
+                  "flash", "strobe", "low_light"]
+
+
+def _assert_exact_cuts(path: Path, truth: dict) -> None:
+    """Exactly the true cuts (+-1 frame); a false gradual transition (a moving shot read as a
+    dissolve) is not checked here (bench_cut_accuracy counts them)."""
+    det, _seconds = analyse(path)
+    assert_cuts(cuts_of(det.transitions()), list(truth["cuts"]))
+
+
+@pytest.mark.parametrize("kind", HARD_NEGATIVES)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_hard_negative_is_not_a_cut(kind, seed):
+    """Whip pans and objects at the lens gave false cuts before the motion test (each kind on
+    at least one of these seeds); flashes, strobes and low light guard what already worked."""
+    from fixtures import transitions_eval as te
+
+    path, truth = te.single(kind, seed=seed)
+    _assert_exact_cuts(path, truth)
+
+
+@pytest.mark.parametrize(
+    "fps, cadence", [(60, "3:2"), (60, "2:3"), (60, "2:2"), (50, "2:2"), (60, "irregular")]
+)
+@pytest.mark.parametrize("kind", ["montage", "object_dark", "whip_pan"])
+def test_repeated_frames_give_the_source_cuts(kind, fps, cadence):
+    """24-30 fps material shown at 50/60 fps by repeating frames: N cuts reported as N."""
+    from fixtures import transitions_eval as te
+
+    path, truth = te.single(kind, seed=3, fps=fps, cadence=cadence)
+    _assert_exact_cuts(path, truth)
+
+
+def test_fast_montage_cuts_four_frames_apart():
+    from fixtures import transitions_eval as te
+
+    path, truth = te.single("montage", seed=4)
+    assert len(truth["cuts"]) == 6
+    _assert_exact_cuts(path, truth)

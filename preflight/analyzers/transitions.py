@@ -55,11 +55,22 @@ Decisions:
   confirmed by a jump of the histogram distance. Next to a flat (black/white) frame NCC is
   undefined and ``diff`` with the histogram distance decide. No cut within one frame of the
   clip's ends (one side of the comparison missing); of two adjacent candidates the stronger.
+* **Repeated frames** (24-30 fps material shown at 48-60 fps: 2:2, 3:2, irregular): a frame
+  whose difference is coding noise, well below the changes around it, repeats the previous
+  one. Local levels are medians over *distinct* frames only (a repeat's zero would make every
+  change of the source a spike), and spans in frames (the return test below) stretch by the
+  local number of frames per distinct frame.
+* **Motion**: a cut is an isolated structural change; the fastest frame of a whip pan or of
+  an object crossing the lens sits between frames that change too, as the motion speeds up
+  and slows down. A candidate is dropped when the larger ``struct`` of the two distinct frames
+  on each side is at least ``_MOTION_SHARE`` of its own, or half that when it is no peak or
+  the two sides together reach 2.5 times that share.
 * **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` apart,
   one before it and one at or after it, look alike (the picture before the flash comes back:
   the flashlight test of Heng and Ngan [3]_), within a tolerance that grows with the shot's
   own motion; or when the picture from before it returns within ``return_span`` frames (an
-  occluder passing the lens), comparing only frames away from any spike.
+  occluder passing the lens), comparing only frames away from any spike, within a tolerance
+  bounded by the shot's own motion.
 * **Fades**: runs of flat frames (at least 90% of the pixels within 0.1 of black or white,
   which a caption on black does not spoil) bound fades. The RMS distance of each frame to the
   flat level shrinks linearly during a fade-out (a gain ramp, Lienhart [4]_); a
@@ -119,6 +130,16 @@ _HIST_BINS = 32
 _BRIDGE_LAGS = (2, 3, 4)
 # A thumbnail with luma std below this (0-1 units) is too flat for NCC.
 _NCC_MIN_STD = 0.015
+# A repeated frame (cadence conversion): mean absolute difference of the 64 px thumbnails up to
+# this, coding noise (repeats measure < 0.0012 after H.264 at CRF 20; real motion > 0.003).
+_DUP_DIFF = 0.003
+# Runs of repeated frames in a row that make a cadence (see _Decider._distinct).
+_CADENCE_RUNS = 4
+# A candidate cut is motion when both distinct neighbours change at least this share of its
+# structural change (see _Decider._in_motion).
+_MOTION_SHARE = 0.3
+# Smallest tolerance of the return test (mean absolute difference, 0-1) whatever the motion.
+_RETURN_MIN_TOL = 0.08
 # A flat frame: this share of its pixels within 0.1 of black (or white).
 _FLAT_SHARE = 0.9
 # Window signals, in this order along the last axis of the stored array.
@@ -627,11 +648,27 @@ def _ncc_distance(a: np.ndarray, b: np.ndarray, margin: int) -> float:
     return 1.0 - best if np.isfinite(best) else float("nan")
 
 
-def _side_medians(x: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+def _side_medians(
+    x: np.ndarray, w: int, distinct: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """NaN-aware medians of ``x`` over the ``w`` frames before and the ``w`` after each frame.
 
-    Frame 0's value (no predecessor) never enters a median.
+    Frame 0's value (no predecessor) never enters a median. With a boolean ``distinct`` mask,
+    only distinct frames count and the windows hold ``w`` of them (the series is compressed to
+    the distinct frames, and each frame takes the medians of its place there): repeated frames
+    neither enter the medians nor shorten the span they cover.
     """
+    if distinct is not None and not distinct.all():
+        keep = distinct.copy()
+        if keep.size:
+            keep[0] = True
+        idx = np.nonzero(keep)[0]
+        cb, ca = _side_medians(x[idx], w)
+        # A repeated frame (never a cut: it changes nothing) takes the levels of the next
+        # distinct frame.
+        at = np.clip(np.searchsorted(idx, np.arange(x.size), side="left"), 0, idx.size - 1)
+        before, after = cb[at], ca[at]
+        return before, after
     n = x.size
     y = x.astype(np.float64)
     if n:
@@ -835,10 +872,21 @@ class _Decider:
         frames = []
         j = edge + outward
         prev = amp[edge]
-        while lo <= j <= hi and amp[j] > prev + 0.002:
-            frames.append(j)
-            prev = amp[j]
-            j += outward
+        while lo <= j <= hi:
+            if amp[j] > prev + 0.002:
+                frames.append(j)
+                prev = amp[j]
+                j += outward
+                continue
+            # Repeated frames (a cadence conversion) hold the level for up to 3 frames; the
+            # fade goes on if the distance grows again right after them.
+            k = j
+            while lo <= k <= hi and abs(k - j) < 3 and abs(amp[k] - prev) <= 0.002:
+                k += outward
+            if k == j or not lo <= k <= hi or not amp[k] > prev + 0.002:
+                break
+            frames.extend(range(j, k, outward))
+            j = k
         if len(frames) < p.min_fade_frames - 1:
             return None
         # Plateau: up to 8 frames beyond the walk that stay near the level where it stopped (a
@@ -871,8 +919,19 @@ class _Decider:
     def _cuts(self, flat: np.ndarray) -> list[tuple[int, float]]:
         p, n = self.p, self.n
         diff, struct, hist, mean = self.sig["diff"], self.sig["struct"], self.sig["hist"], self.sig["mean"]
-        db, da = _side_medians(diff, p.window)
-        sb, sa = _side_medians(struct, p.window)
+        # Levels over distinct frames only: a repeated frame (2:2, 3:2 or irregular cadence)
+        # changes nothing, and counting its zero would make every real change of the source
+        # look like a spike.
+        distinct = self._distinct()
+        # Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
+        # material shown at 50-60 fps): time spans given in frames stretch by it.
+        reach = 24
+        cum = np.concatenate([[0], np.cumsum(distinct)])
+        lo_i = np.clip(np.arange(n) - reach, 0, n)
+        hi_i = np.clip(np.arange(n) + reach + 1, 0, n)
+        self._rep = (hi_i - lo_i) / np.maximum(cum[hi_i] - cum[lo_i], 1)
+        db, da = _side_medians(diff, p.window, distinct)
+        sb, sa = _side_medians(struct, p.window, distinct)
         dlevel = np.fmax(np.fmax(np.nan_to_num(db), np.nan_to_num(da)), 0.004)
         slevel = np.fmax(np.fmax(np.nan_to_num(sb), np.nan_to_num(sa)), 0.01)
         rd = diff / dlevel
@@ -882,7 +941,7 @@ class _Decider:
         score[0] = 0.0
         self.cut_score = score
 
-        hb, ha = _side_medians(hist, p.window)
+        hb, ha = _side_medians(hist, p.window, distinct)
         rh = hist / np.fmax(np.fmax(np.nan_to_num(hb), np.nan_to_num(ha)), 0.01)
         st = np.nan_to_num(struct)
         # Two shots: unrelated images; or (a jump cut: one scene re-framed, or a time skip) a
@@ -910,6 +969,11 @@ class _Decider:
         same_flat = flat & np.concatenate([[False], flat[:-1]]) & (np.abs(mean - prev_mean) < 0.3)
         flatcut = ~has_s & (diff >= p.flat_cut_min_diff) & (rd >= p.cut_ratio) & (hist >= 0.2) & ~same_flat
         ok = structural | flatcut
+        # Motion, not a new shot: a cut is an isolated structural change, while the fastest
+        # frame of a whip pan or of an object crossing the lens sits between frames that also
+        # change a lot (the motion ramps up and down). Neighbours are the previous and next
+        # *distinct* frames (repeats of a cadence conversion change nothing).
+        ok &= ~self._in_motion(st, distinct)
         # A cut needs two frames of each shot to stand out from: none within one frame of the
         # clip's ends, where one side of the comparison is missing (fast motion right at the
         # start of a clip looks like a spike there).
@@ -945,6 +1009,66 @@ class _Decider:
         flashes = self._flash_frames([c for c, _ in kept])
         return [(c, conf) for c, conf in kept if c not in flashes]
 
+    def _in_motion(self, st: np.ndarray, distinct: np.ndarray) -> np.ndarray:
+        """Frames whose structural change both sides share (the larger of the two distinct
+        frames before, and after): each at least
+        ``_MOTION_SHARE`` of it, or at least half that share when the frame is no peak (a
+        neighbour changes more: the flank of a motion) or the two together reach 2.5 times
+        that share (a short ramp: a motion that speeds up and slows down over a few frames,
+        while a cut's neighbours are both quiet)."""
+        n = st.size
+        idx = np.nonzero(distinct)[0]
+        out = np.zeros(n, bool)
+        if idx.size < 3:
+            return out
+        vals = st[idx]
+        # The larger of the two distinct frames on each side: a repeat whose coding noise passed
+        # for a distinct frame must not hide the motion.
+        pad = np.concatenate([[0.0, 0.0], vals, [0.0, 0.0]])
+        prev_v = np.maximum(pad[:-4], pad[1:-3])
+        next_v = np.maximum(pad[3:-1], pad[4:])
+        low, high = np.minimum(prev_v, next_v), np.maximum(prev_v, next_v)
+        ramp = (high > vals) | (low + high >= 2.5 * _MOTION_SHARE * vals)
+        shared = (low >= _MOTION_SHARE * vals) | (ramp & (low >= 0.5 * _MOTION_SHARE * vals))
+        # The start or end of a sustained fast move: both distinct frames on one side change
+        # about as much (a cut's new shot settles at once).
+        pad_min_prev = np.minimum(pad[:-4], pad[1:-3])
+        pad_min_next = np.minimum(pad[3:-1], pad[4:])
+        onset = np.maximum(pad_min_prev, pad_min_next) >= 0.8 * vals
+        out[idx] = (vals > 0) & (shared | onset)
+        return out
+
+    def _distinct(self) -> np.ndarray:
+        """Frames that are not a repeat of the previous one.
+
+        A repeated frame of a 2:2, 3:2 or irregular cadence differs by coding noise only: a
+        mean absolute difference under ``_DUP_DIFF`` and under a third of the largest change
+        within 3 frames. A still shot looks the same frame by frame; what tells a cadence is
+        its rhythm: runs of 1-3 such frames, each after one or two changing frames, at least
+        ``_CADENCE_RUNS`` runs in a row. Only those count as repeats (a still shot's frames,
+        or the quiet frames between the cuts of a montage of still shots, do not).
+        """
+        diff = self.sig["diff"].astype(np.float64)
+        n = diff.size
+        reach = 3
+        padded = np.concatenate([np.zeros(reach), diff, np.zeros(reach)])
+        near = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).max(axis=1)
+        tiny = (diff <= _DUP_DIFF) & (diff <= 0.35 * near)
+        runs = _runs(tiny)
+        distinct = np.ones(n, bool)
+        if not runs:
+            return distinct
+        first = np.array([r[0] for r in runs])
+        last = np.array([r[1] for r in runs])
+        short = last - first + 1 <= 3
+        # Run i and run i + 1 belong to one rhythm: both short, one or two frames apart.
+        link = short[:-1] & short[1:] & (first[1:] - last[:-1] - 1 <= 2)
+        chain = np.concatenate([[0], np.cumsum(~link)])  # chain id of each run
+        size = np.bincount(chain)
+        for i in np.nonzero(short & (size[chain] >= _CADENCE_RUNS))[0]:
+            distinct[first[i] : last[i] + 1] = False
+        return distinct
+
     def _flash_frames(self, cands: list[int]) -> set[int]:
         """Candidates that start, sit in or end a flash, or an occluder passing the lens."""
         p, n = self.p, self.n
@@ -968,15 +1092,20 @@ class _Decider:
                 continue
             # Longer occlusions: the picture from before c comes back within return_span frames
             # (window pairs (T[i - L], T[i]) that span c, i.e. i in [c, c + L - 1]).
+            span = p.return_span * min(float(self._rep[c]), 3.0)
             for li, win in enumerate(p.gradual_windows):
-                if win > p.return_span:
+                if win > span:
                     break
                 hi = min(c + win - 1, n - 1)
                 d = self.lin[c : hi + 1, li, _D]
                 # Both frames of a pair must be ordinary frames, not spikes themselves: a flash
                 # frame of either shot can look like the other shot.
                 later = np.arange(c, hi + 1)
-                back = np.isfinite(d) & (d <= 0.35 * ref_d) & (later - win >= 1)
+                # The old picture is back: no further from it than a third of the spike, nor
+                # than the shot's own motion would take it (a huge spike, say from a dark shot,
+                # must not make any other shot "the same picture").
+                tol = min(0.35 * ref_d, max(_RETURN_MIN_TOL, 4.0 * float(self._change[c])))
+                back = np.isfinite(d) & (d <= tol) & (later - win >= 1)
                 back &= self._calm(later - win, 0.5 * ref_d, c) & self._calm(later, 0.5 * ref_d, c)
                 if back.any():
                     j = c + int(np.argmax(back))
