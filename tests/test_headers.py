@@ -75,22 +75,40 @@ def test_every_writer_declares_what_it_wrote(name, out_root):
 
 
 def test_boundary_reencode_splices_keep_the_rate(out_root, monkeypatch):
-    """60 -> 30 fps, a cut at 2 s, segments of at most 2.5 s: x264 puts a keyframe one frame
-    before the cut, so the first segment ends with a one-frame GOP that is re-encoded alone. That
-    encoder has no B-frame delay while the copied GOPs have two frames of it; the writer must
-    still lay the decode times out evenly (taking each piece's own DTS made one MP4 sample three
-    frames long: 60 frames declared 29.03 FPS)."""
+    """60 -> 30 fps, a cut at 2 s (output frame 60, where x264 puts a keyframe), segments of at
+    most 2.5 s, and the boundary moved one frame past the cut: the first segment then ends with a
+    one-frame piece of the next GOP, re-encoded alone. That encoder has no B-frame delay while the
+    copied GOPs have two frames of it; the writer must still lay the decode times out evenly
+    (taking each piece's own DTS made one MP4 sample three frames long: 60 frames declared
+    29.03 FPS). The boundary is moved by the test, not left to x264's keyframe choices."""
+    import dataclasses
+
+    from preflight import plan as plan_module
+
     chunks = []
     original = transcode._reencode
+    make_plan = plan_module.make_plan
 
     def spy(src, gop, first, end, *args, **kwargs):
         chunks.append(end - first)
         return original(src, gop, first, end, *args, **kwargs)
 
+    def one_frame_late(*args, **kwargs):
+        plan = make_plan(*args, **kwargs)
+        if len(plan.segments) != 2:
+            return plan
+        a, b = plan.segments
+        step = 1 / float(plan.rate.fps)
+        a = dataclasses.replace(a, end_frame=a.end_frame + 1, end_s=a.end_s + step)
+        b = dataclasses.replace(b, start_frame=b.start_frame + 1, start_s=b.start_s + step)
+        return dataclasses.replace(plan, segments=(a, b))
+
     monkeypatch.setattr(transcode, "_reencode", spy)
+    monkeypatch.setattr(plan_module, "make_plan", one_frame_late)
     src, _truth = container.rate_clip(60, audio=True, seconds=10 / 3)
-    _plan, fixed = fix_file(str(src), profile=SHORT, output_dir=out_root / "splice", preset=PRESET)
-    assert chunks and min(chunks) <= 2, f"no short boundary GOP was re-encoded: {chunks}"
+    plan, fixed = fix_file(str(src), profile=SHORT, output_dir=out_root / "splice", preset=PRESET)
+    assert [s.start_frame for s in plan.segments] == [0, 61]
+    assert chunks and min(chunks) == 1, f"no one-frame boundary piece was re-encoded: {chunks}"
     for path in fixed.segment_paths:
         assert_declared_matches_decoded(path)
 
