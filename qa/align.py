@@ -359,10 +359,13 @@ EVIDENCE_MAX_FRAMES = 600
 """Source frames at most that the streaming offset search examines (20 s at 30 fps)."""
 SEARCH_WORK = 300_000
 """Candidate offsets x source frames evaluated at most: bounds the search for a huge range."""
-REJECT_LEVELS = 2.0
+REJECT_LEVELS = 0.5
 """A frame rules a candidate out when its cost exceeds the frame's best by this many 8-bit levels
 (or by half the best cost, whichever is larger)."""
 REJECT_RELATIVE = 0.5
+SETTLE_MARGIN = 4
+SETTLE_FRAMES = OFFSET_WINDOW // 2
+"""After a decision, frames examined for confirmation (unless the margin is already wide)."""
 
 
 def search_range(max_offset: int, source_frames: int, edited_frames: int) -> int:
@@ -474,6 +477,15 @@ class OffsetSearch:
     @property
     def decided(self) -> bool:
         return self.decided_at is not None
+
+    @property
+    def settled(self) -> bool:
+        """Decided and confirmed: a margin of :data:`SETTLE_MARGIN` frames, or
+        :data:`SETTLE_FRAMES` more frames examined since the decision (reading can stop)."""
+        if self.decided_at is None:
+            return False
+        margin, _ = self._margin(self._ranked())
+        return margin >= SETTLE_MARGIN or self.examined - 1 - self.decided_at >= SETTLE_FRAMES
 
     def add_source(self, t: float, thumb: np.ndarray) -> None:
         """Queue a source frame (ignored once the budget is spent); it is examined when the edited

@@ -843,7 +843,7 @@ def _find_offset(
             read_edited()
         if opening is None and len(s_t) == window:
             opening = open_estimate()
-        if opening is not None and (search.decided or search.exhausted):
+        if opening is not None and (search.settled or search.exhausted):
             break
     else:  # the source ended first
         if s_t and state["horizon"] == math.inf:
