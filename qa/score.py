@@ -13,10 +13,13 @@ Data flow (one streaming pass over each file, memory flat in clip length)::
   releases the GIL), collecting results in order with a bounded number in flight. On two cores
   the two decodes and the SSIM arithmetic overlap.
 * Offset detection needs the first frames of both clips before any pair can be formed: the luma
-  of up to ``OFFSET_WINDOW + max_offset`` frames per clip is held (bounded by
-  ``PREFIX_BUDGET_BYTES``), then released as it is scored. Peak memory is therefore reached in
-  the first second and does not grow with the clip (benchmarks/bench_qa.py: same peak RSS for a
-  32 s and a 5-minute 1080p pair).
+  of the frames read until the offset is settled is held (``OFFSET_WINDOW + max_offset`` frames
+  per clip when the opening moves; longer after a still opening, up to ``PREFIX_BUDGET_BYTES``),
+  then released as it is scored. Thumbnails feed the clip-wide search
+  (:class:`qa.align.OffsetSearch`); when its evidence comes later than the budget holds, the
+  luma is let go and both clips are read again from the start (the examined opening is decoded
+  twice, at most ``EVIDENCE_MAX_FRAMES`` frames). Peak memory does not grow with the clip
+  (benchmarks/bench_qa.py: same peak RSS for a 32 s and a 5-minute 1080p pair).
 * Cost per 1080p pair, measured on one core (``benchmarks/bench_qa.py --kernels``): ~9.5 ms of
   SSIM arithmetic with the C kernel (~20 ms with the OpenCV fallback; 88 multiply-adds per
   pixel for four 11x11 Gaussian moments) plus ~7-8 ms per H.264 decode, spread over the cores.
@@ -765,8 +768,9 @@ def _find_offset(
     Two estimates from the same thumbnails: the opening's (:func:`qa.align.estimate_offset` over
     the first ``_prefix_window`` frames, as before) and the clip-wide streaming search
     (:class:`qa.align.OffsetSearch`), which keeps reading while the evidence is not decisive (a
-    still opening). Held luma is bounded by ``PREFIX_BUDGET_BYTES`` once the opening is read:
-    past it the buffers are emptied and ``evidence.redecoded`` tells the caller to start over.
+    still opening). Held luma is bounded by ``PREFIX_BUDGET_BYTES`` (or ``HOLD_FRAMES_MIN``
+    frames, whichever is larger): past it the buffers are emptied, reading goes on with
+    thumbnails only, and ``evidence.redecoded`` tells the caller to start over.
     """
     size = thumb_size(plan.grid)
     scale8 = 255.0 / plan.data_range
