@@ -847,8 +847,9 @@ def _find_offset(
             read_edited()
         if opening is None and len(s_t) == window:
             opening = open_estimate()
-        if opening is not None and (search.settled or search.exhausted):
-            break
+        if opening is not None and (search.settled or search.exhausted or (
+                opening.method == "detected" and search.best() == opening.frames)):
+            break  # a moving opening that the evidence so far agrees with reads no further, as before
     else:  # the source ended first
         if s_t and state["horizon"] == math.inf:
             set_horizon(s_t[-1])
