@@ -180,7 +180,8 @@ def test_offsets_after_a_three_second_still_opening_are_recovered_exactly(k):
     assert r.offset.frames == k
     ev = r.offset_evidence
     assert ev is not None and ev.decided and ev.offset == k
-    assert ev.decided_at_frame >= 75 and ev.margin_frames >= 1 and ev.confidence >= 0.5
+    # Decided where the still ends (75) as seen at the candidate offsets (-5..+5), not before.
+    assert ev.decided_at_frame >= 70 and ev.margin_frames >= 1 and ev.confidence >= 0.5
     assert not any("too little motion" in w for w in warnings)
     assert r.frames_compared == pair.frames - max(0, -k)
     assert np.array_equal(r.frames.edited_frame, r.frames.source_frame + k)
