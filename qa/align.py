@@ -364,8 +364,9 @@ REJECT_LEVELS = 0.5
 (or by half the best cost, whichever is larger)."""
 REJECT_RELATIVE = 0.5
 SETTLE_MARGIN = 4
+"""Once decided, reading stops at this margin (in frames) over the runner-up..."""
 SETTLE_FRAMES = OFFSET_WINDOW // 2
-"""After a decision, frames examined for confirmation (unless the margin is already wide)."""
+"""...or after this many more frames examined for confirmation."""
 
 
 def search_range(max_offset: int, source_frames: int, edited_frames: int) -> int:
@@ -387,7 +388,11 @@ class OffsetEvidence:
     chosen offset. ``agreement``: share of informative frames that did not rule the chosen offset
     out. ``confidence = agreement * (1 - 2**-margin_frames)`` (0 when nothing told the candidates
     apart). ``decided``: the evidence became decisive (margin >= 1, agreement >= 0.5, at least
-    :data:`OFFSET_WINDOW` frames) before the search ended.
+    :data:`OFFSET_WINDOW` frames) before the search ended; ``decided_at_frame`` is the source
+    frame where it did. ``offset``/``runner_up``: the search's two best candidates (``offset`` is
+    the one used when decided; undecided, the opening's estimate stands unless it was static).
+    ``redecoded``: the evidence came later than the held-frame budget, so the clips were read
+    again from the start.
     """
 
     candidates: int
