@@ -10,13 +10,16 @@
 * **Time**: frames are paired by timestamp (seconds from each clip's first frame), so clips at
   different frame rates pair each source frame with the edited frame nearest in time. A constant
   offset (edited = source delayed by ``d`` source frame periods, ``|d| <= max_offset``) is
-  estimated from the first frames (:func:`estimate_offset`); the durations must then agree within
-  ``max_offset + 1`` frame periods.
+  estimated from thumbnails of both clips: the opening (:func:`estimate_offset`) and, where the
+  opening is still, evidence further into the clip (:class:`OffsetSearch`). The durations must
+  agree within ``min(max_offset, DEFAULT_MAX_OFFSET) + 1`` frame periods: a wider search never
+  lets a much shorter edit through.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -114,7 +117,8 @@ def plan_alignment(source: Probe, edited: Probe, *, max_offset: int = DEFAULT_MA
     ------
     AlignmentError
         Different displayed aspect ratio, or durations differing by more than
-        ``max_offset + 1`` source frame periods.
+        ``min(max_offset, DEFAULT_MAX_OFFSET) + 1`` source frame periods (a larger search range
+        does not widen it).
     ValueError
         ``max_offset < 0``.
     """
@@ -138,14 +142,15 @@ def plan_alignment(source: Probe, edited: Probe, *, max_offset: int = DEFAULT_MA
     edt_fps = edited.fps or src_fps
     if abs(src_fps / edt_fps - 1.0) > 0.001:
         notes.append(f"frame rates differ ({src_fps:.3f} vs {edt_fps:.3f} fps): frames paired by timestamp")
-    tol = (max_offset + 1) / src_fps + 0.5 / edt_fps
+    tol_frames = min(max_offset, DEFAULT_MAX_OFFSET) + 1
+    tol = tol_frames / src_fps + 0.5 / edt_fps
     diff = edited.duration_s - source.duration_s
     if abs(diff) > tol:
         raise AlignmentError(
             edited.path,
             f"durations differ: source {_fmt_clip(source)}, edited {_fmt_clip(edited)}; "
-            f"{abs(diff):.3f} s apart, more than the {tol:.3f} s tolerance (--max-offset {max_offset} "
-            "frames + 1); trim the longer clip or raise --max-offset",
+            f"{abs(diff):.3f} s apart, more than the {tol:.3f} s tolerance ({tol_frames} frames); "
+            "trim the longer clip to the edited range",
         )
     src_full, edt_full = is_full_range(source), is_full_range(edited)
     conv = None
@@ -347,3 +352,272 @@ def frame_time(frame: av.VideoFrame, first_pts: int | None, index: int, fps: flo
     if frame.pts is None or first_pts is None or frame.time_base is None:
         return index / fps
     return float((frame.pts - first_pts) * frame.time_base)
+
+
+# --------------------------------------------------------------------------- clip-wide evidence
+EVIDENCE_MAX_FRAMES = 600
+"""Source frames at most that the streaming offset search examines (20 s at 30 fps)."""
+SEARCH_WORK = 300_000
+"""Candidate offsets x source frames evaluated at most: bounds the search for a huge range."""
+REJECT_LEVELS = 0.5
+"""A frame rules a candidate out when its cost exceeds the frame's best by this many 8-bit levels
+(or by half the best cost, whichever is larger)."""
+REJECT_RELATIVE = 0.5
+SETTLE_MARGIN = 4
+"""Once decided, reading stops at this margin (in frames) over the runner-up..."""
+SETTLE_FRAMES = OFFSET_WINDOW // 2
+"""...or after this many more frames examined for confirmation."""
+
+
+def search_range(max_offset: int, source_frames: int, edited_frames: int) -> int:
+    """``max_offset`` capped at the clip length (never below :data:`DEFAULT_MAX_OFFSET`): no
+    offset beyond the longer clip pairs any frame, so a huge ``--max-offset`` costs no more than
+    one as long as the clip."""
+    if max_offset < 0:
+        raise ValueError(f"max_offset must be >= 0 frames, got {max_offset}")
+    return min(max_offset, max(source_frames - 1, edited_frames - 1, DEFAULT_MAX_OFFSET))
+
+
+@dataclass(frozen=True)
+class OffsetEvidence:
+    """What the streaming search over the clip saw (JSON ``offset_evidence``).
+
+    A frame is *informative* when it rules at least one candidate out (its thumbnail cost exceeds
+    the frame's best by :data:`REJECT_LEVELS`): cuts, motion and flashes are, a still shot is not.
+    ``margin_frames``: informative frames ruling out the runner-up minus those ruling out the
+    chosen offset. ``agreement``: share of informative frames that did not rule the chosen offset
+    out. ``confidence = agreement * (1 - 2**-margin_frames)`` (0 when nothing told the candidates
+    apart). ``decided``: the evidence became decisive (margin >= 1, agreement >= 0.5, at least
+    :data:`OFFSET_WINDOW` frames) before the search ended; ``decided_at_frame`` is the source
+    frame where it did. ``offset``/``runner_up``: the search's two best candidates (``offset`` is
+    the one used when decided; undecided, the opening's estimate stands unless it was static).
+    ``redecoded``: the evidence came later than the held-frame budget, so the clips were read
+    again from the start.
+    """
+
+    candidates: int
+    frames_examined: int
+    informative_frames: int
+    decided: bool
+    decided_at_frame: int | None
+    offset: int | None
+    runner_up: int | None
+    margin_frames: int
+    agreement: float
+    confidence: float
+    evaluations: int
+    redecoded: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "candidates": self.candidates,
+            "frames_examined": self.frames_examined,
+            "informative_frames": self.informative_frames,
+            "decided": self.decided,
+            "decided_at_frame": self.decided_at_frame,
+            "offset": self.offset,
+            "runner_up": self.runner_up,
+            "margin_frames": self.margin_frames,
+            "agreement": round(self.agreement, 4),
+            "confidence": round(self.confidence, 4),
+            "evaluations": self.evaluations,
+            "redecoded": self.redecoded,
+        }
+
+
+class OffsetSearch:
+    """Streaming offset search over thumbnails of both clips, frame by frame.
+
+    Feed source and edited thumbnails in decode order (:meth:`add_source`, :meth:`add_edited`,
+    :meth:`end_edited`). A source frame at time ``t`` is evaluated once the edited clip has been
+    read past ``t + max_offset`` periods: for every candidate ``d`` it is paired with the edited
+    frame nearest ``t + d * period`` (as :func:`estimate_offset`) and the per-pair median absolute
+    difference is its cost. Costs are summed per candidate and each frame votes against the
+    candidates it rules out, so a still opening (no frame rules anything out) simply waits for
+    the first cut or motion. Memory: the edited thumbnails within ``max_offset`` periods of the
+    current source frame; work: at most :data:`SEARCH_WORK` candidate evaluations.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_offset: int,
+        source_period: float,
+        edited_period: float,
+        min_frames: int = OFFSET_WINDOW,
+        max_frames: int = EVIDENCE_MAX_FRAMES,
+        work: int = SEARCH_WORK,
+    ):
+        if max_offset < 0:
+            raise ValueError(f"max_offset must be >= 0, got {max_offset}")
+        self.offsets = np.arange(-max_offset, max_offset + 1)
+        k = len(self.offsets)
+        self.period = source_period
+        self.slack = 0.5 * max(source_period, edited_period) + 1e-6
+        self.lookahead = max_offset * source_period + self.slack
+        self.min_frames = min_frames
+        self.max_frames = max(1, min(max_frames, work // k))
+        self._pending: deque[tuple[float, np.ndarray]] = deque()
+        self._e_times: list[float] = []
+        self._e_thumbs: list[np.ndarray] = []
+        self._edited_done = False
+        self._sum = np.zeros(k)
+        self._count = np.zeros(k, np.int64)
+        self._rejected = np.zeros(k, np.int64)
+        self.examined = 0
+        self.informative = 0
+        self.evaluations = 0
+        self.decided_at: int | None = None
+
+    # ---- feeding
+    def wants_edited(self, t: float) -> bool:
+        """Whether edited frames up to ``t + max_offset`` periods are still missing."""
+        return not self._edited_done and (not self._e_times or self._e_times[-1] < t + self.lookahead)
+
+    @property
+    def exhausted(self) -> bool:
+        """The frame/work budget is spent: later frames are not examined."""
+        return self.examined + len(self._pending) >= self.max_frames
+
+    @property
+    def decided(self) -> bool:
+        return self.decided_at is not None
+
+    @property
+    def settled(self) -> bool:
+        """Decided and confirmed: a margin of :data:`SETTLE_MARGIN` frames, or
+        :data:`SETTLE_FRAMES` more frames examined since the decision (reading can stop)."""
+        if self.decided_at is None:
+            return False
+        margin, _ = self._margin(self._ranked())
+        return margin >= SETTLE_MARGIN or self.examined - 1 - self.decided_at >= SETTLE_FRAMES
+
+    def add_source(self, t: float, thumb: np.ndarray) -> None:
+        """Queue a source frame (ignored once the budget is spent); it is examined when the edited
+        clip has been read far enough. Examining goes on after the decision while frames come."""
+        if not self.exhausted:
+            self._pending.append((t, thumb))
+            self._run()
+
+    def add_edited(self, t: float, thumb: np.ndarray) -> None:
+        self._e_times.append(t)
+        self._e_thumbs.append(thumb)
+        self._run()
+
+    def end_edited(self) -> None:
+        self._edited_done = True
+        self._run()
+
+    def _run(self) -> None:
+        while self._pending and not self.wants_edited(self._pending[0][0]):
+            self._evaluate(*self._pending.popleft())
+            if self.decided_at is None and self._decisive():
+                self.decided_at = self.examined - 1
+
+    def _evaluate(self, t: float, thumb: np.ndarray) -> None:
+        # Edited thumbnails before the earliest target can go: source times only grow.
+        old = int(np.searchsorted(self._e_times, t - self.lookahead - self.slack))
+        if old > 0:
+            del self._e_times[:old], self._e_thumbs[:old]
+        self.examined += 1
+        if not self._e_times:
+            return
+        te = np.asarray(self._e_times)
+        targets = t + self.offsets * self.period
+        if len(te) > 1:  # nearest edited frame to each target, earlier on ties (as nearest_index)
+            j = np.clip(np.searchsorted(te, targets), 1, len(te) - 1)
+            j = np.where(targets - te[j - 1] <= te[j] - targets, j - 1, j)
+        else:
+            j = np.zeros(len(targets), np.int64)
+        valid = np.flatnonzero(np.abs(te[j] - targets) <= self.slack)
+        if not valid.size:
+            return
+        e = np.stack([self._e_thumbs[k] for k in j[valid]])
+        cost = np.median(np.abs(e - thumb).reshape(valid.size, -1), axis=1)
+        self.evaluations += int(valid.size)
+        self._sum[valid] += cost
+        self._count[valid] += 1
+        best = float(cost.min())
+        out = valid[cost > best + max(REJECT_LEVELS, REJECT_RELATIVE * best)]
+        if out.size:
+            self._rejected[out] += 1
+            self.informative += 1
+
+    # ---- verdict
+    def _ranked(self) -> np.ndarray:
+        """Indices of candidates with enough pairs, best first (rejections, mean cost, |d|)."""
+        ok = np.flatnonzero(self._count >= max(3, self.examined // 3))
+        if not ok.size:
+            return ok
+        mean = np.round(self._sum[ok] / self._count[ok], 6)
+        order = np.lexsort((np.abs(self.offsets[ok]), mean, self._rejected[ok]))
+        return ok[order]
+
+    def _margin(self, ranked: np.ndarray) -> tuple[int, float]:
+        if ranked.size < 2:
+            return 0, 0.0
+        best = self._rejected[ranked[0]]
+        margin = int(self._rejected[ranked[1:]].min() - best)
+        agreement = 1.0 - best / self.informative if self.informative else 0.0
+        return margin, agreement
+
+    def _decisive(self) -> bool:
+        if self.examined < self.min_frames or not self.informative:
+            return False
+        margin, agreement = self._margin(self._ranked())
+        return margin >= 1 and agreement >= 0.5
+
+    def costs(self) -> dict[int, float]:
+        """Mean cost per candidate (inf where too few frames were paired)."""
+        floor = max(3, self.examined // 3)
+        return {
+            int(d): (float(s / c) if c >= floor else math.inf)
+            for d, s, c in zip(self.offsets, self._sum, self._count, strict=True)
+        }
+
+    def best(self) -> int | None:
+        ranked = self._ranked()
+        return int(self.offsets[ranked[0]]) if ranked.size else None
+
+    def frames_used(self, d: int) -> int:
+        return int(self._count[d + (len(self.offsets) - 1) // 2])
+
+    def evidence(self) -> OffsetEvidence:
+        ranked = self._ranked()
+        margin, agreement = self._margin(ranked)
+        confidence = agreement * (1.0 - 2.0 ** -margin) if margin > 0 else 0.0
+        return OffsetEvidence(
+            candidates=len(self.offsets),
+            frames_examined=self.examined,
+            informative_frames=self.informative,
+            decided=self.decided_at is not None,
+            decided_at_frame=self.decided_at,
+            offset=int(self.offsets[ranked[0]]) if ranked.size else None,
+            runner_up=int(self.offsets[ranked[1]]) if ranked.size > 1 else None,
+            margin_frames=margin,
+            agreement=float(agreement),
+            confidence=float(confidence),
+            evaluations=self.evaluations,
+        )
+
+
+def settle_offset(opening: OffsetEstimate, search: OffsetSearch, *, source_period: float) -> OffsetEstimate:
+    """The offset to use: the clip-wide evidence when decisive, else the opening's estimate.
+
+    When the search finds the opening's offset (the usual case), the opening's estimate is
+    returned unchanged (method, costs and frames used describe the opening, as before; a
+    "static" opening stays "static" and the search's verdict is in :class:`OffsetEvidence`).
+    A decisive search that finds another offset overrides it (method "detected", the search's
+    mean costs and pairs); an undecided one does so only when the opening was static and the
+    search's costs still tell candidates apart by :data:`OFFSET_MIN_CONTRAST`.
+    """
+    best = search.best()
+    if best is None or best == opening.frames:
+        return opening
+    costs = search.costs()
+    finite = [c for c in costs.values() if math.isfinite(c)]
+    if search.decided_at is None and (
+        opening.method == "detected" or not finite or max(finite) - min(finite) < OFFSET_MIN_CONTRAST
+    ):
+        return opening
+    return OffsetEstimate(best, best * source_period, "detected", costs, search.frames_used(best))

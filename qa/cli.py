@@ -54,8 +54,9 @@ leaves nothing to score is an error.
 
 \b
 Alignment: an edited clip of another size is resampled to the source grid; frames are
-paired by timestamp; a constant offset up to --max-offset frames is detected from the first
-frames and reported; durations must agree within --max-offset + 1 frames.
+paired by timestamp; a constant offset up to --max-offset frames (at most the clip length) is
+detected from thumbnails, past a still opening if need be, and reported with its evidence;
+durations must agree within 6 frames (fewer with a smaller --max-offset).
 
 Gate (defaults, see qa/gate.py for the rationale): mean outside SSIM >= {DEFAULT_MIN_MEAN} and 5th
 percentile >= {DEFAULT_MIN_P5}; exit 1 when either fails.
@@ -102,7 +103,7 @@ def _scale(value: str) -> str | int:
 @click.option("--scale", "scale_text", default="full", show_default=True,
               help="full, auto (Wang 2009: factor max(1, round(min(H,W)/256))) or an integer factor.")
 @click.option("--max-offset", type=click.IntRange(min=0), default=DEFAULT_MAX_OFFSET, show_default=True,
-              help="Largest frame offset searched for.")
+              help="Largest frame offset searched for (capped at the clip length).")
 @click.option("--offset", type=int, default=None, help="Use this offset (frames; + = edited delayed).")
 @click.option("--min-mean", type=float, default=DEFAULT_MIN_MEAN, show_default=True,
               help="Gate: lowest acceptable mean outside SSIM.")

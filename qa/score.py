@@ -13,10 +13,13 @@ Data flow (one streaming pass over each file, memory flat in clip length)::
   releases the GIL), collecting results in order with a bounded number in flight. On two cores
   the two decodes and the SSIM arithmetic overlap.
 * Offset detection needs the first frames of both clips before any pair can be formed: the luma
-  of up to ``OFFSET_WINDOW + max_offset`` frames per clip is held (bounded by
-  ``PREFIX_BUDGET_BYTES``), then released as it is scored. Peak memory is therefore reached in
-  the first second and does not grow with the clip (benchmarks/bench_qa.py: same peak RSS for a
-  32 s and a 5-minute 1080p pair).
+  of the frames read until the offset is settled is held (``OFFSET_WINDOW + max_offset`` frames
+  per clip when the opening moves; longer after a still opening, up to ``PREFIX_BUDGET_BYTES``),
+  then released as it is scored. Thumbnails feed the clip-wide search
+  (:class:`qa.align.OffsetSearch`); when its evidence comes later than the budget holds, the
+  luma is let go and both clips are read again from the start (the examined opening is decoded
+  twice, at most ``EVIDENCE_MAX_FRAMES`` frames). Peak memory does not grow with the clip
+  (benchmarks/bench_qa.py: same peak RSS for a 32 s and a 5-minute 1080p pair).
 * Cost per 1080p pair, measured on one core (``benchmarks/bench_qa.py --kernels``): ~9.5 ms of
   SSIM arithmetic with the C kernel (~20 ms with the OpenCV fallback; 88 multiply-adds per
   pixel for four 11x11 Gaussian moments) plus ~7-8 ms per H.264 decode, spread over the cores.
@@ -28,6 +31,7 @@ Data flow (one streaming pass over each file, memory flat in clip length)::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import heapq
 import itertools
 import math
@@ -54,9 +58,13 @@ from .align import (
     AlignmentPlan,
     LumaPrep,
     OffsetEstimate,
+    OffsetEvidence,
+    OffsetSearch,
     estimate_offset,
     frame_time,
     plan_alignment,
+    search_range,
+    settle_offset,
     thumb_size,
     thumbnail,
 )
@@ -71,6 +79,10 @@ PREFIX_BUDGET_BYTES = 256 * 1024 * 1024
 """Decoded frames held (both clips together) while the offset is estimated."""
 QUEUE_FRAMES = 6
 """Decoded frames buffered per clip between its decode thread and the pairing loop."""
+HOLD_FRAMES_MIN = 40
+"""Luma frames (both clips) that may always be held, whatever the budget: the opening at 4K."""
+OPENING_MAX_OFFSET = 64
+"""Offsets searched in the opening window (the clip-wide search covers the whole range)."""
 PANEL_MAX_WIDTH = 960
 """Heat-map panels are downscaled to at most this width."""
 
@@ -165,6 +177,8 @@ class ScoreResult:
     inside_change_max: float = math.nan
     auto_region_union: np.ndarray | None = field(default=None, repr=False, compare=False)
     """Union over time of the auto-estimated regions (``uint8`` 0/1, source grid), with ``auto_region``."""
+    offset_evidence: OffsetEvidence | None = None
+    """What the clip-wide offset search saw; None when the offset was forced or not searched."""
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict, schema ``qa.score/1``."""
@@ -201,6 +215,7 @@ class ScoreResult:
             "region": {**self.region, **({"boxes_found": [b.to_dict() for b in self.region_boxes]}
                                          if self.region_boxes else {})},
             "notes": list(self.notes),
+            "offset_evidence": self.offset_evidence.to_dict() if self.offset_evidence is not None else None,
         }
 
 
@@ -466,7 +481,9 @@ def score(
 
     sp = probe(src_path)
     ep = probe(edt_path)
-    search = max_offset if offset is None else abs(offset)
+    if max_offset < 0:
+        raise QAUsageError(f"max_offset must be >= 0 frames, got {max_offset}")
+    search = search_range(max_offset, sp.frame_count, ep.frame_count) if offset is None else abs(offset)
     plan = plan_alignment(sp, ep, max_offset=search)
     g = plan.grid
     factor = 1 if scale == "full" else auto_scale_factor(g.height, g.width) if scale == "auto" else int(scale)
@@ -576,21 +593,26 @@ def score(
         # offset is known
         src_buf: deque = deque()
         edt_buf: deque = deque()
-        if offset is not None or max_offset == 0:
+        evidence: OffsetEvidence | None = None
+        if offset is not None or search == 0:
             d = offset or 0
             est = OffsetEstimate(d, d / plan.source_fps, "forced" if offset is not None else "none", {}, 0)
         else:
-            window = _prefix_window(plan, max_offset)
-            src_buf.extend(_detached(item) for item in itertools.islice(s_items, window))
-            horizon = (src_buf[-1][1] if src_buf else 0.0) + (max_offset + 1) / plan.source_fps
-            for item in e_items:
-                edt_buf.append(_detached(item))
-                if item[1] > horizon or len(edt_buf) >= 2 * window + 2 * max_offset:
-                    break
-            est = _estimate(src_buf, edt_buf, plan, max_offset)
-            if est.method == "static":
-                warn("the first frames hold too little motion to measure an offset; assuming 0 "
-                     "(use --offset to set it)")
+            est, evidence = _find_offset(s_items, e_items, src_buf, edt_buf, plan, search)
+            if evidence.redecoded:
+                # The evidence outran the memory budget: the held frames were let go, so both
+                # clips are read again from the start (only the examined opening is decoded twice).
+                dec_s.drain_and_join()
+                dec_e.drain_and_join()
+                stop = threading.Event()
+                dec_s = _Decoder(src_path, fps=plan.source_fps, threads=decoder_threads, stop=stop, warn=warn)
+                dec_e = _Decoder(edt_path, fps=plan.edited_fps, threads=decoder_threads, stop=stop, warn=warn)
+                tracker = None if shots is not None else SourceShots(sp)
+                src_it, edt_it = iter(dec_s), iter(dec_e)
+                s_items, e_items = source_items(), edited_items()
+            if est.method == "static" and not evidence.decided:
+                warn(f"the {evidence.frames_examined} frames examined hold too little motion to measure an "
+                     "offset; assuming 0 (use --offset to set it)")
         d_s = est.frames / plan.source_fps
         slack = 0.5 * max(plan.source_period, plan.edited_period) + 1e-6
 
@@ -719,6 +741,7 @@ def score(
         notes=tuple(notes),
         inside_change_max=float(np.nanmax(table.inside_change)) if inside.count else math.nan,
         auto_region_union=estimator.union_mask() if estimator is not None else None,
+        offset_evidence=evidence,
     )
     return result
 
@@ -737,21 +760,103 @@ def _detached(item: tuple[int, float, np.ndarray, object]) -> tuple[int, float, 
     return i, t, (luma if luma.flags.owndata else luma.copy()), None
 
 
-def _estimate(src_buf: deque, edt_buf: deque, plan: AlignmentPlan, max_offset: int) -> OffsetEstimate:
-    """Offset from thumbnails of the held prefix frames (8-bit scale)."""
+def _find_offset(
+    s_items: Iterator, e_items: Iterator, src_buf: deque, edt_buf: deque, plan: AlignmentPlan, max_offset: int
+) -> tuple[OffsetEstimate, OffsetEvidence]:
+    """Read both clips until the offset is settled, holding their luma in ``src_buf``/``edt_buf``.
+
+    Two estimates from the same thumbnails: the opening's (:func:`qa.align.estimate_offset` over
+    the first ``_prefix_window`` frames, as before) and the clip-wide streaming search
+    (:class:`qa.align.OffsetSearch`), which keeps reading while the evidence is not decisive (a
+    still opening). Held luma is bounded by ``PREFIX_BUDGET_BYTES`` (or ``HOLD_FRAMES_MIN``
+    frames, whichever is larger): past it the buffers are emptied, reading goes on with
+    thumbnails only, and ``evidence.redecoded`` tells the caller to start over.
+    """
     size = thumb_size(plan.grid)
     scale8 = 255.0 / plan.data_range
+    m_open = min(max_offset, OPENING_MAX_OFFSET)
+    window = _prefix_window(plan, m_open)
+    e_cap = 2 * window + 2 * m_open
+    g = plan.grid
+    limit = max(PREFIX_BUDGET_BYTES, HOLD_FRAMES_MIN * g.width * g.height * (1 if plan.bit_depth <= 8 else 2))
+    search = OffsetSearch(
+        max_offset=max_offset, source_period=plan.source_period, edited_period=plan.edited_period
+    )
+    s_th: list[np.ndarray] = []
+    s_t: list[float] = []
+    e_th: list[np.ndarray] = []
+    e_t: list[float] = []
+    opening: OffsetEstimate | None = None
+    state = {"held": 0, "over": False, "edited_done": False, "horizon": math.inf, "e_open": -1}
+
+    def set_horizon(t_last: float) -> None:
+        """The opening's edited frames end at the first past ``horizon`` (as the old prefix read)."""
+        state["horizon"] = h = t_last + (m_open + 1) / plan.source_fps
+        k = int(np.searchsorted(e_t, h, side="right"))
+        if k < len(e_t):
+            state["e_open"] = k + 1 if state["e_open"] < 0 else min(k + 1, state["e_open"])
 
     def th(luma: np.ndarray) -> np.ndarray:
         t = thumbnail(luma, size)
         return t * scale8 if scale8 != 1.0 else t
 
-    return estimate_offset(
-        [th(x) for _i, _t, x, _k in src_buf],
-        [t for _i, t, _x, _k in src_buf],
-        [th(y) for _i, _t, y, _k in edt_buf],
-        [t for _i, t, _y, _k in edt_buf],
-        max_offset=max_offset,
-        source_period=plan.source_period,
-        edited_period=plan.edited_period,
-    )
+    def hold(buf: deque, item: tuple) -> None:
+        if state["over"]:
+            return
+        item = _detached(item)
+        buf.append(item)
+        state["held"] += item[2].nbytes
+        if state["held"] > limit:
+            state["over"] = True
+            src_buf.clear()
+            edt_buf.clear()
+
+    def read_edited() -> None:
+        item = next(e_items, None)
+        if item is None:
+            state["edited_done"] = True
+            search.end_edited()
+            if state["e_open"] < 0:
+                state["e_open"] = len(e_t)
+            return
+        thumb = th(item[2])
+        if len(e_t) < e_cap:
+            e_th.append(thumb)
+            e_t.append(item[1])
+            if state["e_open"] < 0 and (item[1] > state["horizon"] or len(e_t) >= e_cap):
+                state["e_open"] = len(e_t)  # the opening's edited frames: as far as the old prefix read
+        search.add_edited(item[1], thumb)
+        hold(edt_buf, item)
+
+    def open_estimate() -> OffsetEstimate:
+        n = state["e_open"]
+        return estimate_offset(s_th, s_t, e_th[:n], e_t[:n], max_offset=m_open,
+                               source_period=plan.source_period, edited_period=plan.edited_period)
+
+    for item in s_items:
+        thumb = th(item[2])
+        if len(s_t) < window:
+            s_th.append(thumb)
+            s_t.append(item[1])
+            if len(s_t) == window:
+                set_horizon(item[1])
+        search.add_source(item[1], thumb)
+        hold(src_buf, item)
+        while not state["edited_done"] and (search.wants_edited(item[1]) or (
+                len(s_t) == window and state["e_open"] < 0)):
+            read_edited()
+        if opening is None and len(s_t) == window:
+            opening = open_estimate()
+        if opening is not None and (search.settled or search.exhausted or (
+                opening.method == "detected" and search.best() == opening.frames)):
+            break  # a moving opening that the evidence so far agrees with reads no further, as before
+    else:  # the source ended first
+        if s_t and state["horizon"] == math.inf:
+            set_horizon(s_t[-1])
+        while not state["edited_done"] and state["e_open"] < 0:
+            read_edited()
+    if opening is None:
+        opening = open_estimate()
+    evidence = search.evidence()
+    est = settle_offset(opening, search, source_period=plan.source_period)
+    return est, dataclasses.replace(evidence, redecoded=state["over"])

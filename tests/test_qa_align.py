@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
 from fixtures import qa as F
 from preflight.probe import probe
 from preflight.shots import Shot
-from qa.align import _value_lut, estimate_offset, plan_alignment
-from qa.errors import AlignmentError
+from qa.align import OffsetSearch, _value_lut, estimate_offset, plan_alignment, search_range
+from qa.errors import AlignmentError, QAUsageError
 from qa.mask import BoxRegion, parse_box
 from qa.score import score
 
@@ -160,3 +162,134 @@ def test_whole_pass_per_frame_equals_skimage_on_a_generated_pair():
     ref = [structural_similarity(x, y, **opts) for x, y in F.iter_luma_pairs(pair)]
     assert len(ref) == len(r.frames) == 20
     assert np.abs(r.frames.ssim_full - np.asarray(ref)).max() < 1e-4
+
+
+# --------------------------------------------------------------------------- still openings (issue 8.3)
+def _box_region(pair: F.Pair) -> BoxRegion:
+    x, y, w, h = pair.boxes[0]
+    return BoxRegion([parse_box(f"{x},{y},{w},{h}")])
+
+
+@pytest.mark.parametrize("k", range(-5, 6))
+def test_offsets_after_a_three_second_still_opening_are_recovered_exactly(k):
+    # 3 s of one noisy frame: the opening cannot tell offsets apart; the motion and the cut
+    # after it pin the alignment.
+    pair = F.still_offset_pair(k)
+    warnings: list[str] = []
+    r = score(pair.source, pair.edited, region=_box_region(pair), on_warning=warnings.append)
+    assert r.offset.frames == k
+    ev = r.offset_evidence
+    assert ev is not None and ev.decided and ev.offset == k
+    # Decided where the still ends (75) as seen at the candidate offsets (-5..+5), not before.
+    assert ev.decided_at_frame >= 70 and ev.margin_frames >= 1 and ev.confidence >= 0.5
+    assert not any("too little motion" in w for w in warnings)
+    assert r.frames_compared == pair.frames - max(0, -k)
+    assert np.array_equal(r.frames.edited_frame, r.frames.source_frame + k)
+    assert r.ssim_outside.min > 0.95
+    assert r.to_dict()["offset_evidence"]["offset"] == k
+
+
+@pytest.mark.slow
+def test_still_real_footage_with_two_dropped_frames(tmp_path):
+    """The observed case: real footage opening on a still shot, the edit's first two frames dropped
+    (edited frame i = source frame i + 2), a recoloured box."""
+    from fixtures.synth import SHARED_MEDIA, write_clip
+
+    src = SHARED_MEDIA / "psd_testvideo.mp4"  # still photographs; first cut at frame 30
+    if not src.exists():
+        pytest.skip("shared media absent")
+    import av
+
+    box = (64, 48, 320, 180)
+
+    def frames():
+        with av.open(str(src)) as c:
+            for i, f in enumerate(c.decode(video=0)):
+                if i >= 2:
+                    yield F.recolor(f.to_ndarray(format="rgb24"), box)
+
+    edited = tmp_path / "edited.mp4"
+    write_clip(edited, frames(), fps=Fraction(30000, 1001), crf=18, preset="ultrafast")
+    region = BoxRegion([parse_box(",".join(map(str, box)))])
+    r = score(src, edited, region=region, scale="auto")
+    assert r.offset.frames == -2 and r.offset_evidence.decided
+    assert r.ssim_outside.mean > 0.97
+    assert np.array_equal(r.frames.edited_frame, r.frames.source_frame - 2)
+
+
+def test_evidence_past_the_memory_budget_reads_the_opening_again(monkeypatch):
+    # Held luma is bounded: when the still opening outlasts the budget, the frames are let go and
+    # both clips are read again from the start with the offset known; the result is the same.
+    import qa.score as S
+
+    pair = F.still_offset_pair(-2)
+    held = score(pair.source, pair.edited, region=_box_region(pair))
+    monkeypatch.setattr(S, "PREFIX_BUDGET_BYTES", 2 * 320 * 240)
+    monkeypatch.setattr(S, "HOLD_FRAMES_MIN", 2)
+    again = score(pair.source, pair.edited, region=_box_region(pair))
+    assert not held.offset_evidence.redecoded and again.offset_evidence.redecoded
+    assert again.offset.frames == held.offset.frames == -2
+    assert again.frames_compared == held.frames_compared == pair.frames - 2
+    np.testing.assert_array_equal(again.frames.edited_frame, held.frames.edited_frame)
+    np.testing.assert_array_equal(again.frames.ssim_outside, held.frames.ssim_outside)
+    assert [s.to_dict() for s in again.per_shot] == [s.to_dict() for s in held.per_shot]
+
+
+def test_search_evidence_on_synthetic_thumbnails():
+    rng = np.random.default_rng(3)
+
+    def noisy(x: np.ndarray) -> np.ndarray:  # thumbnails are rounded area means: noise mostly rounds away
+        return np.rint(x + rng.normal(0, 0.3, x.shape)).astype(np.float32)
+
+    still = rng.uniform(0, 255, (9, 16))
+    scene = [still] * 60 + [rng.uniform(0, 255, (9, 16)) for _ in range(10)]
+    frames = [noisy(x) for x in scene]
+    times = [i / 25 for i in range(len(frames))]
+    k = 3
+    edited = [noisy(x) for x in [scene[0]] * k + scene]
+    search = OffsetSearch(max_offset=5, source_period=1 / 25, edited_period=1 / 25)
+    for t, f in zip(times, frames, strict=True):
+        search.add_source(t, f)
+        while search.wants_edited(t) and edited:
+            j = len(frames) + k - len(edited)
+            search.add_edited(j / 25, edited.pop(0))
+    ev = search.evidence()
+    # Nothing in the still part rules anything out; the first changing frame does.
+    assert ev.decided and ev.offset == k and ev.decided_at_frame == 60
+    assert search.best() == k and ev.agreement == 1.0
+    # A still clip never decides.
+    flat = OffsetSearch(max_offset=5, source_period=1 / 25, edited_period=1 / 25)
+    for t, f in zip(times[:60], frames[:60], strict=True):
+        flat.add_edited(t, f)
+        flat.add_source(t, f)
+    flat.end_edited()
+    assert not flat.evidence().decided and flat.evidence().confidence == 0.0
+
+
+# --------------------------------------------------------------------------- --max-offset bounds (issue 12.3)
+def test_huge_max_offset_searches_no_further_than_the_clip():
+    pair = F.offset_pair(2)
+    r = score(pair.source, pair.edited, max_offset=100_000_000)
+    assert r.offset.frames == 2
+    # Offsets -47..47 on a 48-frame clip: nothing further pairs a frame.
+    assert r.offset_evidence.candidates == 2 * (pair.frames - 1) + 1
+    assert len(r.offset.costs) <= 2 * 64 + 1
+    assert search_range(100_000_000, 48, 46) == 47 and search_range(3, 48, 48) == 3
+    assert search_range(5, 4, 4) == 5  # the default range is never narrowed
+
+
+def test_max_offset_does_not_widen_the_duration_tolerance():
+    # An edit holding 20% of the source's frames must not pass because the search range is wide.
+    pair = F.length_pair(edited_frames=8)
+    for m in (5, 40, 1000):
+        with pytest.raises(AlignmentError, match="durations differ"):
+            score(pair.source, pair.edited, max_offset=m)
+    sp = probe(pair.source)
+    wide, default = plan_alignment(sp, sp, max_offset=500), plan_alignment(sp, sp)
+    assert wide.duration_tolerance_s == default.duration_tolerance_s
+
+
+def test_negative_max_offset_is_a_usage_error():
+    pair = F.offset_pair(0)
+    with pytest.raises(QAUsageError, match="max_offset"):
+        score(pair.source, pair.edited, max_offset=-1)

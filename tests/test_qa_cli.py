@@ -222,3 +222,20 @@ def test_heatmaps_of_an_earlier_run_are_replaced_only_with_force(pair, tmp_path)
     (hm / "worst_09_frame_000099.png").write_bytes(b"stale")
     assert run(pair.source, pair.edited, "--heatmaps", hm, "--worst", "1", "-q", "--force").exit_code == 1
     assert [p.name for p in hm.iterdir()] == [next(hm.glob("worst_01_*")).name]
+
+
+def test_huge_max_offset_returns_with_the_right_offset():
+    p = F.offset_pair(2)
+    r = run(p.source, p.edited, "--max-offset", "100000000", "--json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["offset_frames"] == 2
+    # The evidence is the last key (existing keys keep their place); the range stops at the clip.
+    assert list(d)[-1] == "offset_evidence"
+    assert d["offset_evidence"]["candidates"] == 2 * (p.frames - 1) + 1
+    assert d["offset_evidence"]["decided"] and d["offset_evidence"]["offset"] == 2
+
+
+def test_negative_max_offset_is_a_usage_error(pair):
+    r = run(pair.source, pair.edited, "--max-offset", "-1")
+    assert r.exit_code == 2 and "max-offset" in r.output
