@@ -2,13 +2,59 @@
 
 Library code raises these; only the CLI maps them to exit codes, so the Python API
 stays usable inside other programs (a pipeline catches ``InputError`` and moves on).
+Every message is one line of at most :data:`MAX_MESSAGE` characters: user-supplied text is
+quoted through :func:`preview`, which abbreviates it.
 """
 
 from __future__ import annotations
 
+MAX_MESSAGE = 300
+"""Longest message (characters) an error of this package carries."""
+
+_PREVIEW = 60
+
+
+def preview(value: object, limit: int = _PREVIEW) -> str:
+    """``repr``-like short form of user-supplied ``value`` for an error message.
+
+    One line; longer than ``limit`` characters is cut in the middle and says how long it was
+    (``'aaaa…aaaa' (5000 chars)``), so a hostile input cannot blow up a message.
+
+    Parameters
+    ----------
+    value : object
+        A string (quoted like ``repr``) or any other value (its ``repr``, shortened).
+    limit : int
+        Longest kept part, in characters (>= 8).
+    """
+    text = repr(value) if isinstance(value, str) else _safe_repr(value)
+    if len(text) <= limit:
+        return text
+    keep = max(4, (limit - 1) // 2)
+    size = f" ({len(value)} chars)" if isinstance(value, str) else ""
+    return f"{text[:keep]}…{text[-keep:]}{size}"
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        return " ".join(repr(value).split())
+    except (ValueError, RecursionError):  # e.g. an int beyond the str-conversion digit limit
+        return f"<{type(value).__name__}>"
+
+
+def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
+    """``message`` on one line (whitespace runs collapsed), cut to ``limit`` characters."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 class PreflightError(Exception):
-    """Base class of every error this package raises on purpose."""
+    """Base class of every error this package raises on purpose.
+
+    ``exit_code`` (optional class attribute) overrides the CLI's mapping by base class.
+    """
+
+    exit_code: int | None = None
 
 
 class UsageError(PreflightError, ValueError):
@@ -21,13 +67,14 @@ class InputError(PreflightError):
     Parameters
     ----------
     path : str
-        The offending file, so every message can name it.
+        The offending file, so every message can name it (abbreviated when very long).
     problem : str
         One line saying what is wrong.
     """
 
     def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
+        shown = path if len(path) <= 120 else preview(path, 120)
+        super().__init__(f"{shown}: {problem}")
         self.path = path
         self.problem = problem
 

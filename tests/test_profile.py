@@ -52,7 +52,7 @@ def test_user_profile_file(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "needle"),
-    [("name = [", "not valid TOML"), ('name = "x"\n', "missing or invalid key")],
+    [("name = [", "not valid TOML"), ('name = "x"\n', "missing table")],
 )
 def test_bad_profile_files(tmp_path, content, needle):
     path = tmp_path / "bad.toml"
