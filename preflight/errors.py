@@ -73,7 +73,7 @@ class InputError(PreflightError):
     """
 
     def __init__(self, path: str, problem: str) -> None:
-        shown = path if len(path) <= 120 else preview(path, 120)
+        shown = path if len(path) <= 120 and path.isprintable() else preview(path, 120)
         super().__init__(f"{shown}: {problem}")
         self.path = path
         self.problem = problem

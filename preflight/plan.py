@@ -864,7 +864,7 @@ def validate_encoder_options(*, crf: int, preset: str) -> None:
             f"got {preview(crf)}"
         )
     if preset not in X264_PRESETS:
-        raise UsageError(f"--preset must be one of {', '.join(X264_PRESETS)} (got {preset!r})")
+        raise UsageError(f"--preset must be one of {', '.join(X264_PRESETS)} (got {preview(preset)})")
 
 
 _TONEMAP_BY_TRANSFER = {"smpte2084": "pq", "arib-std-b67": "hlg"}

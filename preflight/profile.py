@@ -120,7 +120,7 @@ def profile_from_text(text: str, *, source: str = "<text>") -> Profile:
 
 
 def _shown_source(source: str) -> str:
-    return source if len(source) <= 80 else preview(source, 80)
+    return source if len(source) <= 80 and source.isprintable() else preview(source, 80)
 
 
 def _read_profile_text(name_or_path: str) -> tuple[str, str]:
@@ -145,12 +145,13 @@ def _read_profile_text(name_or_path: str) -> tuple[str, str]:
             raise UsageError(f"profile {shown}: cannot read ({exc.strerror})") from None
         except UnicodeDecodeError:
             raise UsageError(f"profile {shown}: not UTF-8 text") from None
-    resource = resources.files("preflight") / "profiles" / f"{name_or_path}.toml"
-    if not resource.is_file():
-        known = ", ".join(builtin_profiles())
+    names = builtin_profiles()
+    if name_or_path not in names:
+        known = ", ".join(names)
         raise UsageError(
             f"unknown profile {preview(name_or_path)}: use one of {known} or a path to a .toml file"
         )
+    resource = resources.files("preflight") / "profiles" / f"{name_or_path}.toml"
     return resource.read_text(encoding="utf-8"), name_or_path
 
 
@@ -209,10 +210,10 @@ class _Reader:
                 raise self.error(table, f"missing table [{table}]" if value is None else "must be a table")
             for key in value:
                 if key not in keys:
-                    raise self.error(f"{table}.{preview(key, 40)}", f"unknown key (known: {', '.join(keys)})")
+                    raise self.error(f"{table}.{_key_text(key)}", f"unknown key (known: {', '.join(keys)})")
         for key in self.data:
             if key not in _LAYOUT and key not in _LAYOUT[""]:
-                raise self.error(preview(key, 40), "unknown key or table")
+                raise self.error(_key_text(key), "unknown key or table")
 
     def get(self, dotted: str) -> Any:
         table, _, key = dotted.rpartition(".")
@@ -233,6 +234,8 @@ class _Reader:
         if not ok:
             raise self.error(dotted, f"must be {_KIND_WORDS[kind]}, got {preview(value, 40)}")
         if kind == "float":
+            if isinstance(value, int) and abs(value) > 10**15:
+                raise self.error(dotted, f"out of range, got {preview(value, 40)}")
             if not math.isfinite(value):
                 raise self.error(dotted, f"must be a finite number, got {value}")
             return float(value)
@@ -254,6 +257,10 @@ class _Reader:
 
 _RATIO_RE = re.compile(r"([0-9]{1,6}):([0-9]{1,6})\Z")
 _SIZE_RE = re.compile(r"([0-9]{1,6})[xX]([0-9]{1,6})\Z")
+
+
+def _key_text(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]{1,40}", key) else preview(key, 40)
 
 
 def _parse_ratio(text: str, key: str, reader: _Reader) -> Fraction:

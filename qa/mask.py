@@ -130,7 +130,9 @@ def parse_box(text: str) -> Box:
         time, or ``t1 < t0``.
     """
     shown = preview(text)
-    m = _BOX_RE.match(text) if len(text) <= MAX_BOX_CHARS else None
+    if len(text) > MAX_BOX_CHARS:
+        raise QAUsageError(f"--box {shown}: longer than {MAX_BOX_CHARS} characters: not a box")
+    m = _BOX_RE.match(text)
     if not m:
         raise QAUsageError(
             f"--box {shown}: expected x,y,w,h or x,y,w,h@t0-t1 (pixels, or fractions 0-1; "
