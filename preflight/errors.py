@@ -8,10 +8,14 @@ quoted through :func:`preview`, which abbreviates it.
 
 from __future__ import annotations
 
+import os
+
 MAX_MESSAGE = 300
 """Longest message (characters) an error of this package carries."""
 
 _PREVIEW = 60
+MAX_PATH_CHARS = 4096
+MAX_NAME_CHARS = 255
 
 
 def preview(value: object, limit: int = _PREVIEW) -> str:
@@ -46,6 +50,22 @@ def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
     """``message`` on one line (whitespace runs collapsed), cut to ``limit`` characters."""
     text = " ".join(message.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def path_text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a file path on this system (too long, NUL byte), or ``None``.
+
+    Checked before touching the file system, so the user gets a short message, not the
+    operating system's error with the whole path in it.
+    """
+    if "\0" in text:
+        return "holds a NUL byte"
+    if len(text) > MAX_PATH_CHARS:
+        return f"is {len(text)} characters long (at most {MAX_PATH_CHARS})"
+    longest = max((len(part) for part in text.split(os.sep)), default=0)
+    if longest > MAX_NAME_CHARS:
+        return f"has a {longest}-character name (at most {MAX_NAME_CHARS} per file or folder name)"
+    return None
 
 
 class PreflightError(Exception):

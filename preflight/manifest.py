@@ -41,15 +41,13 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import InputError, UsageError, preview
+from .errors import MAX_NAME_CHARS, InputError, UsageError, path_text_problem, preview
 from .plan import X264_PRESETS, Plan
 from .probe import Probe
 
 SCHEMA = "preflight.manifest/1"
 _TIME_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 MAX_ANCHOR_CHARS = 4200
-MAX_PATH_CHARS = 4096
-MAX_NAME_CHARS = 255
 MAX_MANIFEST_BYTES = 32_000_000
 """Largest manifest file read (a 10,000-segment manifest is about 12 MB)."""
 MAX_SEGMENTS = 10_000
@@ -107,22 +105,6 @@ def parse_anchor(text: str) -> AnchorSpec:
             raise UsageError(f"anchor {shown}: image {preview(image)} is not a file")
         image = str(Path(image).resolve())
     return AnchorSpec(text=text, at=at, seconds=seconds, image=image or None)
-
-
-def path_text_problem(text: str) -> str | None:
-    """Why ``text`` cannot be a file path on this system (too long, NUL byte), or ``None``.
-
-    Checked before touching the file system, so the user gets a short message, not the
-    operating system's error with the whole path in it.
-    """
-    if "\0" in text:
-        return "holds a NUL byte"
-    if len(text) > MAX_PATH_CHARS:
-        return f"is {len(text)} characters long (at most {MAX_PATH_CHARS})"
-    longest = max((len(part) for part in Path(text).parts), default=0)
-    if longest > MAX_NAME_CHARS:
-        return f"has a {longest}-character name (at most {MAX_NAME_CHARS} per file or folder name)"
-    return None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import OutputError, path_text_problem, preview
 
 
 def check_output_path(
@@ -29,6 +29,9 @@ def check_output_path(
         ``path`` is one of ``inputs`` (same file), exists without ``force``, is a directory,
         or its directory does not exist or is not writable.
     """
+    problem = path_text_problem(os.fspath(path))
+    if problem is not None:
+        raise OutputError(f"{preview(os.fspath(path))}: not a usable output path: it {problem}")
     out = Path(path)
     for item in inputs:
         src = Path(item)
