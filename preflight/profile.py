@@ -218,7 +218,9 @@ class _Reader:
     def get(self, dotted: str) -> Any:
         table, _, key = dotted.rpartition(".")
         kind, required = _LAYOUT[table][key]
-        holder = self.data.get(table, {}) if table else self.data
+        holder = self.data.get(table) if table else self.data
+        if not isinstance(holder, dict):  # an optional table given as None
+            holder = {}
         if key not in holder:
             if required:
                 raise self.error(dotted, "missing")

@@ -41,8 +41,11 @@ SCALARS = st.one_of(
     NUMBER_TEXT,
     st.sampled_from(["16:9", "16:0", "0:0", "1280x720", "0x0", "1281x720", "x", "stable", "severe"]),
 )
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-    st.text(max_size=8), inner, max_size=3), max_leaves=8)
+VALUES = st.one_of(
+    SCALARS,
+    st.lists(SCALARS, max_size=3),
+    st.dictionaries(st.text(max_size=6), SCALARS, max_size=2),
+)
 
 
 @st.composite
