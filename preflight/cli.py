@@ -17,6 +17,7 @@ from .cliutil import (
     EXIT_CODES_HELP,
     EXIT_FAIL,
     EXIT_PASS,
+    debug_option,
     emit_json,
     handle_errors,
     progress_bar,
@@ -34,6 +35,7 @@ PROG = "preflight"
     epilog=EXIT_CODES_HELP,
 )
 @click.version_option(__version__, prog_name=PROG)
+@debug_option
 def cli() -> None:
     """Check video clips against an AI video editor's rules, and fix them.
 

@@ -21,11 +21,13 @@ FIX_SCHEMA = "preflight.fix/1"
 
 FIX_EPILOG = (
     "Exit codes: 0 done; 1 no valid plan (e.g. clip shorter than the profile minimum); 2 usage "
-    "error (bad option or anchor, output refused); 3 unreadable or invalid input."
+    "error (bad option or anchor, output refused); 3 unreadable or invalid input; 4 internal error "
+    "(rerun with --debug)."
 )
 JOIN_EPILOG = (
     "Exit codes: 0 done; 1 an edited segment's duration differs from its source segment by more "
-    "than one frame; 2 usage error (output refused); 3 invalid manifest, missing or unreadable segment."
+    "than one frame; 2 usage error (output refused); 3 invalid manifest, missing or unreadable segment; "
+    "4 internal error (rerun with --debug)."
 )
 
 

@@ -21,16 +21,18 @@ import numpy as np
 
 from .cliutil import EXIT_FAIL
 from .decode import iter_frames
-from .errors import InputError, PreflightError
+from .errors import InputError, PreflightError, UsageError, preview
 from .manifest import Manifest, ManifestSegment, load_manifest
 from .outputs import atomic_path, check_output_path
 from .plan import EncoderPlan, SizePlan, validate_encoder_options
-from .probe import Probe, probe
+from .probe import Probe, check_readable_file, probe
 from .transcode import AUDIO_LEAD_S, AudioSamples, FrameConverter, SegmentWriter, map_frames
 
 ProgressSink = Callable[[int], None]
 WarningSink = Callable[[str], None]
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
+OUTPUT_EXTENSIONS = (".mp4", ".m4v", ".mov")
+"""What ``join`` writes is MP4 data: the output name must say so."""
 
 
 class SegmentMismatchError(InputError):
@@ -114,7 +116,9 @@ def find_edited(manifest: Manifest, edited_dir: str | os.PathLike[str]) -> list[
         else:
             missing.append(seg.file)
     if missing:
-        raise InputError(str(d), f"missing edited segment(s): {', '.join(missing)}")
+        shown = ", ".join(preview(m, 40) for m in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise InputError(str(d), f"missing edited segment(s): {shown}{more}")
     return found
 
 
@@ -188,6 +192,11 @@ def run_join(
         if on_warning is not None:
             on_warning(msg)
 
+    if Path(output).suffix.lower() not in OUTPUT_EXTENSIONS:
+        raise UsageError(
+            f"output {preview(os.fspath(output))}: join writes MP4 data, so the name must end in "
+            f"{', '.join(OUTPUT_EXTENSIONS)}"
+        )
     manifest = load_manifest(manifest_path)
     crf = manifest.crf if crf is None else crf
     preset = manifest.preset if preset is None else preset
@@ -195,10 +204,11 @@ def run_join(
     edited = find_edited(manifest, edited_dir)
     inputs = [manifest.path, *edited]
     if source_audio:
-        if not Path(manifest.source).is_file():
+        if not os.path.lexists(manifest.source):
             raise InputError(
                 manifest.source, "source clip named in the manifest is missing (needed by --source-audio)"
             )
+        check_readable_file(manifest.source)
         inputs.append(Path(manifest.source))
     out = check_output_path(output, inputs=inputs, force=force)
     probes = [probe(p) for p in edited]

@@ -43,13 +43,22 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import InputError, UsageError
+from .errors import MAX_NAME_CHARS, InputError, UsageError, path_text_problem, preview
 from .outputs import file_digest
-from .plan import Plan
+from .plan import X264_PRESETS, Plan
 from .probe import Probe
 
 SCHEMA = "preflight.manifest/1"
-_TIME_RE = re.compile(r"^\d+(\.\d+)?$")
+_TIME_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+MAX_ANCHOR_CHARS = 4200
+MAX_MANIFEST_BYTES = 32_000_000
+"""Largest manifest file read (a 10,000-segment manifest is about 12 MB)."""
+MAX_SEGMENTS = 10_000
+MAX_SIDE = 16384
+MAX_FRAMES = 100_000_000
+MAX_JSON_NUMBER_CHARS = 40
+"""Longest number literal in a manifest: every real value has far fewer digits."""
+_FILE_NAME_RE = re.compile(r"[^\x00-\x1f\x7f/\\*?\[\]]+")
 
 
 # --------------------------------------------------------------------------- anchors
@@ -74,23 +83,29 @@ def parse_anchor(text: str) -> AnchorSpec:
         Malformed text, a negative or non-numeric time, or an image path that is not a file.
     """
     how = "expected TIME|first|last[=IMAGE] with TIME in seconds, e.g. 12.5 or last=ref.png"
+    shown = preview(text)
+    if len(text) > MAX_ANCHOR_CHARS:
+        raise UsageError(f"anchor {shown}: longer than {MAX_ANCHOR_CHARS} characters; {how}")
     raw = text.strip()
     where, sep, image = raw.partition("=")
     where = where.strip().lower()
     image = image.strip()
     if not where or (sep and not image):
-        raise UsageError(f"anchor {text!r}: {how}")
+        raise UsageError(f"anchor {shown}: {how}")
     if where in ("first", "last"):
         at, seconds = where, None
-    elif _TIME_RE.match(where):
+    elif _TIME_RE.match(where) and len(where) <= 32:
         at, seconds = "time", float(where)
         if not math.isfinite(seconds):
-            raise UsageError(f"anchor {text!r}: {how}")
+            raise UsageError(f"anchor {shown}: {how}")
     else:
-        raise UsageError(f"anchor {text!r}: {how}")
+        raise UsageError(f"anchor {shown}: {how}")
     if image:
+        problem = path_text_problem(image)
+        if problem is not None:
+            raise UsageError(f"anchor {shown}: image path {problem}")
         if not Path(image).is_file():
-            raise UsageError(f"anchor {text!r}: image {image} is not a file")
+            raise UsageError(f"anchor {shown}: image {preview(image)} is not a file")
         image = str(Path(image).resolve())
     return AnchorSpec(text=text, at=at, seconds=seconds, image=image or None)
 
@@ -334,18 +349,78 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     Raises
     ------
     ManifestError
-        Missing file, invalid JSON, wrong schema, or a field of the wrong type or value.
+        Missing file, too large, invalid JSON, wrong schema, or a field of the wrong type or value.
     """
     p = Path(path)
-    name = str(path)
+    name = os.fspath(path)
+    problem = path_text_problem(name)
+    if problem is not None:
+        raise ManifestError(name, f"not a usable path: it {problem}")
     if not p.is_file():
         raise ManifestError(name, "no such manifest file")
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(name, f"cannot read ({exc})") from None
+        if p.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ManifestError(name, f"larger than {MAX_MANIFEST_BYTES} bytes: not a manifest")
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ManifestError(name, f"cannot read ({exc.strerror or type(exc).__name__})") from None
+    except UnicodeDecodeError:
+        raise ManifestError(name, "cannot read (not UTF-8 text)") from None
+    return manifest_from_text(text, path=p)
+
+
+def manifest_from_text(text: str, *, path: Path) -> Manifest:
+    """Parse and validate manifest JSON ``text`` (``path``: where it was read, named in errors).
+
+    Sizes are bounded before and while parsing: the text length, every number literal's length,
+    the nesting depth and the number of segments, so any input gives a one-line error.
+
+    Raises
+    ------
+    ManifestError
+        Invalid JSON or an invalid ``preflight.manifest/1`` document.
+    """
+    name = str(path)
+    if len(text) > MAX_MANIFEST_BYTES:
+        raise ManifestError(name, f"larger than {MAX_MANIFEST_BYTES} characters: not a manifest")
+    try:
+        data = json.loads(
+            text, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant
+        )
     except json.JSONDecodeError as exc:
         raise ManifestError(name, f"not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except _NumberError as exc:
+        raise ManifestError(name, f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ManifestError(name, "not valid JSON for a manifest (nested too deeply)") from None
+    return _manifest_from_data(data, path)
+
+
+class _NumberError(ValueError):
+    """A JSON number a manifest never holds (too many digits, NaN, Infinity)."""
+
+
+def _json_int(text: str) -> int:
+    if len(text) > MAX_JSON_NUMBER_CHARS:
+        raise _NumberError(f"a {len(text)}-digit integer (at most {MAX_JSON_NUMBER_CHARS})")
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    if len(text) > MAX_JSON_NUMBER_CHARS:
+        raise _NumberError(f"a {len(text)}-character number (at most {MAX_JSON_NUMBER_CHARS})")
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NumberError(f"the number {preview(text)} is out of range")
+    return value
+
+
+def _json_constant(text: str) -> float:
+    raise _NumberError(f"{text} is not a JSON number")
+
+
+def _manifest_from_data(data: Any, p: Path) -> Manifest:
+    name = str(p)
 
     def bad(field: str, why: str) -> ManifestError:
         return ManifestError(
@@ -355,12 +430,15 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     if not isinstance(data, dict):
         raise bad("<root>", "must be an object")
     if data.get("schema") != SCHEMA:
-        raise bad("schema", f"expected {SCHEMA!r}, got {data.get('schema')!r}")
+        raise bad("schema", f"expected {SCHEMA!r}, got {preview(data.get('schema'), 40)}")
     source = _get(data, "source", dict, bad)
     src_path = _get(source, "path", str, bad, "source.path")
+    problem = path_text_problem(src_path) if src_path else "is empty"
+    if problem is not None:
+        raise bad("source.path", f"not a usable path: it {problem}")
     out = _get(data, "output", dict, bad)
-    width = _positive_int(out, "width", bad, "output.width")
-    height = _positive_int(out, "height", bad, "output.height")
+    width = _positive_int(out, "width", bad, "output.width", MAX_SIDE)
+    height = _positive_int(out, "height", bad, "output.height", MAX_SIDE)
     if width % 2 or height % 2:
         raise bad("output.width/height", "must be even")
     fps = _fraction(out, "fps", bad, "output.fps")
@@ -371,35 +449,52 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     preset = encoder.get("preset")
     if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
         raise bad("plan.encoder.crf", "must be an integer 0-51")
-    if not isinstance(preset, str):
-        raise bad("plan.encoder.preset", "must be a string")
+    if preset not in X264_PRESETS:
+        raise bad("plan.encoder.preset", f"must be one of {', '.join(X264_PRESETS)}")
     raw = _get(data, "segments", list, bad)
     if not raw:
         raise bad("segments", "must list at least one segment")
+    if len(raw) > MAX_SEGMENTS:
+        raise bad("segments", f"{len(raw)} segments, at most {MAX_SEGMENTS}")
+    segments = _segments(raw, bad)
+    return Manifest(
+        path=p, source=src_path, width=width, height=height, fps=fps, retime=retime,
+        crf=crf, preset=preset, segments=segments,
+    )
+
+
+def _segments(raw: list, bad) -> tuple[ManifestSegment, ...]:
     segments: list[ManifestSegment] = []
     expected_start = 0
     for i, item in enumerate(raw):
         where = f"segments[{i}]"
         if not isinstance(item, dict):
             raise bad(where, "must be an object")
-        index = _positive_int(item, "index", bad, f"{where}.index")
+        index = _positive_int(item, "index", bad, f"{where}.index", MAX_SEGMENTS)
         if index != i + 1:
             raise bad(f"{where}.index", f"expected {i + 1} (segments in order), got {index}")
         file = _get(item, "file", str, bad, f"{where}.file")
-        if not file or Path(file).name != file or file in (".", ".."):
-            raise bad(f"{where}.file", f"must be a plain file name, got {file!r}")
-        frames = _positive_int(item, "frame_count", bad, f"{where}.frame_count")
+        if not is_plain_file_name(file):
+            why = "must be a plain file name (no folder, no * ? [ ], not . or ..)"
+            raise bad(f"{where}.file", f"{why}, got {preview(file, 40)}")
+        frames = _positive_int(item, "frame_count", bad, f"{where}.frame_count", MAX_FRAMES)
         start = item.get("start_frame")
         if isinstance(start, bool) or not isinstance(start, int) or start != expected_start:
-            why = f"expected {expected_start} (contiguous segments), got {start!r}"
+            why = f"expected {expected_start} (contiguous segments), got {preview(start, 40)}"
             raise bad(f"{where}.start_frame", why)
         expected_start += frames
         segments.append(ManifestSegment(index=index, file=file, frame_count=frames, start_frame=start))
     if len({s.file for s in segments}) != len(segments):
         raise bad("segments[].file", "file names must be unique")
-    return Manifest(
-        path=p, source=src_path, width=width, height=height, fps=fps, retime=retime,
-        crf=crf, preset=preset, segments=tuple(segments),
+    return tuple(segments)
+
+
+def is_plain_file_name(name: str) -> bool:
+    """A file name without folder separators, glob characters, control characters, ``.``/``..``."""
+    return (
+        0 < len(name) <= MAX_NAME_CHARS
+        and name not in (".", "..")
+        and _FILE_NAME_RE.fullmatch(name) is not None
     )
 
 
@@ -410,19 +505,22 @@ def _get(d: dict, key: str, kind: type, bad, field: str | None = None):
     return value
 
 
-def _positive_int(d: dict, key: str, bad, field: str) -> int:
+def _positive_int(d: dict, key: str, bad, field: str, limit: int) -> int:
     value = d.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise bad(field, f"must be a positive integer, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= limit:
+        raise bad(field, f"must be an integer 1-{limit}, got {preview(value, 40)}")
     return value
 
 
 def _fraction(d: dict, key: str, bad, field: str) -> Fraction:
     value = d.get(key)
+    how = f"must be a rate like '30' or '30000/1001', got {preview(value, 40)}"
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool) or len(str(value)) > 40:
+        raise bad(field, how)
     try:
         f = Fraction(str(value))
     except (ValueError, ZeroDivisionError):
-        raise bad(field, f"must be a rate like '30' or '30000/1001', got {value!r}") from None
+        raise bad(field, how) from None
     if f <= 0 or f > 1000:
-        raise bad(field, f"must be a positive rate, got {value!r}")
+        raise bad(field, f"must be a positive rate up to 1000, got {preview(value, 40)}")
     return f

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import OutputError, path_text_problem, preview
 
 
 def same_file(out: str | os.PathLike[str], src: str | os.PathLike[str]) -> bool:
@@ -74,6 +74,9 @@ def check_output_path(
         ``path`` is one of ``inputs`` or inside an input folder, exists without ``force``, is a
         directory, or its directory does not exist or is not writable.
     """
+    problem = path_text_problem(os.fspath(path))
+    if problem is not None:
+        raise OutputError(f"{preview(os.fspath(path))}: not a usable output path: it {problem}")
     out = Path(path)
     refuse_inputs(out, inputs, input_dirs=input_dirs)
     if out.is_dir():

@@ -25,6 +25,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .errors import InputError, PreflightError, UsageError, preview
 from .probe import Probe
 from .profile import Profile
 from .shots import Transition
@@ -51,9 +52,11 @@ KEYFRAME_INTERVAL_S = 2.0
 ASPECT_MODES = ("pad", "crop")
 
 RATE_MODES = ("keep", "conform", "decimate", "repeat", "resample")
+MAX_RATE_STEP = 1000
+"""Largest frame-rate divisor (decimation) or multiple (repetition) the planner tries."""
 
 
-class NoPlanError(ValueError):
+class NoPlanError(PreflightError, ValueError):
     """No segmentation satisfies the profile (the message says why)."""
 
     # The clip fails the profile and cannot be fixed: the CLI's "failed" exit code.
@@ -150,7 +153,7 @@ def source_rate(probe: Probe) -> Fraction:
         return Fraction(measured).limit_denominator(1001)
     if declared:
         return declared
-    raise ValueError(f"{probe.path}: frame rate unknown (no timestamps, no declared rate)")
+    raise InputError(probe.path, "frame rate unknown (no timestamps, no declared rate)")
 
 
 def _in_range(rate: Fraction, profile: Profile) -> bool:
@@ -249,14 +252,15 @@ def _integer_candidate(src: Fraction, profile: Profile) -> tuple[str, int, Fract
     multiples keep every frame, a smaller m repeats fewer; retiming is preferred to nothing but
     a plain integer relation is preferred to retiming.
     """
-    n_max = max(1, math.ceil(float(src) / max(profile.min_fps, 1e-9))) + 1
+    # Bounded whatever the profile says: no useful divisor or multiple exceeds MAX_RATE_STEP.
+    n_max = min(max(1, math.ceil(float(src) / max(profile.min_fps, 1e-9))) + 1, MAX_RATE_STEP)
     for n in range(1, n_max + 1):
         for retime in (Fraction(1), CONFORM_RATIO):
             if n == 1 and retime == 1:
                 continue  # already out of range
             if _in_range(src / n * retime, profile):
                 return ("decimate" if n > 1 else "conform", n, retime)
-    m_max = max(2, math.ceil(profile.max_fps / float(src))) + 1
+    m_max = min(max(2, math.ceil(profile.max_fps / float(src))) + 1, MAX_RATE_STEP)
     for m in range(2, m_max + 1):
         for retime in (Fraction(1), CONFORM_RATIO):
             if _in_range(src * m * retime, profile):
@@ -431,7 +435,7 @@ def plan_size(probe: Probe, profile: Profile, aspect: AspectPlan) -> tuple[SizeP
     lo = math.ceil(profile.min_short_side / 2) * 2
     hi = math.floor(profile.max_short_side / 2) * 2
     if lo > hi:
-        raise ValueError(f"profile {profile.name}: resolution range holds no even short side")
+        raise UsageError(f"profile {profile.name}: resolution range holds no even short side")
     target_short = min(max(_even(short) if lo <= short <= hi else short, lo), hi)
     scale = target_short / short
     if cw <= ch:
@@ -853,13 +857,14 @@ class EncoderPlan:
 
 
 def validate_encoder_options(*, crf: int, preset: str) -> None:
-    """Raise ``ValueError`` (saying how to fix) for an invalid CRF or preset."""
+    """Raise :class:`~preflight.errors.UsageError` (saying how to fix) for an invalid CRF or preset."""
     if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
-        raise ValueError(
-            f"--crf must be an integer 0-51 (lower = better quality; 18 is near-transparent), got {crf!r}"
+        raise UsageError(
+            "--crf must be an integer 0-51 (lower = better quality; 18 is near-transparent), "
+            f"got {preview(crf)}"
         )
     if preset not in X264_PRESETS:
-        raise ValueError(f"--preset must be one of {', '.join(X264_PRESETS)} (got {preset!r})")
+        raise UsageError(f"--preset must be one of {', '.join(X264_PRESETS)} (got {preview(preset)})")
 
 
 _TONEMAP_BY_TRANSFER = {"smpte2084": "pq", "arib-std-b67": "hlg"}

@@ -8,12 +8,13 @@ rotation. A 10-minute clip probes in well under a second.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
+import stat
 import struct
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 
 import av
 import numpy as np
@@ -147,17 +148,29 @@ def check_readable_file(path: str | os.PathLike[str]) -> str:
     Raises
     ------
     InputError
-        Missing path, a directory, or a zero-byte file.
+        Missing path, a broken symlink or a symlink loop, a directory, a device or pipe (not a
+        regular file), a zero-byte file, or a name the system refuses (too long, NUL byte).
     """
-    p = Path(path)
-    name = str(path)
-    if not p.exists():
-        raise InputError(name, "no such file")
-    if p.is_dir():
+    name = os.fspath(path)
+    name = name if isinstance(name, str) else os.fsdecode(name)
+    try:
+        st = os.stat(name)
+    except FileNotFoundError:
+        broken = os.path.islink(name)
+        raise InputError(name, "is a broken symbolic link" if broken else "no such file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(name, "symlink loop (too many levels of symbolic links)") from None
+        raise InputError(name, f"cannot access ({exc.strerror or type(exc).__name__})") from None
+    except ValueError:  # embedded NUL byte
+        raise InputError(name, "is not a usable file name (NUL byte)") from None
+    if stat.S_ISDIR(st.st_mode):
         raise InputError(name, "is a directory, not a video file")
-    if p.stat().st_size == 0:
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(name, "is not a regular file (a device, pipe or socket): give a video file")
+    if st.st_size == 0:
         raise InputError(name, "is empty (0 bytes)")
-    if not os.access(p, os.R_OK):
+    if not os.access(name, os.R_OK):
         raise InputError(name, "is not readable (permission denied)")
     return name
 

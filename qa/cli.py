@@ -10,6 +10,7 @@ import click
 from preflight.cliutil import (
     EXIT_FAIL,
     EXIT_PASS,
+    debug_option,
     emit_json,
     handle_errors,
     progress_bar,
@@ -68,6 +69,7 @@ percentile >= {DEFAULT_MIN_P5}; exit 1 when either fails.
 @click.group(name="qa", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              epilog=QA_EXIT_CODES_HELP)
 @click.version_option(package_name="video-preflight", prog_name="qa")
+@debug_option
 def cli() -> None:
     """Post-edit quality checks for AI video edits."""
 

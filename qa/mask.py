@@ -30,6 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from preflight.errors import preview
+
 from .errors import MaskError, QAUsageError
 
 MASK_THRESHOLD = 128
@@ -108,6 +110,12 @@ _BOX_RE = re.compile(
 )
 
 
+MAX_BOX_CHARS = 200
+MAX_BOX_PIXELS = 1_000_000.0
+"""Largest coordinate or size of a box in pixels (no video is that large)."""
+MAX_BOX_SECONDS = 10_000_000.0
+
+
 def parse_box(text: str) -> Box:
     """Parse ``x,y,w,h`` or ``x,y,w,h@t0-t1`` (seconds; either end may be omitted).
 
@@ -117,28 +125,37 @@ def parse_box(text: str) -> Box:
     Raises
     ------
     QAUsageError
-        Malformed text, non-positive size, negative position, or ``t1 < t0``.
+        Malformed or over-long text, a number that is not finite or beyond
+        :data:`MAX_BOX_PIXELS`/:data:`MAX_BOX_SECONDS`, non-positive size, negative position or
+        time, or ``t1 < t0``.
     """
+    shown = preview(text)
+    if len(text) > MAX_BOX_CHARS:
+        raise QAUsageError(f"--box {shown}: longer than {MAX_BOX_CHARS} characters: not a box")
     m = _BOX_RE.match(text)
     if not m:
         raise QAUsageError(
-            f"--box {text!r}: expected x,y,w,h or x,y,w,h@t0-t1 (pixels, or fractions 0-1; "
+            f"--box {shown}: expected x,y,w,h or x,y,w,h@t0-t1 (pixels, or fractions 0-1; "
             "times in seconds, e.g. 100,50,320,240@1.5-4)"
         )
     x, y, w, h = (float(v) for v in m.group(1, 2, 3, 4))
     t0 = float(m.group(5)) if m.group(5) else None
     t1 = float(m.group(6)) if m.group(6) else None
+    if not all(abs(v) <= MAX_BOX_PIXELS for v in (x, y, w, h)):
+        raise QAUsageError(f"--box {shown}: x, y, w and h must be finite and at most {MAX_BOX_PIXELS:.0f} px")
+    if not all(t is None or abs(t) <= MAX_BOX_SECONDS for t in (t0, t1)):
+        raise QAUsageError(f"--box {shown}: times must be finite and at most {MAX_BOX_SECONDS:.0f} s")
     if w <= 0 or h <= 0:
-        raise QAUsageError(f"--box {text!r}: width and height must be > 0")
+        raise QAUsageError(f"--box {shown}: width and height must be > 0")
     if x < 0 or y < 0:
-        raise QAUsageError(f"--box {text!r}: x and y must be >= 0")
-    if t0 is not None and t0 < 0:
-        raise QAUsageError(f"--box {text!r}: t0 must be >= 0 s")
+        raise QAUsageError(f"--box {shown}: x and y must be >= 0")
+    if (t0 is not None and t0 < 0) or (t1 is not None and t1 < 0):
+        raise QAUsageError(f"--box {shown}: times must be >= 0 s")
     if t0 is not None and t1 is not None and t1 < t0:
-        raise QAUsageError(f"--box {text!r}: end time {t1} s is before start time {t0} s")
+        raise QAUsageError(f"--box {shown}: end time {t1:g} s is before start time {t0:g} s")
     normalized = max(x, y, w, h) <= 1.0
     if normalized and (x + w > 1.0 + 1e-9 or y + h > 1.0 + 1e-9):
-        raise QAUsageError(f"--box {text!r}: a fractional box must lie within 0-1 (x + w <= 1, y + h <= 1)")
+        raise QAUsageError(f"--box {shown}: a fractional box must lie within 0-1 (x + w <= 1, y + h <= 1)")
     return Box(x=x, y=y, w=w, h=h, normalized=normalized, t0=t0, t1=t1)
 
 

@@ -100,3 +100,137 @@ def test_console_script_has_no_traceback(tmp_path):
     )
     assert proc.returncode == EXIT_INPUT
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+# --------------------------------------------------------------------------- issue 12, item 4
+
+
+def assert_short_error(result, code: int, *needles: str, prog: str = "preflight") -> None:
+    """One line on stderr, at most 300 characters, the documented code, no traceback."""
+    assert result.exit_code == code, (result.exit_code, result.output[-500:])
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr[-500:]
+    assert lines[0].startswith(f"{prog}: error: ") and len(lines[0]) <= 300 + len(prog) + 9, lines[0][:400]
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def minimal_manifest(**changes) -> dict:
+    """The smallest valid ``preflight.manifest/1`` document ``load_manifest`` accepts."""
+    doc = {
+        "schema": "preflight.manifest/1",
+        "source": {"path": "/nonexistent/clip.mp4"},
+        "output": {"width": 640, "height": 360, "fps": "25", "retime": "1"},
+        "plan": {"encoder": {"crf": 18, "preset": "medium"}},
+        "segments": [{"index": 1, "file": "clip_seg01.mp4", "frame_count": 50, "start_frame": 0}],
+    }
+    doc.update(changes)
+    return doc
+
+
+def test_symlink_loop_and_device_say_what_is_wrong(runner, tmp_path):
+    loop = tmp_path / "loop.mp4"
+    loop.symlink_to(tmp_path / "other.mp4")
+    (tmp_path / "other.mp4").symlink_to(loop)
+    assert_short_error(run_check(runner, loop), EXIT_INPUT, "symlink loop")
+    assert_short_error(run_check(runner, Path("/dev/zero")), EXIT_INPUT, "not a regular file")
+
+
+def test_join_refuses_a_non_video_output_name(runner, tmp_path):
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps(minimal_manifest()))
+    (tmp_path / "edited").mkdir()
+    out = tmp_path / "out.txt"
+    result = runner.invoke(cli, ["join", str(manifest), str(tmp_path / "edited"), "-o", str(out), "-q"])
+    assert_short_error(result, 2, ".mp4")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("doc", "needle"),
+    [
+        (minimal_manifest(segments=[{"index": 1, "file": "*", "frame_count": 50, "start_frame": 0}]),
+         "segments[0].file"),
+        (minimal_manifest(segments=[{"index": 1, "file": "seg[1].mp4", "frame_count": 5, "start_frame": 0}]),
+         "segments[0].file"),
+        (minimal_manifest(source={"path": "/x/" + "a" * 5000}), "source.path"),
+        (minimal_manifest(source={"path": ""}), "source.path"),
+    ],
+    ids=["star", "brackets", "long-source", "empty-source"],
+)
+def test_manifest_names_must_be_plain(tmp_path, doc, needle):
+    from preflight.manifest import ManifestError, load_manifest
+
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ManifestError) as info:
+        load_manifest(path)
+    assert needle in str(info.value) and len(str(info.value)) <= 300
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"schema": "preflight.manifest/1", "n": ' + "7" * 5000 + "}",
+        "[" * 100_000 + "]" * 100_000,
+        json.dumps(minimal_manifest(segments=[
+            {"index": i + 1, "file": f"s{i}.mp4", "frame_count": 1, "start_frame": i} for i in range(27_000)
+        ])),
+        '{"schema": "preflight.manifest/1", "n": NaN}',
+    ],
+    ids=["5000-digits", "deep", "27000-segments", "nan"],
+)
+def test_hostile_manifest_gives_one_short_line(runner, tmp_path, text):
+    path = tmp_path / "manifest.json"
+    path.write_text(text)
+    (tmp_path / "edited").mkdir()
+    out = tmp_path / "out.mp4"
+    result = runner.invoke(cli, ["join", str(path), str(tmp_path / "edited"), "-o", str(out), "-q"])
+    assert_short_error(result, EXIT_INPUT, "manifest.json")
+
+
+def test_overflowing_box_is_a_usage_error(runner, tmp_path):
+    from qa.cli import cli as qa_cli
+
+    for box, needle in (("0,0," + "1" * 310 + ",1", "characters"), ("0,0," + "9" * 150 + ",1", "at most")):
+        result = runner.invoke(qa_cli, ["score", "a.mp4", "b.mp4", "--box", box])
+        assert_short_error(result, 2, "--box", needle, prog="qa")
+
+
+def test_long_anchor_path_is_a_short_usage_error(runner, tmp_path):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"x")
+    result = runner.invoke(cli, ["fix", str(clip), "--dry-run", "--anchor", "first=" + "a" * 5000])
+    assert_short_error(result, 2, "anchor", "characters")
+
+
+# --------------------------------------------------------------------------- exit codes
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("boom"), ValueError("boom"), OSError(28, "No space left")])
+def test_unexpected_errors_are_internal_errors(runner, tmp_path, monkeypatch, exc):
+    """Only the project's own errors get codes 1-3: a bug is exit 4 and says so."""
+    import preflight.profile
+
+    def broken(*_a, **_k):
+        raise exc
+
+    monkeypatch.setattr(preflight.profile, "load_profile", broken)
+    clip = tmp_path / "clip.mp4"
+    result = runner.invoke(cli, ["check", str(clip)])
+    assert_short_error(result, 4, "internal error", type(exc).__name__, "--debug")
+    result = runner.invoke(cli, ["--debug", "check", str(clip)])
+    assert result.exit_code == 4 and "Traceback" in result.stderr
+    monkeypatch.setenv("PREFLIGHT_DEBUG", "1")
+    result = runner.invoke(cli, ["check", str(clip)])
+    assert result.exit_code == 4 and "Traceback" in result.stderr
+
+
+def test_exit_codes_documented():
+    from preflight.cliutil import EXIT_CODES_HELP
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for code in ("| 4 |", "| 130 |"):
+        assert code in readme
+    assert "4 internal error" in EXIT_CODES_HELP and "--debug" in EXIT_CODES_HELP

@@ -52,7 +52,7 @@ def test_user_profile_file(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "needle"),
-    [("name = [", "not valid TOML"), ('name = "x"\n', "missing or invalid key")],
+    [("name = [", "not valid TOML"), ('name = "x"\n', "missing table")],
 )
 def test_bad_profile_files(tmp_path, content, needle):
     path = tmp_path / "bad.toml"
@@ -64,3 +64,70 @@ def test_bad_profile_files(tmp_path, content, needle):
 def test_unknown_profile_name():
     with pytest.raises(UsageError, match="unknown profile 'nope'"):
         load_profile("nope")
+
+
+# --------------------------------------------------------------------------- validation (issue 12)
+
+def aleph_text() -> str:
+    from importlib import resources
+
+    return (resources.files("preflight") / "profiles" / "aleph-2.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("max_cuts = 10", "max_cuts = -1", "cuts.max_cuts"),
+        ('"16:9", "9:16"', '"16:0", "9:16"', "aspect.conventional"),
+        ("sizes = []", 'sizes = ["0x0"]', "output.sizes"),
+        ("sizes = []", 'sizes = ["1281x720"]', "output.sizes"),
+        ("max_s = 30.0", "max_s = inf", "duration.max_s"),
+        ("max_s = 30.0", "max_s = nan", "duration.max_s"),
+        ("min_s = 2.0", "min_s = 40.0", "duration.min_s"),
+        ("min_s = 2.0", "min_s = -2.0", "duration.min_s"),
+        ("constant = true", 'constant = "false"', "frame_rate.constant"),
+        ("min_short_side = 480", "min_short_side = 0", "resolution.min_short_side"),
+        ("min_fps = 24.0", "min_fps = 0", "frame_rate.min_fps"),
+        ("max_anchors = 5", "max_anchors = 2.5", "anchors.max_anchors"),
+        ("precision_s = 0.01", "precision_s = 0", "anchors.precision_s"),
+        ("dark_mean_luma = 0.15", "dark_mean_luma = 0.9", "quality.dark_mean_luma"),
+        ("max_cuts = 10", "max_cut = 10", "cuts.max_cut"),
+    ],
+    ids=["neg-cuts", "ratio-16:0", "size-0x0", "size-odd", "inf", "nan", "min>max", "neg-min",
+         "bool-string", "side-0", "fps-0", "float-int", "precision-0", "dark>bright", "typo"],
+)
+def test_profile_validated_on_load(tmp_path, old, new, key):
+    """Every value the issue found slipping through is refused, naming its key on one line."""
+    text = aleph_text()
+    assert old in text
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(UsageError) as info:
+        load_profile(path)
+    message = str(info.value)
+    assert key in message and "\n" not in message and len(message) <= 300, message
+
+
+def test_zero_fps_profile_refused_and_rate_search_bounded(monkeypatch):
+    """min_fps = max_fps = 0 is refused on load; the planner's search is bounded regardless."""
+    import dataclasses
+    from fractions import Fraction
+
+    from preflight import plan
+
+    with pytest.raises(UsageError, match=r"frame_rate\.min_fps"):
+        from preflight.profile import profile_from_text
+
+        profile_from_text(aleph_text().replace("min_fps = 24.0", "min_fps = 0").replace(
+            "max_fps = 30.0", "max_fps = 0"))
+    zero = dataclasses.replace(load_profile(), min_fps=0.0, max_fps=0.0)
+    calls = []
+
+    def counted(rate, profile):
+        calls.append(rate)
+        if len(calls) > 10_000:  # main searched up to 25e9 divisors: fail instead of hanging
+            raise AssertionError("unbounded frame-rate search")
+        return False
+
+    monkeypatch.setattr(plan, "_in_range", counted)
+    assert plan._integer_candidate(Fraction(25), zero) is None

@@ -112,7 +112,15 @@ def test_frame_signals_units_and_direction() -> None:
     step = 100.0 / motion.DIAGONAL / (clip.frames - 1)
     assert np.median(signals["dx_pct"][1:]) == pytest.approx(-400 * step, rel=0.03)
     assert np.median(signals["dy_pct"][1:]) == pytest.approx(-60 * step, rel=0.1)
-    assert np.abs(signals["rot_deg"][1:]).max() < 0.05
+    # A pan has no rotation or zoom: what is measured is the similarity fit's noise, which is
+    # sub-pixel (0.05 deg is 0.14 px at the 160 px half-width of the analysis frame) and whose
+    # per-frame maximum moves with any change in decoder, SIMD path or library release (0.048
+    # here, 0.057 on another machine). The property is "no rotation": typical pairs near 0, no
+    # pair beyond sub-pixel noise, and no drift once integrated over the pan.
+    rot = signals["rot_deg"][1:]
+    assert np.median(np.abs(rot)) < 0.02
+    assert np.abs(rot).max() < 0.1
+    assert abs(rot.sum()) < 0.1
     assert np.abs(signals["zoom_pct"][1:]).max() < 0.1
 
 

@@ -252,14 +252,38 @@ BRIDGE_CASES = [
 ] + [("skv_bikes.mp4", kind) for kind in ("adaptive", "content", "hist")]
 
 
+def unmatched(a: list[int], b: list[int], tolerance: int = 1) -> tuple[list[int], list[int]]:
+    """Cuts of ``a`` and of ``b`` with no partner within ``tolerance`` frames (greedy, in order)."""
+    left, right = list(a), list(b)
+    for x in a:
+        partner = next((y for y in right if abs(x - y) <= tolerance), None)
+        if partner is not None:
+            left.remove(x)
+            right.remove(partner)
+    return left, right
+
+
 @pytest.mark.parametrize(("clip", "kind"), BRIDGE_CASES)
 def test_bridge_matches_scenedetect_detect(clip, kind):
+    """The bridge finds what PySceneDetect's own ``detect()`` finds, within one frame.
+
+    The two do not see identical pixels: the bridge gets our PyAV analysis frames, ``detect()``
+    decodes the file again with its own backend and scales full frames. A cut whose score sits
+    on the detector's threshold can therefore fall either way, and does with library releases
+    (hist on hard_cuts' jump cut at frame 80: found by neither with OpenCV 5.0/PyAV 18.1, by one
+    of them elsewhere). The property: at most one such borderline cut differs, every other cut
+    agrees within a frame, and on generated clips the one that differs is a true cut.
+    """
     path = fx.hard_cuts()[0] if clip == "hard_cuts" else MEDIA / clip
     bridge, seconds = analyse(path, color=True, analyzers=[SceneDetectAnalyzer(kind)])
     ours = cuts_of(bridge.transitions())
     reference = scenedetect_reference(path, kind, seconds)
-    assert len(ours) == len(reference) and len(ours) >= 3, (ours, reference)
-    assert all(abs(a - b) <= 1 for a, b in zip(ours, reference, strict=True)), (ours, reference)
+    only_ours, only_reference = unmatched(ours, reference)
+    assert len(ours) - len(only_ours) >= 3, (ours, reference)
+    assert len(only_ours) + len(only_reference) <= 1, (ours, reference)
+    if clip == "hard_cuts":  # a cut only one side reports is a real, borderline cut, not noise
+        truth = fx.hard_cuts()[1]["cuts"]
+        assert not unmatched(only_ours + only_reference, truth)[0], (ours, reference, truth)
 
 
 @needs_shared

@@ -14,6 +14,7 @@ worker when running alone is recorded as an error.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -22,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..errors import UsageError
+from ..errors import InputError, UsageError
 from .store import ItemRecord, ResultsStore, Status
 from .tasks import Outcome
 
@@ -100,7 +101,7 @@ def run_items(
     try:
         while queue or inflight:
             if broken and not inflight and renew is not None:
-                executor.shutdown(wait=True, cancel_futures=True)
+                _shutdown(executor)
                 executor, broken = renew(), False
             if not broken:
                 _fill(queue, inflight, suspects, executor, task, window, key_of)
@@ -111,19 +112,30 @@ def run_items(
                 key = key_of(item)
                 try:
                     record = fut.result()
-                except BrokenProcessPool as exc:
+                except BrokenProcessPool:
                     broken = True
                     if renew is not None and not (solo and key in suspects):
                         suspects.add(key)
                         queue.appendleft(item)
                         continue
-                    record = _error(key, exc, outcome, "the worker process died")
+                    died = InputError(key, "the worker process died on this item (a crash while reading it, "
+                                           "or killed, e.g. out of memory)")
+                    record = _error(key, died, outcome)
                 except Exception as exc:
                     record = _error(key, exc, outcome)
                 suspects.discard(key)
                 on_record(record)
     finally:
+        _shutdown(executor)
+
+
+def _shutdown(executor: Executor) -> None:
+    """Stop ``executor``, dropping queued work where it can (Dask's ``ClientExecutor.shutdown``
+    takes no ``cancel_futures``; the standard library's executors do)."""
+    if "cancel_futures" in inspect.signature(executor.shutdown).parameters:
         executor.shutdown(wait=True, cancel_futures=True)
+    else:
+        executor.shutdown(wait=True)
 
 
 def _fill(

@@ -1,0 +1,154 @@
+"""Property-based tests (hypothesis): profiles (TOML text and parsed dicts) and manifests (JSON
+text) never let anything but the project's own one-line errors escape.
+
+Inputs are mostly *near-valid* documents (one key replaced, removed or added), where validation
+bugs hide, plus arbitrary text. Each test sees :data:`properties.EXAMPLES` (10^4) inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import sys
+from importlib import resources
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+from properties import NUMBER_TEXT, PARSER_SETTINGS, PATH_TEXT, check_contract
+
+from preflight.manifest import manifest_from_text
+from preflight.profile import profile_from_dict, profile_from_text
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ALEPH_TEXT = (resources.files("preflight") / "profiles" / "aleph-2.toml").read_text()
+ALEPH = tomllib.loads(ALEPH_TEXT)
+KEYS = [(table, key) for table, value in ALEPH.items() if isinstance(value, dict) for key in value]
+KEYS += [("", key) for key, value in ALEPH.items() if not isinstance(value, dict)]
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**30, max_value=10**60),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    NUMBER_TEXT,
+    st.sampled_from(["16:9", "16:0", "0:0", "1280x720", "0x0", "1281x720", "x", "stable", "severe"]),
+)
+VALUES = st.one_of(
+    SCALARS,
+    st.lists(SCALARS, max_size=3),
+    st.dictionaries(st.text(max_size=6), SCALARS, max_size=2),
+)
+
+
+@st.composite
+def near_valid_profile(draw) -> dict:
+    """The aleph-2 profile with one to three keys replaced, removed, or added."""
+    doc = copy.deepcopy(ALEPH)
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        table, key = draw(st.sampled_from(KEYS))
+        holder = doc.get(table) if table else doc
+        if not isinstance(holder, dict):
+            continue
+        action = draw(st.sampled_from(["replace", "replace", "remove", "add", "table"]))
+        if action == "replace":
+            holder[key] = draw(VALUES)
+        elif action == "remove":
+            holder.pop(key, None)
+        elif action == "add":
+            holder[draw(st.text(max_size=12))] = draw(VALUES)
+        elif table:
+            doc[table] = draw(VALUES)
+    return doc
+
+
+@PARSER_SETTINGS
+@given(st.one_of(near_valid_profile(), st.dictionaries(st.text(max_size=10), VALUES, max_size=5), VALUES))
+def test_profile_dict(doc) -> None:
+    profile = check_contract(profile_from_dict, doc)
+    if profile is not None:
+        numbers = [profile.min_duration_s, profile.max_duration_s, profile.min_fps, profile.max_fps]
+        assert all(math.isfinite(v) and v >= 0 for v in numbers)
+        assert profile.min_fps > 0 and profile.min_fps <= profile.max_fps
+        assert 2 <= profile.min_short_side <= profile.max_short_side
+        assert isinstance(profile.constant_fps, bool) and profile.max_cuts >= 0
+        assert all(r > 0 for _name, r in profile.aspect_ratios)
+        assert all(w > 0 and h > 0 and w % 2 == 0 and h % 2 == 0 for w, h in profile.output_sizes)
+
+
+LINES = ALEPH_TEXT.splitlines()
+VALUE_LINES = [i for i, line in enumerate(LINES) if " = " in line and not line.startswith("#")]
+
+
+@st.composite
+def near_valid_toml(draw) -> str:
+    """aleph-2.toml with one value's text replaced by generated text (often not valid TOML)."""
+    lines = list(LINES)
+    i = draw(st.sampled_from(VALUE_LINES))
+    key = lines[i].split(" = ")[0]
+    value = draw(st.one_of(NUMBER_TEXT, st.text(max_size=20), st.sampled_from(
+        ['"false"', "inf", "nan", "-inf", '["0x0"]', '["16:0"]', "[[[[[[[[1]]]]]]]]", "{}", "1979-05-27"])))
+    lines[i] = f"{key} = {value}"
+    return "\n".join(lines)
+
+
+@PARSER_SETTINGS
+@given(st.one_of(near_valid_toml(), st.text(max_size=200),
+                 st.integers(min_value=1, max_value=5000).map(lambda n: "a = " + "[" * n + "]" * n)))
+def test_profile_toml_text(text: str) -> None:
+    check_contract(profile_from_text, text, source="generated.toml")
+
+
+MANIFEST = {
+    "schema": "preflight.manifest/1",
+    "source": {"path": "/media/clip.mp4"},
+    "output": {"width": 640, "height": 360, "fps": "25", "retime": "1"},
+    "plan": {"encoder": {"crf": 18, "preset": "medium"}},
+    "segments": [
+        {"index": 1, "file": "clip_seg01.mp4", "frame_count": 50, "start_frame": 0},
+        {"index": 2, "file": "clip_seg02.mp4", "frame_count": 25, "start_frame": 50},
+    ],
+}
+MANIFEST_PATHS = [
+    ("schema",), ("source",), ("source", "path"), ("output",), ("output", "width"), ("output", "height"),
+    ("output", "fps"), ("output", "retime"), ("plan",), ("plan", "encoder"), ("plan", "encoder", "crf"),
+    ("plan", "encoder", "preset"), ("segments",), ("segments", 0), ("segments", 1, "index"),
+    ("segments", 0, "file"), ("segments", 1, "file"), ("segments", 0, "frame_count"),
+    ("segments", 1, "start_frame"),
+]
+
+
+@st.composite
+def near_valid_manifest(draw) -> str:
+    doc = copy.deepcopy(MANIFEST)
+    path = draw(st.sampled_from(MANIFEST_PATHS))
+    holder = doc
+    for step in path[:-1]:
+        holder = holder[step]
+    holder[path[-1]] = draw(st.one_of(VALUES, PATH_TEXT))
+    return json.dumps(doc)
+
+
+HOSTILE_JSON = st.one_of(
+    st.integers(min_value=1, max_value=6000).map(lambda n: '{"a": ' + "9" * n + "}"),
+    st.integers(min_value=1, max_value=3000).map(lambda n: "[" * n + "]" * n),
+    st.integers(min_value=1, max_value=3000).map(lambda n: '{"a":' * n + "1" + "}" * n),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", '{"a": 1e999}', "", "\ufeff{}", "null"]),
+)
+
+
+@PARSER_SETTINGS
+@given(st.one_of(near_valid_manifest(), HOSTILE_JSON, st.text(max_size=200)))
+def test_manifest_json_text(text: str) -> None:
+    manifest = check_contract(manifest_from_text, text, path=Path("generated.json"))
+    if manifest is not None:
+        assert manifest.width % 2 == 0 and manifest.height % 2 == 0 and manifest.fps > 0
+        for seg in manifest.segments:
+            assert "/" not in seg.file and "*" not in seg.file and seg.file not in (".", "..")

@@ -1,0 +1,99 @@
+"""Property-based tests (hypothesis): --box with its time range, --anchor and the other CLI
+option parsers never let anything but the project's own one-line errors escape.
+
+Each test sees :data:`properties.EXAMPLES` (10^4) generated inputs, derandomized.
+"""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+from properties import NUMBER_TEXT, PARSER_SETTINGS, PATH_TEXT, check_contract
+
+from preflight.manifest import parse_anchor
+from preflight.plan import X264_PRESETS, validate_encoder_options
+from preflight.profile import load_profile
+from qa.cli import _scale
+from qa.mask import parse_box
+
+SEP = st.sampled_from([",", " , ", ",,", ";", ""])
+TIME_RANGE = st.one_of(
+    st.just(""),
+    st.builds(lambda a, b: f"@{a}-{b}", NUMBER_TEXT | st.just(""), NUMBER_TEXT | st.just("")),
+    st.builds(lambda a: f"@{a}", st.text(max_size=12)),
+)
+BOX_TEXT = st.one_of(
+    st.text(max_size=60),
+    st.builds(
+        lambda nums, sep, rng: sep.join(nums) + rng,
+        st.lists(NUMBER_TEXT, min_size=3, max_size=5),
+        SEP,
+        TIME_RANGE,
+    ),
+)
+
+
+@PARSER_SETTINGS
+@given(BOX_TEXT)
+def test_box_parser(text: str) -> None:
+    box = check_contract(parse_box, text)
+    if box is not None:
+        values = [box.x, box.y, box.w, box.h, *(t for t in (box.t0, box.t1) if t is not None)]
+        assert all(math.isfinite(v) for v in values)
+        assert box.w > 0 and box.h > 0 and box.x >= 0 and box.y >= 0
+        assert box.t0 is None or box.t1 is None or box.t0 <= box.t1
+
+
+@PARSER_SETTINGS
+@given(st.one_of(NUMBER_TEXT, st.text(max_size=20)), TIME_RANGE)
+def test_box_time_range(start: str, time_range: str) -> None:
+    """The ``@t0-t1`` part on an otherwise valid box: times are finite, ordered, >= 0."""
+    box = check_contract(parse_box, f"0.1,0.1,0.5,0.5{time_range or '@' + start}")
+    if box is not None:
+        for t in (box.t0, box.t1):
+            assert t is None or (math.isfinite(t) and t >= 0)
+
+
+ANCHOR_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.builds(
+        lambda where, sep, image: f"{where}{sep}{image}",
+        st.one_of(st.sampled_from(["first", "last", "FIRST", " last "]), NUMBER_TEXT),
+        st.sampled_from(["", "=", " = ", "=="]),
+        PATH_TEXT,
+    ),
+)
+
+
+@PARSER_SETTINGS
+@given(ANCHOR_TEXT)
+def test_anchor_parser(text: str) -> None:
+    spec = check_contract(parse_anchor, text)
+    if spec is not None:
+        assert spec.at in ("first", "last", "time")
+        assert spec.seconds is None or (math.isfinite(spec.seconds) and spec.seconds >= 0)
+
+
+@PARSER_SETTINGS
+@given(st.one_of(NUMBER_TEXT, st.text(max_size=12), st.sampled_from(["full", "auto", " AUTO "])))
+def test_scale_option(text: str) -> None:
+    value = check_contract(_scale, text)
+    assert value is None or value in ("full", "auto") or (isinstance(value, int) and value >= 1)
+
+
+@PARSER_SETTINGS
+@given(
+    st.one_of(st.integers(), st.integers(min_value=10**3000, max_value=10**4000), st.booleans(), st.none()),
+    st.one_of(st.sampled_from(X264_PRESETS), st.text(max_size=30), PATH_TEXT),
+)
+def test_crf_and_preset_options(crf: object, preset: str) -> None:
+    check_contract(validate_encoder_options, crf=crf, preset=preset)
+
+
+@PARSER_SETTINGS
+@given(st.one_of(PATH_TEXT, st.sampled_from(["aleph-2", "gen4-aleph", "nope", "x.toml", "/dev/zero.toml"])))
+def test_profile_option(text: str) -> None:
+    """``--profile NAME|PATH``: a name, a path, or hostile text."""
+    check_contract(load_profile, text)
