@@ -18,6 +18,7 @@ from typing import Any
 
 from preflight.batch.store import ItemRecord
 from preflight.batch.tasks import Outcome, Signals, reduce_curve, run_item
+from preflight.errors import preview
 
 from .align import DEFAULT_MAX_OFFSET
 from .errors import QAInputError, QAUsageError
@@ -71,12 +72,12 @@ def read_pairs(path: str) -> list[Pair]:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise QAInputError(path, f"cannot read the pairs file ({exc})") from None
     if not rows:
-        raise QAUsageError(f"{path}: empty; expected a header line with source,edited[,mask][,box]")
+        raise QAUsageError(f"{_shown(path)}: empty; expected a header line with source,edited[,mask][,box]")
     header = [h.strip().lower() for h in rows[0]]
     unknown = [h for h in header if h not in COLUMNS]
     if unknown or not {"source", "edited"} <= set(header) or len(set(header)) != len(header):
         raise QAUsageError(
-            f"{path}: line 1: header {','.join(rows[0])!r} must name source and edited, "
+            f"{_shown(path)}: line 1: header {preview(','.join(rows[0]))} must name source and edited, "
             "optionally mask and box, each once"
         )
     base = os.path.dirname(path)
@@ -86,15 +87,23 @@ def read_pairs(path: str) -> list[Pair]:
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(header):
-            raise QAUsageError(f"{path}: line {number}: {len(row)} fields, the header has {len(header)}")
-        pair = _pair(dict(zip(header, (c.strip() for c in row), strict=True)), base, f"{path}: line {number}")
+            raise QAUsageError(
+                f"{_shown(path)}: line {number}: {len(row)} fields, the header has {len(header)}"
+            )
+        where = f"{_shown(path)}: line {number}"
+        pair = _pair(dict(zip(header, (c.strip() for c in row), strict=True)), base, where)
         if pair.key in seen:
-            raise QAUsageError(f"{path}: line {number}: same pair as line {seen[pair.key]}")
+            raise QAUsageError(f"{where}: same pair as line {seen[pair.key]}")
         seen[pair.key] = number
         pairs.append(pair)
     if not pairs:
-        raise QAUsageError(f"{path}: no pairs below the header")
+        raise QAUsageError(f"{_shown(path)}: no pairs below the header")
     return pairs
+
+
+def _shown(path: str) -> str:
+    """``path`` as a message shows it: abbreviated when long or unprintable."""
+    return path if len(path) <= 120 and path.isprintable() else preview(path, 120)
 
 
 def _pair(cells: Mapping[str, str], base: str, where: str) -> Pair:
