@@ -19,7 +19,7 @@ from fixtures import transitions as fx
 from fixtures.synth import FIXTURES, MEDIA, SHARED_MEDIA
 from preflight.analyzers.base import Analyzer
 from preflight.analyzers.scenedetect_bridge import SceneDetectAnalyzer
-from preflight.analyzers.transitions import TransitionDetector
+from preflight.analyzers.transitions import TransitionDetector, TransitionParams
 from preflight.decode import AnalysisGeometry, FrameBatch, iter_luma_batches
 from preflight.probe import probe
 from preflight.shots import Transition
@@ -38,7 +38,7 @@ def analyse(path: Path, *, batch_size: int = 32, color: bool = False, analyzers=
     """Tiny local decode loop: probe -> geometry -> batches -> start/process/finish."""
     info = probe(path)
     geometry = AnalysisGeometry.for_probe(info)
-    analyzers = analyzers or [TransitionDetector(**options)]
+    analyzers = analyzers or [TransitionDetector(params=TransitionParams(**options))]
     for a in analyzers:
         a.start(geometry)
     pts = []
@@ -299,7 +299,18 @@ def test_bridge_needs_colour_frames():
 )
 def test_invalid_options_are_rejected(options):
     with pytest.raises(ValueError):
-        TransitionDetector(**options)
+        TransitionParams(**options)
+
+
+def test_params_are_the_one_source_of_tunables():
+    params = TransitionParams(cut_ratio=2.5, gradual_windows=(8.0, 12))
+    assert TransitionDetector(params=params).params is params
+    assert params.gradual_windows == (8, 12)
+    assert TransitionDetector().params == TransitionParams()
+    with pytest.raises(TypeError):
+        TransitionDetector(cut_ratio=2.5)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        TransitionParams(2.5)  # type: ignore[misc]
 
 
 def test_unknown_scenedetect_kind_is_rejected():

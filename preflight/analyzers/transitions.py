@@ -155,84 +155,13 @@ _WIPE_MAX_BIN = 0.08
 _STD_WEIGHT = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TransitionParams:
-    """Tunables of :class:`TransitionDetector` (documented there)."""
+    """Tunables of :class:`TransitionDetector`: the one place they are declared.
 
-    cut_ratio: float = 2.0
-    cut_min_diff: float = 0.025
-    cut_min_struct: float = 0.3
-    jump_cut_ratio: float = 5.0
-    jump_cut_min_struct: float = 0.15
-    hist_cut_min: float = 0.3
-    flat_cut_min_diff: float = 0.06
-    window: int = 6
-    max_flash_frames: int = 3
-    return_span: int = 12
-    flat_max_std: float = 0.08
-    min_fade_frames: int = 3
-    max_fade_frames: int = 90
-    gradual_windows: tuple[int, ...] = (8, 12, 18, 26, 36)
-    dissolve_max_resid: float = 0.3
-    dissolve_min_struct: float = 0.35
-    dissolve_min_diff: float = 0.04
-    dissolve_max_dip: float = 0.9
-    detect_wipes: bool = True
-
-    def __post_init__(self) -> None:
-        if not self.jump_cut_ratio >= self.cut_ratio:
-            raise ValueError(
-                f"jump_cut_ratio ({self.jump_cut_ratio}) must be >= cut_ratio ({self.cut_ratio})"
-            )
-        if not self.cut_ratio > 1.0:
-            raise ValueError(
-                f"cut_ratio must be > 1 (a cut stands out from its neighbours), got {self.cut_ratio}"
-            )
-        for name in ("cut_min_diff", "cut_min_struct", "jump_cut_min_struct", "hist_cut_min",
-                     "flat_cut_min_diff", "flat_max_std",
-                     "dissolve_min_diff", "dissolve_min_struct"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} is in 0-1 luma units, got {value}")
-        if self.window < 2:
-            raise ValueError(f"window must be >= 2 frames, got {self.window}")
-        if not 0 <= self.max_flash_frames <= 3:
-            raise ValueError(
-                f"max_flash_frames must be 0-3 (frames compared across a flash), got {self.max_flash_frames}"
-            )
-        if self.return_span < 0:
-            raise ValueError(f"return_span must be >= 0 frames (0 disables), got {self.return_span}")
-        if not 2 <= self.min_fade_frames <= self.max_fade_frames:
-            raise ValueError("need 2 <= min_fade_frames <= max_fade_frames")
-        wins = self.gradual_windows
-        if not wins or any(int(w) != w or w < 4 for w in wins) or list(wins) != sorted(set(wins)):
-            raise ValueError(f"gradual_windows must be increasing distinct integers >= 4, got {wins}")
-        if not 0.0 < self.dissolve_max_resid < 0.5:
-            raise ValueError(f"dissolve_max_resid must be in (0, 0.5), got {self.dissolve_max_resid}")
-        if not 0.0 < self.dissolve_max_dip <= 1.5:
-            raise ValueError(f"dissolve_max_dip must be in (0, 1.5], got {self.dissolve_max_dip}")
-
-
-class _Series:
-    """Append-only per-frame columns, one chunk per batch, concatenated on demand."""
-
-    def __init__(self) -> None:
-        self._chunks: dict[str, list[np.ndarray]] = {}
-
-    def append(self, name: str, values: np.ndarray) -> None:
-        self._chunks.setdefault(name, []).append(values)
-
-    def get(self, name: str, empty_shape: tuple[int, ...] = (0,)) -> np.ndarray:
-        chunks = self._chunks.get(name, [])
-        return np.concatenate(chunks) if chunks else np.zeros(empty_shape, np.float32)
-
-
-class TransitionDetector:
-    """Finds hard cuts and gradual transitions in a stream of analysis-size luma batches.
-
-    Implements the :class:`~preflight.analyzers.base.Analyzer` protocol; after ``finish()``,
-    :meth:`transitions` lists the transitions in frame order. Method and references: module
-    docstring. All thresholds are in range-normalised luma units (0-1) or frames.
+    Build with keywords, e.g. ``TransitionParams(cut_ratio=2.5)``; invalid values raise
+    ``ValueError`` on construction. All thresholds are in range-normalised luma units (0-1) or
+    frames.
 
     Parameters
     ----------
@@ -287,52 +216,94 @@ class TransitionDetector:
         Also look for wipes.
     """
 
+    cut_ratio: float = 2.0
+    cut_min_diff: float = 0.025
+    cut_min_struct: float = 0.3
+    jump_cut_ratio: float = 5.0
+    jump_cut_min_struct: float = 0.15
+    hist_cut_min: float = 0.3
+    flat_cut_min_diff: float = 0.06
+    window: int = 6
+    max_flash_frames: int = 3
+    return_span: int = 12
+    flat_max_std: float = 0.08
+    min_fade_frames: int = 3
+    max_fade_frames: int = 90
+    gradual_windows: tuple[int, ...] = (8, 12, 18, 26, 36)
+    dissolve_max_resid: float = 0.3
+    dissolve_min_struct: float = 0.35
+    dissolve_min_diff: float = 0.04
+    dissolve_max_dip: float = 0.9
+    detect_wipes: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.jump_cut_ratio >= self.cut_ratio:
+            raise ValueError(
+                f"jump_cut_ratio ({self.jump_cut_ratio}) must be >= cut_ratio ({self.cut_ratio})"
+            )
+        if not self.cut_ratio > 1.0:
+            raise ValueError(
+                f"cut_ratio must be > 1 (a cut stands out from its neighbours), got {self.cut_ratio}"
+            )
+        for name in ("cut_min_diff", "cut_min_struct", "jump_cut_min_struct", "hist_cut_min",
+                     "flat_cut_min_diff", "flat_max_std",
+                     "dissolve_min_diff", "dissolve_min_struct"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} is in 0-1 luma units, got {value}")
+        if self.window < 2:
+            raise ValueError(f"window must be >= 2 frames, got {self.window}")
+        if not 0 <= self.max_flash_frames <= 3:
+            raise ValueError(
+                f"max_flash_frames must be 0-3 (frames compared across a flash), got {self.max_flash_frames}"
+            )
+        if self.return_span < 0:
+            raise ValueError(f"return_span must be >= 0 frames (0 disables), got {self.return_span}")
+        if not 2 <= self.min_fade_frames <= self.max_fade_frames:
+            raise ValueError("need 2 <= min_fade_frames <= max_fade_frames")
+        wins = self.gradual_windows
+        if not wins or any(int(w) != w or w < 4 for w in wins) or list(wins) != sorted(set(wins)):
+            raise ValueError(f"gradual_windows must be increasing distinct integers >= 4, got {wins}")
+        object.__setattr__(self, "gradual_windows", tuple(int(w) for w in wins))
+        if not 0.0 < self.dissolve_max_resid < 0.5:
+            raise ValueError(f"dissolve_max_resid must be in (0, 0.5), got {self.dissolve_max_resid}")
+        if not 0.0 < self.dissolve_max_dip <= 1.5:
+            raise ValueError(f"dissolve_max_dip must be in (0, 1.5], got {self.dissolve_max_dip}")
+
+
+class _Series:
+    """Append-only per-frame columns, one chunk per batch, concatenated on demand."""
+
+    def __init__(self) -> None:
+        self._chunks: dict[str, list[np.ndarray]] = {}
+
+    def append(self, name: str, values: np.ndarray) -> None:
+        self._chunks.setdefault(name, []).append(values)
+
+    def get(self, name: str, empty_shape: tuple[int, ...] = (0,)) -> np.ndarray:
+        chunks = self._chunks.get(name, [])
+        return np.concatenate(chunks) if chunks else np.zeros(empty_shape, np.float32)
+
+
+class TransitionDetector:
+    """Finds hard cuts and gradual transitions in a stream of analysis-size luma batches.
+
+    Implements the :class:`~preflight.analyzers.base.Analyzer` protocol; after ``finish()``,
+    :meth:`transitions` lists the transitions in frame order. Method and references: module
+    docstring. All thresholds are in range-normalised luma units (0-1) or frames.
+
+    Parameters
+    ----------
+    params : TransitionParams, optional
+        The tunables (keyword-only); the defaults when omitted.
+    """
+
     name = "transitions"
 
-    def __init__(
-        self,
-        *,
-        cut_ratio: float = 2.0,
-        cut_min_diff: float = 0.025,
-        cut_min_struct: float = 0.3,
-        jump_cut_ratio: float = 5.0,
-        jump_cut_min_struct: float = 0.15,
-        hist_cut_min: float = 0.3,
-        flat_cut_min_diff: float = 0.06,
-        window: int = 6,
-        max_flash_frames: int = 3,
-        return_span: int = 12,
-        flat_max_std: float = 0.08,
-        min_fade_frames: int = 3,
-        max_fade_frames: int = 90,
-        gradual_windows: tuple[int, ...] = (8, 12, 18, 26, 36),
-        dissolve_max_resid: float = 0.3,
-        dissolve_min_struct: float = 0.35,
-        dissolve_min_diff: float = 0.04,
-        dissolve_max_dip: float = 0.9,
-        detect_wipes: bool = True,
-    ) -> None:
-        self.params = TransitionParams(
-            cut_ratio=cut_ratio,
-            cut_min_diff=cut_min_diff,
-            cut_min_struct=cut_min_struct,
-            jump_cut_ratio=jump_cut_ratio,
-            jump_cut_min_struct=jump_cut_min_struct,
-            hist_cut_min=hist_cut_min,
-            flat_cut_min_diff=flat_cut_min_diff,
-            window=window,
-            max_flash_frames=max_flash_frames,
-            return_span=return_span,
-            flat_max_std=flat_max_std,
-            min_fade_frames=min_fade_frames,
-            max_fade_frames=max_fade_frames,
-            gradual_windows=tuple(int(w) for w in gradual_windows),
-            dissolve_max_resid=dissolve_max_resid,
-            dissolve_min_struct=dissolve_min_struct,
-            dissolve_min_diff=dissolve_min_diff,
-            dissolve_max_dip=dissolve_max_dip,
-            detect_wipes=detect_wipes,
-        )
+    def __init__(self, *, params: TransitionParams | None = None) -> None:
+        if params is not None and not isinstance(params, TransitionParams):
+            raise TypeError(f"params must be a TransitionParams, got {type(params).__name__}")
+        self.params = params if params is not None else TransitionParams()
         self._geometry: AnalysisGeometry | None = None
         self._finished = False
         self._transitions: list[Transition] = []
