@@ -140,6 +140,9 @@ _CADENCE_RUNS = 4
 _MOTION_SHARE = 0.3
 # Smallest tolerance of the return test (mean absolute difference, 0-1) whatever the motion.
 _RETURN_MIN_TOL = 0.08
+# The same picture again after an occluder (mean absolute difference, 0-1; coding noise and a
+# still shot's drift stay below it).
+_SAME_PICTURE = 0.02
 # A flat frame: this share of its pixels within 0.1 of black (or white).
 _FLAT_SHARE = 0.9
 # Window signals, in this order along the last axis of the stored array.
@@ -653,6 +656,32 @@ def _side_medians(
     return before, after
 
 
+def _frames_per_distinct(
+    distinct: np.ndarray, quiet: np.ndarray, reach: int = 24
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
+    material shown at 50-60 fps): counted within ``reach`` frames of each frame, and that
+    raised to the clip's own ratio (at most 2.5) in a converted clip.
+
+    The clip's ratio leaves out quiet frames that are no repeat of a cadence (a still shot,
+    where a repeat cannot be told from the source holding still); a clip is converted when it
+    is 1.5 or more. Inside a still shot of a converted clip the local ratio is too low and
+    every span measured in frames too short (an occluder crossing a still shot of a 24 -> 60
+    fps clip).
+    """
+    n = distinct.size
+    cum = np.concatenate([[0], np.cumsum(distinct)])
+    lo = np.clip(np.arange(n) - reach, 0, n)
+    hi = np.clip(np.arange(n) + reach + 1, 0, n)
+    local = (hi - lo) / np.maximum(cum[hi] - cum[lo], 1)
+    known = ~(distinct & quiet)
+    new = int((distinct & known).sum())
+    clip = float(known.sum()) / new if new else 1.0
+    if clip < 1.5:
+        return local, local
+    return local, np.maximum(local, min(clip, 2.5))
+
+
 def _ramps(
     w: int, *, s_max: int | None = None, t_min: int = 0, max_len: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -896,11 +925,7 @@ class _Decider:
         distinct = self._distinct()
         # Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
         # material shown at 50-60 fps): time spans given in frames stretch by it.
-        reach = 24
-        cum = np.concatenate([[0], np.cumsum(distinct)])
-        lo_i = np.clip(np.arange(n) - reach, 0, n)
-        hi_i = np.clip(np.arange(n) + reach + 1, 0, n)
-        self._rep = (hi_i - lo_i) / np.maximum(cum[hi_i] - cum[lo_i], 1)
+        self._rep, self._rep_clip = _frames_per_distinct(distinct, diff <= _DUP_DIFF)
         db, da = _side_medians(diff, p.window, distinct)
         sb, sa = _side_medians(struct, p.window, distinct)
         dlevel = np.fmax(np.fmax(np.nan_to_num(db), np.nan_to_num(da)), 0.004)
@@ -977,6 +1002,7 @@ class _Decider:
         # the candidate; after it may be the flash itself).
         self._motion = np.nan_to_num(sb, nan=0.0)
         self._change = np.nan_to_num(db, nan=0.0)
+        self._flat = flat
         flashes = self._flash_frames([c for c, _ in kept])
         return [(c, conf) for c, conf in kept if c not in flashes]
 
@@ -1006,7 +1032,21 @@ class _Decider:
         pad_min_prev = np.minimum(pad[:-4], pad[1:-3])
         pad_min_next = np.minimum(pad[3:-1], pad[4:])
         onset = np.maximum(pad_min_prev, pad_min_next) >= 0.8 * vals
-        out[idx] = (vals > 0) & (shared | onset)
+        # A move that speeds up into the frame (or slows down out of it): the three distinct
+        # frames on one side grow towards it, the nearest already a quarter of its change. A
+        # dropped source frame there doubles one step (two source frames of motion in one), so
+        # the peak can stand 2-4 times above its neighbour. Only for a change below a hard
+        # cut's floor (a jump cut's): a cut out of an accelerating pan has that ramp too.
+        pad3 = np.concatenate([[0.0] * 3, vals, [0.0] * 3])
+        p1, p2, p3 = pad3[2:-4], pad3[1:-5], pad3[:-6]
+        n1, n2, n3 = pad3[4:-2], pad3[5:-1], pad3[6:]
+        jump = vals < self.p.cut_min_struct
+        speeding = jump & (p3 < p2) & (p2 < p1) & (p1 >= 0.25 * vals) & (p1 < vals)
+        slowing = jump & (n3 < n2) & (n2 < n1) & (n1 >= 0.25 * vals) & (n1 < vals)
+        # The flank of a larger change next to it (a neighbour changes more) with some change on
+        # the other side too.
+        flank = (high > vals) & (low >= 0.1 * vals)
+        out[idx] = (vals > 0) & (shared | onset | speeding | slowing | flank)
         return out
 
     def _distinct(self) -> np.ndarray:
@@ -1059,13 +1099,24 @@ class _Decider:
                         break
                 if c in out:
                     break
-            if c in out or p.return_span < 2:
+            # A cut between a black or white frame and a picture is no occluder (those cover
+            # part of the frame), and black "returns" after any shot of a montage cut to black
+            # and back. (A flash over black, flat frames in between, still goes through.)
+            to_flat = (
+                (self._flat[c - 1] or self._flat[c])
+                and ref_d >= p.flat_cut_min_diff
+                and max(self.sig["std"][c - 1], self.sig["std"][c]) > p.flat_max_std
+            )
+            if c in out or p.return_span < 2 or to_flat:
                 continue
             # Longer occlusions: the picture from before c comes back within return_span frames
             # (window pairs (T[i - L], T[i]) that span c, i.e. i in [c, c + L - 1]).
             span = p.return_span * min(float(self._rep[c]), 3.0)
+            # Beyond the local span (a still shot of a converted clip), only the same picture
+            # counts: two crops of one still scene in a montage differ by more.
+            far_span = p.return_span * min(float(self._rep_clip[c]), 3.0)
             for li, win in enumerate(p.gradual_windows):
-                if win > span:
+                if win > max(span, far_span):
                     break
                 hi = min(c + win - 1, n - 1)
                 d = self.lin[c : hi + 1, li, _D]
@@ -1076,13 +1127,26 @@ class _Decider:
                 # than the shot's own motion would take it (a huge spike, say from a dark shot,
                 # must not make any other shot "the same picture").
                 tol = min(0.35 * ref_d, max(_RETURN_MIN_TOL, 4.0 * float(self._change[c])))
+                if win > span:
+                    tol = min(tol, max(_SAME_PICTURE, 2.0 * float(self._change[c])))
                 back = np.isfinite(d) & (d <= tol) & (later - win >= 1)
                 back &= self._calm(later - win, 0.5 * ref_d, c) & self._calm(later, 0.5 * ref_d, c)
                 if back.any():
                     j = c + int(np.argmax(back))
+                    if win > span and not self._partly_hidden(j - win, j):
+                        continue
                     out.update(k for k in cands if c <= k <= j)
                     break
         return out
+
+    def _partly_hidden(self, a: int, b: int) -> bool:
+        """Whether part of frame ``a``'s picture stays in view through frame ``b``: at least a
+        quarter of the layout blocks keep their mean in every frame between (an object close
+        to the lens covers up to ~60% of the frame; a montage that comes back to a shot
+        changes the whole frame in between)."""
+        blocks = self.sig["blocks"]
+        same = np.abs(blocks[a + 1 : b] - blocks[a]) < _SAME_PICTURE
+        return bool(same.size == 0 or (same.sum(axis=1) >= 0.25 * blocks.shape[1]).all())
 
     def _alike(self, c: int, bd: float, bs: float, *, gap: int) -> bool:
         """Two frames ``gap`` apart around candidate ``c`` (luminance difference ``bd``,
