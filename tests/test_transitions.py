@@ -367,3 +367,94 @@ def test_fast_montage_cuts_four_frames_apart():
     path, truth = te.single("montage", seed=4)
     assert len(truth["cuts"]) == 6
     _assert_exact_cuts(path, truth)
+
+
+# ------------------------------------------------- repeated frames: decision-stage regressions
+# Frames rendered in memory (no codec) and fed to the detector directly: a 24 fps source shown
+# at 60 fps with a 3:2 cadence, whose ground truth is known by construction.
+
+_W, _H = 320, 180
+
+
+def _texture(seed: int, width: int = _W + 200) -> np.ndarray:
+    """A smooth random texture (limited-range luma), wider than the frame so it can pan."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    img = cv2.GaussianBlur(rng.random((_H, width)).astype(np.float32), (0, 0), 3)
+    img = (img - img.min()) / (img.max() - img.min())
+    return (40 + 170 * img).astype(np.uint8)
+
+
+def _panning(seed: int, count: int, speed: int) -> list[np.ndarray]:
+    tex = _texture(seed)
+    return [tex[:, speed * k : speed * k + _W].copy() for k in range(count)]
+
+
+def _cadence_32(shots: list[list[np.ndarray]]) -> tuple[list[np.ndarray], list[int]]:
+    """Source shots joined by cuts, each frame shown 3, 2, 3, 2... times; returns the frames
+    and the true cut frames (first frame of each shot after the first)."""
+    out: list[np.ndarray] = []
+    cuts: list[int] = []
+    k = 0
+    for si, shot in enumerate(shots):
+        if si:
+            cuts.append(len(out))
+        for frame in shot:
+            out += [frame] * (3 if k % 2 == 0 else 2)
+            k += 1
+    return out, cuts
+
+
+def _detect_frames(frames: list[np.ndarray]) -> list[int]:
+    geometry = AnalysisGeometry(width=_W, height=_H, rotation=0, full_range=False,
+                                source_diagonal=float(np.hypot(_W, _H)))
+    det = TransitionDetector()
+    det.start(geometry)
+    luma = np.stack(frames)
+    for s in range(0, len(luma), 32):
+        chunk = luma[s : s + 32]
+        det.process(FrameBatch(s, np.arange(s, s + len(chunk), dtype=np.int64), chunk, Fraction(1, 60)))
+    det.finish()
+    return cuts_of(det.transitions())
+
+
+@pytest.mark.parametrize("size", [0.6, 0.7])
+def test_dark_object_crossing_a_still_shot_of_a_converted_clip(size):
+    """A dark object crossing a still shot in 3 source frames (7-8 frames at 60 fps) of a 3:2
+    clip: the picture comes back later than the return span at the still shot's own rate
+    (a still shot shows no cadence), so the span must follow the clip's cadence (gave 4 false
+    cuts)."""
+    import cv2
+
+    still = _texture(2)[:, 100 : 100 + _W]
+    crossing = []
+    rad = int(size * _H)
+    for k in range(3):
+        f = still.copy()
+        cx = int(-rad + (_W + 2 * rad) * (k + 1) / 4)
+        cv2.ellipse(f, (cx, _H // 2), (rad, int(rad * 0.9)), 0, 0, 360, 18, -1)
+        crossing.append(f)
+    shot = [still] * 8 + crossing + [still] * 14
+    frames, truth = _cadence_32([_panning(1, 40, 2), shot, _panning(3, 40, 3)])
+    assert_cuts(_detect_frames(frames), truth)
+
+
+def test_montage_back_to_a_still_shot_of_a_converted_clip():
+    """A-B-A between still shots 4 source frames apart in a 3:2 clip: the return of A is a cut
+    back, not an occluder leaving (guards the longer return span above)."""
+    a, b = _texture(4)[:, :_W], _texture(5)[:, :_W]
+    shots = [_panning(1, 40, 2), [a] * 4, [b] * 4, [a] * 4, [b] * 4, _panning(3, 40, 3)]
+    frames, truth = _cadence_32(shots)
+    assert_cuts(_detect_frames(frames), truth)
+
+
+def test_flash_over_black_in_a_converted_clip():
+    """Black, two uniform grey frames, black (a strobe over black): no cut, no flat-frame
+    exception to the return test (guards the montage-to-black rule)."""
+    black = np.full((_H, _W), 16, np.uint8)
+    grey = np.full((_H, _W), 150, np.uint8)
+    light = np.full((_H, _W), 190, np.uint8)
+    shots = [_panning(1, 30, 2), [black] * 10 + [grey, light] + [black] * 10, _panning(3, 30, 3)]
+    frames, truth = _cadence_32(shots)
+    assert_cuts(_detect_frames(frames), truth)

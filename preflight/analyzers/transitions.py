@@ -64,13 +64,20 @@ Decisions:
   an object crossing the lens sits between frames that change too, as the motion speeds up
   and slows down. A candidate is dropped when the larger ``struct`` of the two distinct frames
   on each side is at least ``_MOTION_SHARE`` of its own, or half that when it is no peak or
-  the two sides together reach 2.5 times that share.
+  the two sides together reach 2.5 times that share; or, for a change below a hard cut's floor,
+  when the three distinct frames on one side ramp up to it (a move speeding up, where a
+  dropped source frame doubles one step); or when a neighbour changes more and the other side
+  at least a tenth as much (the flank of a larger change).
 * **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` apart,
   one before it and one at or after it, look alike (the picture before the flash comes back:
   the flashlight test of Heng and Ngan [3]_), within a tolerance that grows with the shot's
   own motion; or when the picture from before it returns within ``return_span`` frames (an
   occluder passing the lens), comparing only frames away from any spike, within a tolerance
-  bounded by the shot's own motion.
+  bounded by the shot's own motion. In a converted clip the span follows the clip's cadence
+  even inside a still shot (which shows none); beyond the local span only the same picture,
+  after frames that kept changing (an object moves; a montage holds each shot), from the shot
+  just before the candidate counts. Cuts between a black or white frame and a picture are
+  exempt (a montage cut to black and back).
 * **Fades**: runs of flat frames (at least 90% of the pixels within 0.1 of black or white,
   which a caption on black does not spoil) bound fades. The RMS distance of each frame to the
   flat level shrinks linearly during a fade-out (a gain ramp, Lienhart [4]_); a
@@ -1130,23 +1137,26 @@ class _Decider:
                 if win > span:
                     tol = min(tol, max(_SAME_PICTURE, 2.0 * float(self._change[c])))
                 back = np.isfinite(d) & (d <= tol) & (later - win >= 1)
+                if win > span:
+                    # ... and the earlier frame of the pair is of the shot just before c (a
+                    # montage A-B-A brings A back across B).
+                    back &= later - win > max((k for k in cands if k < c), default=-1)
                 back &= self._calm(later - win, 0.5 * ref_d, c) & self._calm(later, 0.5 * ref_d, c)
                 if back.any():
                     j = c + int(np.argmax(back))
-                    if win > span and not self._partly_hidden(j - win, j):
+                    if win > span and not self._keeps_changing(c, j):
                         continue
                     out.update(k for k in cands if c <= k <= j)
                     break
         return out
 
-    def _partly_hidden(self, a: int, b: int) -> bool:
-        """Whether part of frame ``a``'s picture stays in view through frame ``b``: at least a
-        quarter of the layout blocks keep their mean in every frame between (an object close
-        to the lens covers up to ~60% of the frame; a montage that comes back to a shot
-        changes the whole frame in between)."""
-        blocks = self.sig["blocks"]
-        same = np.abs(blocks[a + 1 : b] - blocks[a]) < _SAME_PICTURE
-        return bool(same.size == 0 or (same.sum(axis=1) >= 0.25 * blocks.shape[1]).all())
+    def _keeps_changing(self, c: int, j: int) -> bool:
+        """Whether every distinct frame changes from candidate ``c`` until the picture is back
+        at ``j`` (up to the frames that must be calm before ``j``): an object crossing the lens
+        moves on each frame, while a montage that cuts back to a still shot holds each shot in
+        between (a run of more than 3 unchanged frames: longer than any cadence's repeats)."""
+        quiet = self.sig["diff"][c + 1 : j - self.p.max_flash_frames] <= _DUP_DIFF
+        return all(b - a + 1 <= 3 for a, b in _runs(quiet))
 
     def _alike(self, c: int, bd: float, bs: float, *, gap: int) -> bool:
         """Two frames ``gap`` apart around candidate ``c`` (luminance difference ``bd``,
