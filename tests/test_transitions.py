@@ -458,3 +458,30 @@ def test_flash_over_black_in_a_converted_clip():
     shots = [_panning(1, 30, 2), [black] * 10 + [grey, light] + [black] * 10, _panning(3, 30, 3)]
     frames, truth = _cadence_32(shots)
     assert_cuts(_detect_frames(frames), truth)
+
+
+def test_dissolve_windows_are_predicted_by_the_mean_of_their_ends():
+    """Field ``P`` of the window signals: the mean of a window's ends predicts a dissolve's
+    middle frame far better than either end (~0), while a fast pan, which can pass the
+    linear-mix residual test, is not (>= the 0.6 that confirms a dissolve)."""
+    from preflight.analyzers import transitions as tr
+
+    a, b = _texture(11)[:, :_W].astype(np.float32), _texture(12)[:, :_W].astype(np.float32)
+    dissolve = [a] * 20 + [(1 - t) * a + t * b for t in np.linspace(0, 1, 20)] + [b] * 20
+    pan = _panning(13, 60, 3)
+    for frames, lo, hi in ((dissolve, 0.0, 0.2), (pan, 0.6, np.inf)):
+        geometry = AnalysisGeometry(width=_W, height=_H, rotation=0, full_range=False,
+                                    source_diagonal=float(np.hypot(_W, _H)))
+        det = TransitionDetector()
+        det.start(geometry)
+        luma = np.stack([np.clip(f, 0, 255).astype(np.uint8) for f in frames])
+        det.process(FrameBatch(0, np.arange(len(luma), dtype=np.int64), luma, Fraction(1, 30)))
+        win = det.params.gradual_windows.index(18)
+        pred = det._series.get("lin")[:, win, tr._P]
+        pred = pred[np.isfinite(pred)]
+        if hi < np.inf:
+            # The window centred on the dissolve (frame 29 of 20-39, window end 38).
+            centred = det._series.get("lin")[38, win, tr._P]
+            assert lo <= centred <= hi, centred
+        else:
+            assert pred.size == 0 or pred.min() >= lo, pred.min()

@@ -40,7 +40,10 @@ end, on 32 px thumbnails ``a = T[i - L]``, ``m = T[i - L // 2]``, ``e = T[i]``:
     block-fit residual ``Rb``, how binary the ``alpha_b`` are (a wipe: each block is either
     still A or already B), the share of blocks that changed and of those already switched;
     ``C`` = ``1 - max NCC(a, e)`` (whether the ends are different images; computed only for
-    windows that could be a dissolve or wipe). For lags ``k`` = 2-4 the 32 px thumbnails of
+    windows that could be a dissolve or wipe); ``P`` = mean ``|m - (a + e) / 2|`` over the
+    smaller of mean ``|m - a|`` and mean ``|m - e|``: a linear mix is predicted by the mean of
+    its ends far better than by either end (``P`` ~ 0-0.3), a moving shot is not (computed
+    only for windows that could be a dissolve). For lags ``k`` = 2-4 the 32 px thumbnails of
     frames ``i - k`` and ``i`` are compared too, to recognise the end of a flash.
 
 Decisions:
@@ -84,9 +87,9 @@ Decisions:
   piecewise-linear ramp fitted to it gives the extent, a fade-in mirrors it. A flat run must be
   entered by a fade-out, a cut or the clip's start and left by a fade-in, a cut or the end.
 * **Dissolves**: windows whose middle frame is the average of its ends (``R`` small: the
-  linear mixing model of Alattar [2]_ and Lienhart [4]_), whose ends are different images
-  (``C``), with a fine-detail dip in the middle, no cut or flat frame inside and new content
-  that stays (the accumulated change of twin comparison, Zhang et al. [5]_).
+  linear mixing model of Alattar [2]_ and Lienhart [4]_) and predicted by that average far
+  better than by either end (``P``: motion is not), whose ends are different images (``C``),
+  with a fine-detail dip in the middle, no cut or flat frame inside and new content that stays (the accumulated change of twin comparison, Zhang et al. [5]_).
 * **Wipes**: windows whose middle frame is, block by block, either the first or the last image
   (``Rb`` small, ``alpha_b`` binary, ``R`` ~ 0.5), in which every block changes and the new
   content stays.
@@ -153,8 +156,12 @@ _SAME_PICTURE = 0.02
 # A flat frame: this share of its pixels within 0.1 of black (or white).
 _FLAT_SHARE = 0.9
 # Window signals, in this order along the last axis of the stored array.
-_LIN_FIELDS = ("D", "R", "Rb", "bin", "C", "changed", "switched")
-_D, _R, _RB, _BIN, _C, _CHANGED, _SWITCHED = range(len(_LIN_FIELDS))
+_LIN_FIELDS = ("D", "R", "Rb", "bin", "C", "changed", "switched", "P")
+_D, _R, _RB, _BIN, _C, _CHANGED, _SWITCHED, _P = range(len(_LIN_FIELDS))
+# Largest error of the ends' mean as a predictor of a dissolve window's middle frame, relative
+# to the nearer end's (field ``P``): a linear mix is predicted by the mean far better than by
+# either end; motion is not.
+_DISSOLVE_MAX_PRED = 0.6
 # Wipe thresholds (see the module docstring): mid frame not a mix but blockwise A or B.
 _WIPE_MIN_R = 0.4
 _WIPE_MAX_RB = 0.16
@@ -491,6 +498,12 @@ class TransitionDetector:
             ends = 0.5 * (xe[ia] + xe[ie])
             dip = np.where(ends > 0, xe[im] / np.maximum(ends, 1e-12), 1.0)
             maybe = big & _mix_like(r, dip, p)
+            # How much better the mean of the ends predicts the middle frame than the nearer end
+            # does: a linear mix (a dissolve) leaves ~0 of the nearer end's error, motion ~1.
+            q = np.nonzero(maybe)[0]
+            if q.size:
+                near = np.minimum(np.abs(ma[q]).sum(axis=1), np.abs(ma[q] - ea[q]).sum(axis=1)) * inv_px
+                out[q, _P] = r[q] * dd[q] / np.maximum(near, 1e-4)
             wipe_rows = np.nonzero(big & (r >= _WIPE_MIN_R))[0] if p.detect_wipes else np.zeros(0, np.int64)
             if wipe_rows.size:
                 bea, bma = blocks(ea[wipe_rows]), blocks(ma[wipe_rows])
@@ -1211,7 +1224,9 @@ class _Decider:
             ends = 0.5 * (energy[a] + energy[e])
             dip = np.where(ends > 0, energy[m] / np.maximum(ends, 1e-12), 1.0)
             struct_ok = np.isfinite(c) & (c >= p.dissolve_min_struct)
-            dissolve = valid & struct_ok & _mix_like(r, dip, p)
+            with np.errstate(invalid="ignore"):
+                predicted = f[:, _P] <= _DISSOLVE_MAX_PRED
+            dissolve = valid & struct_ok & _mix_like(r, dip, p) & predicted
             for q in np.nonzero(dissolve)[0]:
                 score = (1.0 - r[q] / p.dissolve_max_resid) * min(1.0, c[q]) * (1.0 - 0.5 * dip[q])
                 cands.append((float(score), "dissolve", int(a[q]), int(e[q]), li))
