@@ -89,7 +89,8 @@ Decisions:
 * **Dissolves**: windows whose middle frame is the average of its ends (``R`` small: the
   linear mixing model of Alattar [2]_ and Lienhart [4]_) and predicted by that average far
   better than by either end (``P``: motion is not), whose ends are different images (``C``),
-  with a fine-detail dip in the middle, no cut or flat frame inside and new content that stays (the accumulated change of twin comparison, Zhang et al. [5]_).
+  with a fine-detail dip in the middle, no cut or flat frame inside and new content that stays
+  (the accumulated change of twin comparison, Zhang et al. [5]_).
 * **Wipes**: windows whose middle frame is, block by block, either the first or the last image
   (``Rb`` small, ``alpha_b`` binary, ``R`` ~ 0.5), in which every block changes and the new
   content stays.
