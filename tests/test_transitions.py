@@ -19,7 +19,7 @@ from fixtures import transitions as fx
 from fixtures.synth import FIXTURES, MEDIA, SHARED_MEDIA
 from preflight.analyzers.base import Analyzer
 from preflight.analyzers.scenedetect_bridge import SceneDetectAnalyzer
-from preflight.analyzers.transitions import TransitionDetector
+from preflight.analyzers.transitions import TransitionDetector, TransitionParams
 from preflight.decode import AnalysisGeometry, FrameBatch, iter_luma_batches
 from preflight.probe import probe
 from preflight.shots import Transition
@@ -38,7 +38,7 @@ def analyse(path: Path, *, batch_size: int = 32, color: bool = False, analyzers=
     """Tiny local decode loop: probe -> geometry -> batches -> start/process/finish."""
     info = probe(path)
     geometry = AnalysisGeometry.for_probe(info)
-    analyzers = analyzers or [TransitionDetector(**options)]
+    analyzers = analyzers or [TransitionDetector(params=TransitionParams(**options))]
     for a in analyzers:
         a.start(geometry)
     pts = []
@@ -323,7 +323,18 @@ def test_bridge_needs_colour_frames():
 )
 def test_invalid_options_are_rejected(options):
     with pytest.raises(ValueError):
-        TransitionDetector(**options)
+        TransitionParams(**options)
+
+
+def test_params_are_the_one_source_of_tunables():
+    params = TransitionParams(cut_ratio=2.5, gradual_windows=(8.0, 12))
+    assert TransitionDetector(params=params).params is params
+    assert params.gradual_windows == (8, 12)
+    assert TransitionDetector().params == TransitionParams()
+    with pytest.raises(TypeError):
+        TransitionDetector(cut_ratio=2.5)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        TransitionParams(2.5)  # type: ignore[misc]
 
 
 def test_unknown_scenedetect_kind_is_rejected():
@@ -380,3 +391,121 @@ def test_fast_montage_cuts_four_frames_apart():
     path, truth = te.single("montage", seed=4)
     assert len(truth["cuts"]) == 6
     _assert_exact_cuts(path, truth)
+
+
+# ------------------------------------------------- repeated frames: decision-stage regressions
+# Frames rendered in memory (no codec) and fed to the detector directly: a 24 fps source shown
+# at 60 fps with a 3:2 cadence, whose ground truth is known by construction.
+
+_W, _H = 320, 180
+
+
+def _texture(seed: int, width: int = _W + 200) -> np.ndarray:
+    """A smooth random texture (limited-range luma), wider than the frame so it can pan."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    img = cv2.GaussianBlur(rng.random((_H, width)).astype(np.float32), (0, 0), 3)
+    img = (img - img.min()) / (img.max() - img.min())
+    return (40 + 170 * img).astype(np.uint8)
+
+
+def _panning(seed: int, count: int, speed: int) -> list[np.ndarray]:
+    tex = _texture(seed)
+    return [tex[:, speed * k : speed * k + _W].copy() for k in range(count)]
+
+
+def _cadence_32(shots: list[list[np.ndarray]]) -> tuple[list[np.ndarray], list[int]]:
+    """Source shots joined by cuts, each frame shown 3, 2, 3, 2... times; returns the frames
+    and the true cut frames (first frame of each shot after the first)."""
+    out: list[np.ndarray] = []
+    cuts: list[int] = []
+    k = 0
+    for si, shot in enumerate(shots):
+        if si:
+            cuts.append(len(out))
+        for frame in shot:
+            out += [frame] * (3 if k % 2 == 0 else 2)
+            k += 1
+    return out, cuts
+
+
+def _detect_frames(frames: list[np.ndarray]) -> list[int]:
+    geometry = AnalysisGeometry(width=_W, height=_H, rotation=0, full_range=False,
+                                source_diagonal=float(np.hypot(_W, _H)))
+    det = TransitionDetector()
+    det.start(geometry)
+    luma = np.stack(frames)
+    for s in range(0, len(luma), 32):
+        chunk = luma[s : s + 32]
+        det.process(FrameBatch(s, np.arange(s, s + len(chunk), dtype=np.int64), chunk, Fraction(1, 60)))
+    det.finish()
+    return cuts_of(det.transitions())
+
+
+@pytest.mark.parametrize("size", [0.6, 0.7])
+def test_dark_object_crossing_a_still_shot_of_a_converted_clip(size):
+    """A dark object crossing a still shot in 3 source frames (7-8 frames at 60 fps) of a 3:2
+    clip: the picture comes back later than the return span at the still shot's own rate
+    (a still shot shows no cadence), so the span must follow the clip's cadence (gave 4 false
+    cuts)."""
+    import cv2
+
+    still = _texture(2)[:, 100 : 100 + _W]
+    crossing = []
+    rad = int(size * _H)
+    for k in range(3):
+        f = still.copy()
+        cx = int(-rad + (_W + 2 * rad) * (k + 1) / 4)
+        cv2.ellipse(f, (cx, _H // 2), (rad, int(rad * 0.9)), 0, 0, 360, 18, -1)
+        crossing.append(f)
+    shot = [still] * 8 + crossing + [still] * 14
+    frames, truth = _cadence_32([_panning(1, 40, 2), shot, _panning(3, 40, 3)])
+    assert_cuts(_detect_frames(frames), truth)
+
+
+def test_montage_back_to_a_still_shot_of_a_converted_clip():
+    """A-B-A between still shots 4 source frames apart in a 3:2 clip: the return of A is a cut
+    back, not an occluder leaving (guards the longer return span above)."""
+    a, b = _texture(4)[:, :_W], _texture(5)[:, :_W]
+    shots = [_panning(1, 40, 2), [a] * 4, [b] * 4, [a] * 4, [b] * 4, _panning(3, 40, 3)]
+    frames, truth = _cadence_32(shots)
+    assert_cuts(_detect_frames(frames), truth)
+
+
+def test_flash_over_black_in_a_converted_clip():
+    """Black, two uniform grey frames, black (a strobe over black): no cut, no flat-frame
+    exception to the return test (guards the montage-to-black rule)."""
+    black = np.full((_H, _W), 16, np.uint8)
+    grey = np.full((_H, _W), 150, np.uint8)
+    light = np.full((_H, _W), 190, np.uint8)
+    shots = [_panning(1, 30, 2), [black] * 10 + [grey, light] + [black] * 10, _panning(3, 30, 3)]
+    frames, truth = _cadence_32(shots)
+    assert_cuts(_detect_frames(frames), truth)
+
+
+def test_dissolve_windows_are_predicted_by_the_mean_of_their_ends():
+    """Field ``P`` of the window signals: the mean of a window's ends predicts a dissolve's
+    middle frame far better than either end (~0), while a fast pan, which can pass the
+    linear-mix residual test, is not (>= the 0.6 that confirms a dissolve)."""
+    from preflight.analyzers import transitions as tr
+
+    a, b = _texture(11)[:, :_W].astype(np.float32), _texture(12)[:, :_W].astype(np.float32)
+    dissolve = [a] * 20 + [(1 - t) * a + t * b for t in np.linspace(0, 1, 20)] + [b] * 20
+    pan = _panning(13, 60, 3)
+    for frames, lo, hi in ((dissolve, 0.0, 0.2), (pan, 0.6, np.inf)):
+        geometry = AnalysisGeometry(width=_W, height=_H, rotation=0, full_range=False,
+                                    source_diagonal=float(np.hypot(_W, _H)))
+        det = TransitionDetector()
+        det.start(geometry)
+        luma = np.stack([np.clip(f, 0, 255).astype(np.uint8) for f in frames])
+        det.process(FrameBatch(0, np.arange(len(luma), dtype=np.int64), luma, Fraction(1, 30)))
+        win = det.params.gradual_windows.index(18)
+        pred = det._series.get("lin")[:, win, tr._P]
+        pred = pred[np.isfinite(pred)]
+        if hi < np.inf:
+            # The window centred on the dissolve (frame 29 of 20-39, window end 38).
+            centred = det._series.get("lin")[38, win, tr._P]
+            assert lo <= centred <= hi, centred
+        else:
+            assert pred.size == 0 or pred.min() >= lo, pred.min()

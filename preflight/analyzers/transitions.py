@@ -40,7 +40,10 @@ end, on 32 px thumbnails ``a = T[i - L]``, ``m = T[i - L // 2]``, ``e = T[i]``:
     block-fit residual ``Rb``, how binary the ``alpha_b`` are (a wipe: each block is either
     still A or already B), the share of blocks that changed and of those already switched;
     ``C`` = ``1 - max NCC(a, e)`` (whether the ends are different images; computed only for
-    windows that could be a dissolve or wipe). For lags ``k`` = 2-4 the 32 px thumbnails of
+    windows that could be a dissolve or wipe); ``P`` = mean ``|m - (a + e) / 2|`` over the
+    smaller of mean ``|m - a|`` and mean ``|m - e|``: a linear mix is predicted by the mean of
+    its ends far better than by either end (``P`` ~ 0-0.3), a moving shot is not (computed
+    only for windows that could be a dissolve). For lags ``k`` = 2-4 the 32 px thumbnails of
     frames ``i - k`` and ``i`` are compared too, to recognise the end of a flash.
 
 Decisions:
@@ -64,22 +67,30 @@ Decisions:
   an object crossing the lens sits between frames that change too, as the motion speeds up
   and slows down. A candidate is dropped when the larger ``struct`` of the two distinct frames
   on each side is at least ``_MOTION_SHARE`` of its own, or half that when it is no peak or
-  the two sides together reach 2.5 times that share.
+  the two sides together reach 2.5 times that share; or, for a change below a hard cut's floor,
+  when the three distinct frames on one side ramp up to it (a move speeding up, where a
+  dropped source frame doubles one step); or when a neighbour changes more and the other side
+  at least a tenth as much (the flank of a larger change).
 * **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` apart,
   one before it and one at or after it, look alike (the picture before the flash comes back:
   the flashlight test of Heng and Ngan [3]_), within a tolerance that grows with the shot's
   own motion; or when the picture from before it returns within ``return_span`` frames (an
   occluder passing the lens), comparing only frames away from any spike, within a tolerance
-  bounded by the shot's own motion.
+  bounded by the shot's own motion. In a converted clip the span follows the clip's cadence
+  even inside a still shot (which shows none); beyond the local span only the same picture,
+  after frames that kept changing (an object moves; a montage holds each shot), from the shot
+  just before the candidate counts. Cuts between a black or white frame and a picture are
+  exempt (a montage cut to black and back).
 * **Fades**: runs of flat frames (at least 90% of the pixels within 0.1 of black or white,
   which a caption on black does not spoil) bound fades. The RMS distance of each frame to the
   flat level shrinks linearly during a fade-out (a gain ramp, Lienhart [4]_); a
   piecewise-linear ramp fitted to it gives the extent, a fade-in mirrors it. A flat run must be
   entered by a fade-out, a cut or the clip's start and left by a fade-in, a cut or the end.
 * **Dissolves**: windows whose middle frame is the average of its ends (``R`` small: the
-  linear mixing model of Alattar [2]_ and Lienhart [4]_), whose ends are different images
-  (``C``), with a fine-detail dip in the middle, no cut or flat frame inside and new content
-  that stays (the accumulated change of twin comparison, Zhang et al. [5]_).
+  linear mixing model of Alattar [2]_ and Lienhart [4]_) and predicted by that average far
+  better than by either end (``P``: motion is not), whose ends are different images (``C``),
+  with a fine-detail dip in the middle, no cut or flat frame inside and new content that stays
+  (the accumulated change of twin comparison, Zhang et al. [5]_).
 * **Wipes**: windows whose middle frame is, block by block, either the first or the last image
   (``Rb`` small, ``alpha_b`` binary, ``R`` ~ 0.5), in which every block changes and the new
   content stays.
@@ -140,11 +151,18 @@ _CADENCE_RUNS = 4
 _MOTION_SHARE = 0.3
 # Smallest tolerance of the return test (mean absolute difference, 0-1) whatever the motion.
 _RETURN_MIN_TOL = 0.08
+# The same picture again after an occluder (mean absolute difference, 0-1; coding noise and a
+# still shot's drift stay below it).
+_SAME_PICTURE = 0.02
 # A flat frame: this share of its pixels within 0.1 of black (or white).
 _FLAT_SHARE = 0.9
 # Window signals, in this order along the last axis of the stored array.
-_LIN_FIELDS = ("D", "R", "Rb", "bin", "C", "changed", "switched")
-_D, _R, _RB, _BIN, _C, _CHANGED, _SWITCHED = range(len(_LIN_FIELDS))
+_LIN_FIELDS = ("D", "R", "Rb", "bin", "C", "changed", "switched", "P")
+_D, _R, _RB, _BIN, _C, _CHANGED, _SWITCHED, _P = range(len(_LIN_FIELDS))
+# Largest error of the ends' mean as a predictor of a dissolve window's middle frame, relative
+# to the nearer end's (field ``P``): a linear mix is predicted by the mean far better than by
+# either end; motion is not.
+_DISSOLVE_MAX_PRED = 0.6
 # Wipe thresholds (see the module docstring): mid frame not a mix but blockwise A or B.
 _WIPE_MIN_R = 0.4
 _WIPE_MAX_RB = 0.16
@@ -155,84 +173,13 @@ _WIPE_MAX_BIN = 0.08
 _STD_WEIGHT = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TransitionParams:
-    """Tunables of :class:`TransitionDetector` (documented there)."""
+    """Tunables of :class:`TransitionDetector`: the one place they are declared.
 
-    cut_ratio: float = 2.0
-    cut_min_diff: float = 0.025
-    cut_min_struct: float = 0.3
-    jump_cut_ratio: float = 5.0
-    jump_cut_min_struct: float = 0.15
-    hist_cut_min: float = 0.3
-    flat_cut_min_diff: float = 0.06
-    window: int = 6
-    max_flash_frames: int = 3
-    return_span: int = 12
-    flat_max_std: float = 0.08
-    min_fade_frames: int = 3
-    max_fade_frames: int = 90
-    gradual_windows: tuple[int, ...] = (8, 12, 18, 26, 36)
-    dissolve_max_resid: float = 0.3
-    dissolve_min_struct: float = 0.35
-    dissolve_min_diff: float = 0.04
-    dissolve_max_dip: float = 0.9
-    detect_wipes: bool = True
-
-    def __post_init__(self) -> None:
-        if not self.jump_cut_ratio >= self.cut_ratio:
-            raise ValueError(
-                f"jump_cut_ratio ({self.jump_cut_ratio}) must be >= cut_ratio ({self.cut_ratio})"
-            )
-        if not self.cut_ratio > 1.0:
-            raise ValueError(
-                f"cut_ratio must be > 1 (a cut stands out from its neighbours), got {self.cut_ratio}"
-            )
-        for name in ("cut_min_diff", "cut_min_struct", "jump_cut_min_struct", "hist_cut_min",
-                     "flat_cut_min_diff", "flat_max_std",
-                     "dissolve_min_diff", "dissolve_min_struct"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} is in 0-1 luma units, got {value}")
-        if self.window < 2:
-            raise ValueError(f"window must be >= 2 frames, got {self.window}")
-        if not 0 <= self.max_flash_frames <= 3:
-            raise ValueError(
-                f"max_flash_frames must be 0-3 (frames compared across a flash), got {self.max_flash_frames}"
-            )
-        if self.return_span < 0:
-            raise ValueError(f"return_span must be >= 0 frames (0 disables), got {self.return_span}")
-        if not 2 <= self.min_fade_frames <= self.max_fade_frames:
-            raise ValueError("need 2 <= min_fade_frames <= max_fade_frames")
-        wins = self.gradual_windows
-        if not wins or any(int(w) != w or w < 4 for w in wins) or list(wins) != sorted(set(wins)):
-            raise ValueError(f"gradual_windows must be increasing distinct integers >= 4, got {wins}")
-        if not 0.0 < self.dissolve_max_resid < 0.5:
-            raise ValueError(f"dissolve_max_resid must be in (0, 0.5), got {self.dissolve_max_resid}")
-        if not 0.0 < self.dissolve_max_dip <= 1.5:
-            raise ValueError(f"dissolve_max_dip must be in (0, 1.5], got {self.dissolve_max_dip}")
-
-
-class _Series:
-    """Append-only per-frame columns, one chunk per batch, concatenated on demand."""
-
-    def __init__(self) -> None:
-        self._chunks: dict[str, list[np.ndarray]] = {}
-
-    def append(self, name: str, values: np.ndarray) -> None:
-        self._chunks.setdefault(name, []).append(values)
-
-    def get(self, name: str, empty_shape: tuple[int, ...] = (0,)) -> np.ndarray:
-        chunks = self._chunks.get(name, [])
-        return np.concatenate(chunks) if chunks else np.zeros(empty_shape, np.float32)
-
-
-class TransitionDetector:
-    """Finds hard cuts and gradual transitions in a stream of analysis-size luma batches.
-
-    Implements the :class:`~preflight.analyzers.base.Analyzer` protocol; after ``finish()``,
-    :meth:`transitions` lists the transitions in frame order. Method and references: module
-    docstring. All thresholds are in range-normalised luma units (0-1) or frames.
+    Build with keywords, e.g. ``TransitionParams(cut_ratio=2.5)``; invalid values raise
+    ``ValueError`` on construction. All thresholds are in range-normalised luma units (0-1) or
+    frames.
 
     Parameters
     ----------
@@ -287,52 +234,94 @@ class TransitionDetector:
         Also look for wipes.
     """
 
+    cut_ratio: float = 2.0
+    cut_min_diff: float = 0.025
+    cut_min_struct: float = 0.3
+    jump_cut_ratio: float = 5.0
+    jump_cut_min_struct: float = 0.15
+    hist_cut_min: float = 0.3
+    flat_cut_min_diff: float = 0.06
+    window: int = 6
+    max_flash_frames: int = 3
+    return_span: int = 12
+    flat_max_std: float = 0.08
+    min_fade_frames: int = 3
+    max_fade_frames: int = 90
+    gradual_windows: tuple[int, ...] = (8, 12, 18, 26, 36)
+    dissolve_max_resid: float = 0.3
+    dissolve_min_struct: float = 0.35
+    dissolve_min_diff: float = 0.04
+    dissolve_max_dip: float = 0.9
+    detect_wipes: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.jump_cut_ratio >= self.cut_ratio:
+            raise ValueError(
+                f"jump_cut_ratio ({self.jump_cut_ratio}) must be >= cut_ratio ({self.cut_ratio})"
+            )
+        if not self.cut_ratio > 1.0:
+            raise ValueError(
+                f"cut_ratio must be > 1 (a cut stands out from its neighbours), got {self.cut_ratio}"
+            )
+        for name in ("cut_min_diff", "cut_min_struct", "jump_cut_min_struct", "hist_cut_min",
+                     "flat_cut_min_diff", "flat_max_std",
+                     "dissolve_min_diff", "dissolve_min_struct"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} is in 0-1 luma units, got {value}")
+        if self.window < 2:
+            raise ValueError(f"window must be >= 2 frames, got {self.window}")
+        if not 0 <= self.max_flash_frames <= 3:
+            raise ValueError(
+                f"max_flash_frames must be 0-3 (frames compared across a flash), got {self.max_flash_frames}"
+            )
+        if self.return_span < 0:
+            raise ValueError(f"return_span must be >= 0 frames (0 disables), got {self.return_span}")
+        if not 2 <= self.min_fade_frames <= self.max_fade_frames:
+            raise ValueError("need 2 <= min_fade_frames <= max_fade_frames")
+        wins = self.gradual_windows
+        if not wins or any(int(w) != w or w < 4 for w in wins) or list(wins) != sorted(set(wins)):
+            raise ValueError(f"gradual_windows must be increasing distinct integers >= 4, got {wins}")
+        object.__setattr__(self, "gradual_windows", tuple(int(w) for w in wins))
+        if not 0.0 < self.dissolve_max_resid < 0.5:
+            raise ValueError(f"dissolve_max_resid must be in (0, 0.5), got {self.dissolve_max_resid}")
+        if not 0.0 < self.dissolve_max_dip <= 1.5:
+            raise ValueError(f"dissolve_max_dip must be in (0, 1.5], got {self.dissolve_max_dip}")
+
+
+class _Series:
+    """Append-only per-frame columns, one chunk per batch, concatenated on demand."""
+
+    def __init__(self) -> None:
+        self._chunks: dict[str, list[np.ndarray]] = {}
+
+    def append(self, name: str, values: np.ndarray) -> None:
+        self._chunks.setdefault(name, []).append(values)
+
+    def get(self, name: str, empty_shape: tuple[int, ...] = (0,)) -> np.ndarray:
+        chunks = self._chunks.get(name, [])
+        return np.concatenate(chunks) if chunks else np.zeros(empty_shape, np.float32)
+
+
+class TransitionDetector:
+    """Finds hard cuts and gradual transitions in a stream of analysis-size luma batches.
+
+    Implements the :class:`~preflight.analyzers.base.Analyzer` protocol; after ``finish()``,
+    :meth:`transitions` lists the transitions in frame order. Method and references: module
+    docstring. All thresholds are in range-normalised luma units (0-1) or frames.
+
+    Parameters
+    ----------
+    params : TransitionParams, optional
+        The tunables (keyword-only); the defaults when omitted.
+    """
+
     name = "transitions"
 
-    def __init__(
-        self,
-        *,
-        cut_ratio: float = 2.0,
-        cut_min_diff: float = 0.025,
-        cut_min_struct: float = 0.3,
-        jump_cut_ratio: float = 5.0,
-        jump_cut_min_struct: float = 0.15,
-        hist_cut_min: float = 0.3,
-        flat_cut_min_diff: float = 0.06,
-        window: int = 6,
-        max_flash_frames: int = 3,
-        return_span: int = 12,
-        flat_max_std: float = 0.08,
-        min_fade_frames: int = 3,
-        max_fade_frames: int = 90,
-        gradual_windows: tuple[int, ...] = (8, 12, 18, 26, 36),
-        dissolve_max_resid: float = 0.3,
-        dissolve_min_struct: float = 0.35,
-        dissolve_min_diff: float = 0.04,
-        dissolve_max_dip: float = 0.9,
-        detect_wipes: bool = True,
-    ) -> None:
-        self.params = TransitionParams(
-            cut_ratio=cut_ratio,
-            cut_min_diff=cut_min_diff,
-            cut_min_struct=cut_min_struct,
-            jump_cut_ratio=jump_cut_ratio,
-            jump_cut_min_struct=jump_cut_min_struct,
-            hist_cut_min=hist_cut_min,
-            flat_cut_min_diff=flat_cut_min_diff,
-            window=window,
-            max_flash_frames=max_flash_frames,
-            return_span=return_span,
-            flat_max_std=flat_max_std,
-            min_fade_frames=min_fade_frames,
-            max_fade_frames=max_fade_frames,
-            gradual_windows=tuple(int(w) for w in gradual_windows),
-            dissolve_max_resid=dissolve_max_resid,
-            dissolve_min_struct=dissolve_min_struct,
-            dissolve_min_diff=dissolve_min_diff,
-            dissolve_max_dip=dissolve_max_dip,
-            detect_wipes=detect_wipes,
-        )
+    def __init__(self, *, params: TransitionParams | None = None) -> None:
+        if params is not None and not isinstance(params, TransitionParams):
+            raise TypeError(f"params must be a TransitionParams, got {type(params).__name__}")
+        self.params = params if params is not None else TransitionParams()
         self._geometry: AnalysisGeometry | None = None
         self._finished = False
         self._transitions: list[Transition] = []
@@ -510,6 +499,12 @@ class TransitionDetector:
             ends = 0.5 * (xe[ia] + xe[ie])
             dip = np.where(ends > 0, xe[im] / np.maximum(ends, 1e-12), 1.0)
             maybe = big & _mix_like(r, dip, p)
+            # How much better the mean of the ends predicts the middle frame than the nearer end
+            # does: a linear mix (a dissolve) leaves ~0 of the nearer end's error, motion ~1.
+            q = np.nonzero(maybe)[0]
+            if q.size:
+                near = np.minimum(np.abs(ma[q]).sum(axis=1), np.abs(ma[q] - ea[q]).sum(axis=1)) * inv_px
+                out[q, _P] = r[q] * dd[q] / np.maximum(near, 1e-4)
             wipe_rows = np.nonzero(big & (r >= _WIPE_MIN_R))[0] if p.detect_wipes else np.zeros(0, np.int64)
             if wipe_rows.size:
                 bea, bma = blocks(ea[wipe_rows]), blocks(ma[wipe_rows])
@@ -680,6 +675,32 @@ def _side_medians(
         before = np.nanmedian(windows[0:n], axis=1)  # y[i - w : i]
         after = np.nanmedian(windows[w + 1 : w + 1 + n], axis=1)  # y[i + 1 : i + 1 + w]
     return before, after
+
+
+def _frames_per_distinct(
+    distinct: np.ndarray, quiet: np.ndarray, reach: int = 24
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
+    material shown at 50-60 fps): counted within ``reach`` frames of each frame, and that
+    raised to the clip's own ratio (at most 2.5) in a converted clip.
+
+    The clip's ratio leaves out quiet frames that are no repeat of a cadence (a still shot,
+    where a repeat cannot be told from the source holding still); a clip is converted when it
+    is 1.5 or more. Inside a still shot of a converted clip the local ratio is too low and
+    every span measured in frames too short (an occluder crossing a still shot of a 24 -> 60
+    fps clip).
+    """
+    n = distinct.size
+    cum = np.concatenate([[0], np.cumsum(distinct)])
+    lo = np.clip(np.arange(n) - reach, 0, n)
+    hi = np.clip(np.arange(n) + reach + 1, 0, n)
+    local = (hi - lo) / np.maximum(cum[hi] - cum[lo], 1)
+    known = ~(distinct & quiet)
+    new = int((distinct & known).sum())
+    clip = float(known.sum()) / new if new else 1.0
+    if clip < 1.5:
+        return local, local
+    return local, np.maximum(local, min(clip, 2.5))
 
 
 def _ramps(
@@ -925,11 +946,7 @@ class _Decider:
         distinct = self._distinct()
         # Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
         # material shown at 50-60 fps): time spans given in frames stretch by it.
-        reach = 24
-        cum = np.concatenate([[0], np.cumsum(distinct)])
-        lo_i = np.clip(np.arange(n) - reach, 0, n)
-        hi_i = np.clip(np.arange(n) + reach + 1, 0, n)
-        self._rep = (hi_i - lo_i) / np.maximum(cum[hi_i] - cum[lo_i], 1)
+        self._rep, self._rep_clip = _frames_per_distinct(distinct, diff <= _DUP_DIFF)
         db, da = _side_medians(diff, p.window, distinct)
         sb, sa = _side_medians(struct, p.window, distinct)
         dlevel = np.fmax(np.fmax(np.nan_to_num(db), np.nan_to_num(da)), 0.004)
@@ -1006,6 +1023,7 @@ class _Decider:
         # the candidate; after it may be the flash itself).
         self._motion = np.nan_to_num(sb, nan=0.0)
         self._change = np.nan_to_num(db, nan=0.0)
+        self._flat = flat
         flashes = self._flash_frames([c for c, _ in kept])
         return [(c, conf) for c, conf in kept if c not in flashes]
 
@@ -1035,7 +1053,21 @@ class _Decider:
         pad_min_prev = np.minimum(pad[:-4], pad[1:-3])
         pad_min_next = np.minimum(pad[3:-1], pad[4:])
         onset = np.maximum(pad_min_prev, pad_min_next) >= 0.8 * vals
-        out[idx] = (vals > 0) & (shared | onset)
+        # A move that speeds up into the frame (or slows down out of it): the three distinct
+        # frames on one side grow towards it, the nearest already a quarter of its change. A
+        # dropped source frame there doubles one step (two source frames of motion in one), so
+        # the peak can stand 2-4 times above its neighbour. Only for a change below a hard
+        # cut's floor (a jump cut's): a cut out of an accelerating pan has that ramp too.
+        pad3 = np.concatenate([[0.0] * 3, vals, [0.0] * 3])
+        p1, p2, p3 = pad3[2:-4], pad3[1:-5], pad3[:-6]
+        n1, n2, n3 = pad3[4:-2], pad3[5:-1], pad3[6:]
+        jump = vals < self.p.cut_min_struct
+        speeding = jump & (p3 < p2) & (p2 < p1) & (p1 >= 0.25 * vals) & (p1 < vals)
+        slowing = jump & (n3 < n2) & (n2 < n1) & (n1 >= 0.25 * vals) & (n1 < vals)
+        # The flank of a larger change next to it (a neighbour changes more) with some change on
+        # the other side too.
+        flank = (high > vals) & (low >= 0.1 * vals)
+        out[idx] = (vals > 0) & (shared | onset | speeding | slowing | flank)
         return out
 
     def _distinct(self) -> np.ndarray:
@@ -1088,13 +1120,24 @@ class _Decider:
                         break
                 if c in out:
                     break
-            if c in out or p.return_span < 2:
+            # A cut between a black or white frame and a picture is no occluder (those cover
+            # part of the frame), and black "returns" after any shot of a montage cut to black
+            # and back. (A flash over black, flat frames in between, still goes through.)
+            to_flat = (
+                (self._flat[c - 1] or self._flat[c])
+                and ref_d >= p.flat_cut_min_diff
+                and max(self.sig["std"][c - 1], self.sig["std"][c]) > p.flat_max_std
+            )
+            if c in out or p.return_span < 2 or to_flat:
                 continue
             # Longer occlusions: the picture from before c comes back within return_span frames
             # (window pairs (T[i - L], T[i]) that span c, i.e. i in [c, c + L - 1]).
             span = p.return_span * min(float(self._rep[c]), 3.0)
+            # Beyond the local span (a still shot of a converted clip), only the same picture
+            # counts: two crops of one still scene in a montage differ by more.
+            far_span = p.return_span * min(float(self._rep_clip[c]), 3.0)
             for li, win in enumerate(p.gradual_windows):
-                if win > span:
+                if win > max(span, far_span):
                     break
                 hi = min(c + win - 1, n - 1)
                 d = self.lin[c : hi + 1, li, _D]
@@ -1105,13 +1148,29 @@ class _Decider:
                 # than the shot's own motion would take it (a huge spike, say from a dark shot,
                 # must not make any other shot "the same picture").
                 tol = min(0.35 * ref_d, max(_RETURN_MIN_TOL, 4.0 * float(self._change[c])))
+                if win > span:
+                    tol = min(tol, max(_SAME_PICTURE, 2.0 * float(self._change[c])))
                 back = np.isfinite(d) & (d <= tol) & (later - win >= 1)
+                if win > span:
+                    # ... and the earlier frame of the pair is of the shot just before c (a
+                    # montage A-B-A brings A back across B).
+                    back &= later - win > max((k for k in cands if k < c), default=-1)
                 back &= self._calm(later - win, 0.5 * ref_d, c) & self._calm(later, 0.5 * ref_d, c)
                 if back.any():
                     j = c + int(np.argmax(back))
+                    if win > span and not self._keeps_changing(c, j):
+                        continue
                     out.update(k for k in cands if c <= k <= j)
                     break
         return out
+
+    def _keeps_changing(self, c: int, j: int) -> bool:
+        """Whether every distinct frame changes from candidate ``c`` until the picture is back
+        at ``j`` (up to the frames that must be calm before ``j``): an object crossing the lens
+        moves on each frame, while a montage that cuts back to a still shot holds each shot in
+        between (a run of more than 3 unchanged frames: longer than any cadence's repeats)."""
+        quiet = self.sig["diff"][c + 1 : j - self.p.max_flash_frames] <= _DUP_DIFF
+        return all(b - a + 1 <= 3 for a, b in _runs(quiet))
 
     def _alike(self, c: int, bd: float, bs: float, *, gap: int) -> bool:
         """Two frames ``gap`` apart around candidate ``c`` (luminance difference ``bd``,
@@ -1166,7 +1225,9 @@ class _Decider:
             ends = 0.5 * (energy[a] + energy[e])
             dip = np.where(ends > 0, energy[m] / np.maximum(ends, 1e-12), 1.0)
             struct_ok = np.isfinite(c) & (c >= p.dissolve_min_struct)
-            dissolve = valid & struct_ok & _mix_like(r, dip, p)
+            with np.errstate(invalid="ignore"):
+                predicted = f[:, _P] <= _DISSOLVE_MAX_PRED
+            dissolve = valid & struct_ok & _mix_like(r, dip, p) & predicted
             for q in np.nonzero(dissolve)[0]:
                 score = (1.0 - r[q] / p.dissolve_max_resid) * min(1.0, c[q]) * (1.0 - 0.5 * dip[q])
                 cands.append((float(score), "dissolve", int(a[q]), int(e[q]), li))
