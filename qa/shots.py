@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import av
 
-from preflight.analyzers.transitions import TransitionDetector
-from preflight.decode import DEFAULT_BATCH, AnalysisGeometry, LumaBatcher
-from preflight.probe import Probe
-from preflight.shots import Shot, Transition, shots_from_transitions
+from preflight.check.analyzers.transitions import TransitionDetector
+from preflight.check.shots import Shot, Transition, shots_from_transitions
+from preflight.media.decode import DEFAULT_BATCH, AnalysisGeometry, LumaBatcher
+from preflight.media.probe import Probe
 
 
 class SourceShots:

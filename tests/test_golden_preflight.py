@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from fixtures import container, long
-from preflight.cli import cli
+from preflight.cli.main import cli
 
 GOLDEN = Path(__file__).parent / "golden"
 MEDIA = Path(__file__).resolve().parent.parent / "fixtures" / "media"

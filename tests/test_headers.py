@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 
 from fixtures import container
-from preflight import transcode
-from preflight.api import check
-from preflight.join import run_join
-from preflight.plan import make_plan
-from preflight.probe import probe
+from preflight.check.result import check
+from preflight.fix import transcode
+from preflight.fix.join import run_join
+from preflight.fix.plan import make_plan
+from preflight.fix.transcode import fix_file, run_fix
+from preflight.media.probe import probe
 from preflight.profile import load_profile
-from preflight.transcode import fix_file, run_fix
 from tests.headers import assert_declared_matches_decoded, read_header
 
 PROFILE = load_profile("aleph-2")
@@ -83,7 +83,7 @@ def test_boundary_reencode_splices_keep_the_rate(out_root, monkeypatch):
     29.03 FPS). The boundary is moved by the test, not left to x264's keyframe choices."""
     import dataclasses
 
-    from preflight import plan as plan_module
+    from preflight.fix import plan as plan_module
 
     chunks = []
     original = transcode._reencode

@@ -26,8 +26,8 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, UsageError
-from ..manifest import AnchorSpec, load_manifest, place_anchors
-from ..outputs import atomic_path, check_output_path
+from ..fix.manifest import AnchorSpec, load_manifest, place_anchors
+from ..media.outputs import atomic_path, check_output_path
 
 CONTACT_SHEET = "contact_sheet.png"
 _THUMB_WIDTH = 320

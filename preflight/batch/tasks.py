@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..decode import DEFAULT_ANALYSIS_SIZE
 from ..jsondoc import plain
+from ..media.decode import DEFAULT_ANALYSIS_SIZE
 from ..profile import Profile
 from .store import ItemRecord, Status
 
@@ -112,7 +112,7 @@ def check_item(path: str, *, options: CheckOptions, outcome: Outcome) -> ItemRec
     """``preflight check PATH --json`` as a batch item (no progress, warnings only in the document)."""
 
     def work() -> tuple[Mapping[str, Any], bool, Signals]:
-        from ..api import check
+        from ..check.result import check
 
         result = check(
             path,

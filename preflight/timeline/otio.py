@@ -24,9 +24,9 @@ from typing import Any
 import opentimelineio as otio
 
 from ..errors import UsageError
-from ..outputs import atomic_path
-from ..plan import source_rate
-from ..probe import Probe
+from ..fix.plan import source_rate
+from ..media.outputs import atomic_path
+from ..media.probe import Probe
 
 _ANCHOR_COLOR = otio.schema.MarkerColor.GREEN
 _FINDING_COLORS = {"error": otio.schema.MarkerColor.RED, "warning": otio.schema.MarkerColor.YELLOW}

@@ -19,7 +19,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 # FFmpeg enum values (libavutil/pixfmt.h, libavcodec/defs.h).
 _TRC_NAMES = {1: "bt709", 6: "smpte170m", 8: "linear", 13: "srgb", 14: "bt2020-10",

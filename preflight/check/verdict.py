@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .check import Analysis
-from .probe import Probe
-from .profile import SHAKE_CLASSES, Profile
+from ..media.probe import Probe
+from ..profile import SHAKE_CLASSES, Profile
+from .analyze import Analysis
 
 ERROR = "error"
 WARNING = "warning"

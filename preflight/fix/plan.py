@@ -25,11 +25,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from .errors import InputError, PreflightError, UsageError, preview
-from .probe import Probe
-from .profile import Profile
-from .shots import Transition
-from .tonemap import HLG_PEAK_NITS, PQ_SOURCE_PEAK_NITS, SDR_PEAK_NITS
+from ..check.shots import Transition
+from ..errors import InputError, PreflightError, UsageError, preview
+from ..media.probe import Probe
+from ..media.tonemap import HLG_PEAK_NITS, PQ_SOURCE_PEAK_NITS, SDR_PEAK_NITS
+from ..profile import Profile
 
 # NTSC rates are integer rates slowed by 1000/1001 (23.976 = 24 * 1000/1001). Speeding such a
 # clip up by 1001/1000 ("conforming", as film transfers do the other way round) lands on the

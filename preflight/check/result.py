@@ -11,11 +11,11 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .check import Analysis, ProgressSink, WarningSink, analyze
-from .decode import DEFAULT_ANALYSIS_SIZE
-from .probe import Probe
-from .profile import Profile, load_profile
-from .spec import Finding, evaluate, passed
+from ..media.decode import DEFAULT_ANALYSIS_SIZE
+from ..media.probe import Probe
+from ..profile import Profile, load_profile
+from .analyze import Analysis, ProgressSink, WarningSink, analyze
+from .verdict import Finding, evaluate, passed
 
 CHECK_SCHEMA = "preflight.check/1"
 

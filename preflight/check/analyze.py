@@ -27,15 +27,21 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
+from ..errors import InputError
+from ..media.decode import (
+    DEFAULT_ANALYSIS_SIZE,
+    DEFAULT_BATCH,
+    AnalysisGeometry,
+    FrameBatch,
+    iter_luma_batches,
+)
+from ..media.probe import Probe, probe
+from ..profile import Profile, load_profile
 from .analyzers.base import Analyzer
 from .analyzers.exposure import ExposureAnalyzer, ExposureResult
 from .analyzers.shake import ShakeAnalyzer, ShakeResult
 from .analyzers.sharpness import SharpnessAnalyzer, SharpnessResult
 from .analyzers.transitions import TransitionDetector
-from .decode import DEFAULT_ANALYSIS_SIZE, DEFAULT_BATCH, AnalysisGeometry, FrameBatch, iter_luma_batches
-from .errors import InputError
-from .probe import Probe, probe
-from .profile import Profile, load_profile
 from .shots import Shot, Transition, shots_from_transitions
 
 SCENEDETECT_KINDS = ("adaptive", "content", "hist", "hash")

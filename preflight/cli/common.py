@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
-from .errors import InputError, PreflightError, one_line
-from .jsondoc import dumps
+from ..errors import InputError, PreflightError, one_line
+from ..jsondoc import dumps
 
 EXIT_PASS = 0
 EXIT_FAIL = 1

@@ -55,7 +55,7 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
-from ..decode import AnalysisGeometry, FrameBatch
+from ...media.decode import AnalysisGeometry, FrameBatch
 from ..shots import Shot
 
 # Below this luma standard deviation (codes) a frame has no trackable texture: skip the

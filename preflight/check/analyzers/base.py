@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..decode import AnalysisGeometry, FrameBatch
+from ...media.decode import AnalysisGeometry, FrameBatch
 
 
 @runtime_checkable

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from . import __version__
-from .cli_batch import BATCH_HELP, is_batch, item_outcome, run_batch_command
-from .cliutil import (
+from .. import __version__
+from .batch import BATCH_HELP, is_batch, item_outcome, run_batch_command
+from .common import (
     EXIT_CODES_HELP,
     EXIT_FAIL,
     EXIT_PASS,
@@ -25,7 +25,7 @@ from .cliutil import (
 )
 
 if TYPE_CHECKING:
-    from .profile import Profile
+    from ..profile import Profile
 
 PROG = "preflight"
 
@@ -95,10 +95,10 @@ def check_command(
     and sharpness per shot, and reports every rule the clip breaks (errors: the editor will
     reject it) or quality problem (warnings: the edit will suffer), each with a fix hint.
     """
-    from .api import check
-    from .outputs import check_output_path
-    from .probe import probe
-    from .profile import load_profile
+    from ..check.result import check
+    from ..media.outputs import check_output_path
+    from ..media.probe import probe
+    from ..profile import load_profile
 
     profile = load_profile(profile_name)
     if is_batch(paths, results=results, jobs=jobs, scheduler=scheduler):
@@ -122,17 +122,17 @@ def check_command(
             probe_result=info,
         )
     if csv_path:
-        from .report import write_frame_csv
+        from ..check.report import write_frame_csv
 
         write_frame_csv(result, csv_path)
     if otio_path:
-        from .timeline import check_timeline, write_otio
+        from ..timeline import check_timeline, write_otio
 
         write_otio(check_timeline(result), otio_path)
     if as_json:
         emit_json(result.to_dict())
     else:
-        from .report import render_check
+        from ..check.report import render_check
 
         click.echo(render_check(result), nl=False)
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
@@ -142,9 +142,9 @@ def _check_batch(paths: tuple[str, ...], profile: Profile, detectors: tuple[str,
                  full_decode: bool, csv_path: str | None, as_json: bool, **batch: Any) -> NoReturn:
     import functools
 
-    from .batch.inputs import expand_inputs
-    from .batch.tasks import CheckOptions, check_item
-    from .errors import UsageError
+    from ..batch.inputs import expand_inputs
+    from ..batch.tasks import CheckOptions, check_item
+    from ..errors import UsageError
 
     if csv_path or as_json:
         raise UsageError("--csv and --json take one input; a batch writes JSON lines (see --results)")
@@ -160,7 +160,7 @@ def _check_batch(paths: tuple[str, ...], profile: Profile, detectors: tuple[str,
 @handle_errors(PROG)
 def probe_command(path: str, as_json: bool) -> None:
     """Print container and stream properties of PATH (reads no pixels)."""
-    from .probe import probe
+    from ..media.probe import probe
 
     info = probe(path).to_dict()
     if as_json:
@@ -176,7 +176,7 @@ def probe_command(path: str, as_json: bool) -> None:
 @handle_errors(PROG)
 def profiles_command(as_json: bool) -> None:
     """List the built-in editor profiles."""
-    from .profile import builtin_profiles, load_profile
+    from ..profile import builtin_profiles, load_profile
 
     profiles = [load_profile(n) for n in builtin_profiles()]
     if as_json:
@@ -198,9 +198,9 @@ def profiles_command(as_json: bool) -> None:
 @handle_errors(PROG)
 def report_command(results: tuple[str, ...], output: str, parquet: str | None, thumbnails: bool) -> None:
     """Summarise batch results files (of `check` and `qa score --pairs`) as an HTML report."""
-    from .batch.html import render_report
-    from .batch.table import load_results, row, write_parquet
-    from .outputs import check_output_path, write_text_atomic
+    from ..batch.html import render_report
+    from ..batch.table import load_results, row, write_parquet
+    from ..media.outputs import check_output_path, write_text_atomic
 
     for out in (output, parquet):
         if out:
@@ -212,7 +212,7 @@ def report_command(results: tuple[str, ...], output: str, parquet: str | None, t
 
 
 # Registered here rather than decorated in place: fix/join live in their own module.
-from .cli_fix import anchors_command, fix_command, join_command  # noqa: E402
+from .fix import anchors_command, fix_command, join_command  # noqa: E402
 
 cli.add_command(fix_command, "fix")
 cli.add_command(join_command, "join")
@@ -220,7 +220,7 @@ cli.add_command(anchors_command, "anchors")
 
 
 def main() -> None:
-    from .outputs import sigterm_as_exit
+    from ..media.outputs import sigterm_as_exit
 
     with sigterm_as_exit():  # SIGTERM cleans up like Ctrl-C: no temporaries are left behind
         cli(prog_name=PROG)

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .cliutil import EXIT_FAIL
-from .decode import iter_frames
-from .errors import InputError, PreflightError, UsageError, preview
+from ..cli.common import EXIT_FAIL
+from ..errors import InputError, PreflightError, UsageError, preview
+from ..media.decode import iter_frames
+from ..media.outputs import atomic_path, check_output_path
+from ..media.probe import Probe, check_readable_file, probe
 from .manifest import Manifest, ManifestSegment, load_manifest
-from .outputs import atomic_path, check_output_path
 from .plan import EncoderPlan, SizePlan, validate_encoder_options
-from .probe import Probe, check_readable_file, probe
 from .transcode import AUDIO_LEAD_S, AudioSamples, FrameConverter, SegmentWriter, map_frames
 
 ProgressSink = Callable[[int], None]

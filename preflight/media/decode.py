@@ -25,7 +25,7 @@ import av
 import cv2
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 from .probe import Probe, open_container
 
 DEFAULT_ANALYSIS_SIZE = 320

@@ -35,8 +35,8 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
-from ..decode import AnalysisGeometry, FrameBatch
-from ..profile import Profile
+from ...media.decode import AnalysisGeometry, FrameBatch
+from ...profile import Profile
 from ..shots import Shot, Transition
 from .shake import check_shot, fps_from_pts, odd_window, savgol_lowpass
 

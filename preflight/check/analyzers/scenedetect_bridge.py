@@ -27,7 +27,7 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
-from ..decode import AnalysisGeometry, FrameBatch
+from ...media.decode import AnalysisGeometry, FrameBatch
 from ..shots import Transition
 
 KINDS = ("adaptive", "content", "hist", "hash")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from .cliutil import EXIT_CODES_HELP, EXIT_FAIL, emit_json, handle_errors, progress_bar, warn
-from .plan import DEFAULT_CRF, DEFAULT_PRESET, X264_PRESETS, Plan
+from ..fix.plan import DEFAULT_CRF, DEFAULT_PRESET, X264_PRESETS, Plan
+from .common import EXIT_CODES_HELP, EXIT_FAIL, emit_json, handle_errors, progress_bar, warn
 
 PROG = "preflight"
 FIX_SCHEMA = "preflight.fix/1"
@@ -93,12 +93,12 @@ def fix_command(
     every limit checked first (a broken one: exit 2, nothing written). A Gen-4 service switches
     the size plan to its fixed sizes.
     """
-    from .manifest import parse_anchor, place_anchors
-    from .plan import make_plan, validate_encoder_options
-    from .probe import probe
-    from .profile import load_profile
-    from .services import fixrun, services_profile
-    from .transcode import default_output_dir, fix_file, transitions_for
+    from ..fix.manifest import parse_anchor, place_anchors
+    from ..fix.plan import make_plan, validate_encoder_options
+    from ..fix.transcode import default_output_dir, fix_file, transitions_for
+    from ..media.probe import probe
+    from ..profile import load_profile
+    from ..services import fixrun, services_profile
 
     profile = load_profile(profile_name)
     validate_encoder_options(crf=crf, preset=preset)
@@ -110,7 +110,7 @@ def fix_command(
     merged = [parse_time_range(r) for r in merge_ranges]
     info = probe(path)
     if write_edl:
-        from .timeline import check_edl_rate
+        from ..timeline import check_edl_rate
 
         check_edl_rate(info)
     out_dir = Path(output_dir) if output_dir else default_output_dir(path)
@@ -199,7 +199,7 @@ def fix_command(
 def _with_costs(doc: dict[str, object], req, plan: Plan) -> dict[str, object]:
     if req is None or not plan.ok:
         return doc
-    from .services import fixrun
+    from ..services import fixrun
 
     return {**doc, "services": [c.to_dict() for c in fixrun.costs(req, plan)]}
 
@@ -207,7 +207,7 @@ def _with_costs(doc: dict[str, object], req, plan: Plan) -> dict[str, object]:
 def _echo_costs(req, plan: Plan) -> None:
     if req is None or not plan.ok:
         return
-    from .services import fixrun
+    from ..services import fixrun
 
     click.echo("")
     click.echo("  cost before uploading (one request per segment):")
@@ -288,8 +288,8 @@ def anchors_command(source: str, output_dir: str, times: tuple[str, ...], force:
     sees at that time. Files are named <segment stem>_<seconds>s.png; edit one and pass it back
     with `preflight fix ... --anchor TIME=edited.png`.
     """
-    from .anchors import export_anchor_frames, targets_for
-    from .anchors.times import parse_at
+    from ..anchors import export_anchor_frames, targets_for
+    from ..anchors.times import parse_at
 
     targets = targets_for(source, at=[parse_at(t) for t in times])
     frames = export_anchor_frames(targets, output_dir, force=force)
@@ -332,8 +332,8 @@ def join_command(
     Each edited segment must last as long as its source segment (within one frame); all are
     re-encoded to a common size and the source segments' frame rate.
     """
-    from .join import run_join
-    from .manifest import load_manifest
+    from ..fix.join import run_join
+    from ..fix.manifest import load_manifest
 
     total = load_manifest(manifest).frame_count
     with progress_bar(total, desc="joining", quiet=quiet) as bar:

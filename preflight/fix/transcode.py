@@ -41,11 +41,12 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .decode import iter_frames
-from .deinterlace import deinterlaced
-from .errors import InputError, OutputError
-from .filters import pulled, video_chain
-from .outputs import (
+from ..check.shots import Transition
+from ..errors import InputError, OutputError
+from ..media.decode import iter_frames
+from ..media.deinterlace import deinterlaced
+from ..media.filters import pulled, video_chain
+from ..media.outputs import (
     atomic_path,
     check_output_path,
     is_unchanged,
@@ -55,10 +56,9 @@ from .outputs import (
     same_file,
     temp_name_pattern,
 )
+from ..media.probe import Probe, open_container
+from ..profile import Profile
 from .plan import EncoderPlan, Plan, SegmentPlan, SizePlan
-from .probe import Probe, open_container
-from .profile import Profile
-from .shots import Transition
 
 ProgressSink = Callable[[int], None]
 WarningSink = Callable[[str], None]
@@ -85,7 +85,7 @@ def transitions_for(
 
     The import is local so this module loads even where the analysis stack is unavailable.
     """
-    from .check import analyze
+    from ..check.analyze import analyze
 
     result = analyze(
         path, profile=profile, probe_result=probe_result, progress=progress, on_warning=on_warning
@@ -143,7 +143,7 @@ def prepare_frame(frame: av.VideoFrame, pts: int, time_base: Fraction) -> av.Vid
 @contextlib.contextmanager
 def _cube_file(transfer: str) -> Iterator[Path]:
     """The HDR -> SDR LUT of ``transfer`` as a temporary .cube file, removed afterwards."""
-    from .tonemap import sdr_lut, write_cube
+    from ..media.tonemap import sdr_lut, write_cube
 
     fd, name = tempfile.mkstemp(prefix="preflight-", suffix=".cube")
     os.close(fd)
@@ -848,8 +848,8 @@ class _Detector:
     """Feeds decoded source frames to the transition detector in analysis-size batches."""
 
     def __init__(self, probe_result: Probe) -> None:
-        from .analyzers.transitions import TransitionDetector
-        from .decode import AnalysisGeometry, LumaBatcher
+        from ..check.analyzers.transitions import TransitionDetector
+        from ..media.decode import AnalysisGeometry, LumaBatcher
 
         self.batcher = LumaBatcher(AnalysisGeometry.for_probe(probe_result))
         self.detector = TransitionDetector()
@@ -1427,9 +1427,9 @@ def fix_file(
     OutputError, UsageError, InputError
         As :func:`run_fix`, :func:`preflight.manifest.place_anchors`, :func:`preflight.probe.probe`.
     """
+    from ..media.probe import probe
     from .manifest import build_manifest, check_anchor_range, place_anchors
     from .plan import NoPlanError, make_plan
-    from .probe import probe
 
     info = probe_result or probe(path)
     draft = make_plan(info, [], profile, crf=crf, preset=preset, aspect=aspect)

@@ -8,8 +8,8 @@ import math
 import os
 from collections.abc import Sequence
 
-from .api import CheckResult
-from .outputs import write_text_atomic
+from ..media.outputs import write_text_atomic
+from .result import CheckResult
 
 
 def format_table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from .errors import OutputError, path_text_problem, preview
+from ..errors import OutputError, path_text_problem, preview
 
 
 def same_file(out: str | os.PathLike[str], src: str | os.PathLike[str]) -> bool:

@@ -42,11 +42,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import MAX_NAME_CHARS, InputError, UsageError, path_text_problem, preview
-from .outputs import file_digest
+from .. import __version__
+from ..errors import MAX_NAME_CHARS, InputError, UsageError, path_text_problem, preview
+from ..media.outputs import file_digest
+from ..media.probe import Probe
 from .plan import X264_PRESETS, Plan
-from .probe import Probe
 
 SCHEMA = "preflight.manifest/1"
 _TIME_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")

@@ -117,7 +117,7 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
-from ..decode import AnalysisGeometry, FrameBatch
+from ...media.decode import AnalysisGeometry, FrameBatch
 from ..shots import Transition
 
 # Thumbnail sizes (long side, px) and the NCC search margin (px at 32 px): +-2 px is +-6% of the

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..decode import AnalysisGeometry, FrameBatch
+from ...media.decode import AnalysisGeometry, FrameBatch
 from ..shots import Shot
 from .shake import check_shot
 

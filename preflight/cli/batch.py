@@ -15,9 +15,9 @@ from typing import NoReturn, TypeVar
 
 import click
 
-from .batch.inputs import is_glob
-from .batch.store import ItemRecord, Status
-from .cliutil import EXIT_FAIL, EXIT_INPUT, EXIT_PASS, describe_error, progress_bar
+from ..batch.inputs import is_glob
+from ..batch.store import ItemRecord, Status
+from .common import EXIT_FAIL, EXIT_INPUT, EXIT_PASS, describe_error, progress_bar
 
 T = TypeVar("T")
 
@@ -71,7 +71,7 @@ def run_batch_command(
             bars[0].clear()
             click.echo(record.to_line().decode(), nl=False)
 
-    from .batch.runner import run_batch
+    from ..batch.runner import run_batch
 
     try:
         summary = run_batch(
