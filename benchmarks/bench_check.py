@@ -25,7 +25,7 @@ from benchmarks.common import (
     timed,
 )
 
-CHECK_CODE = "from preflight.api import check; import sys; check(sys.argv[1])"
+CHECK_CODE = "from preflight.check.result import check; import sys; check(sys.argv[1])"
 
 
 def main() -> None:

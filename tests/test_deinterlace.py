@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fixtures.container import interlaced_clip
-from preflight.fix.transcode import fix_file
+from preflight.fix.execute import fix_file
 from preflight.media.decode import iter_frames, luma_plane
 from preflight.media.deinterlace import deinterlaced
 from preflight.media.probe import probe

@@ -18,8 +18,8 @@ from fixtures import long
 from fixtures.synth import write_clip
 from preflight.check.shots import Transition
 from preflight.cli.fix import join_command
+from preflight.fix.execute import run_fix
 from preflight.fix.plan import make_plan
-from preflight.fix.transcode import run_fix
 from preflight.media.decode import iter_frames, luma_plane
 from preflight.media.probe import probe
 from preflight.profile import load_profile

@@ -231,14 +231,14 @@ def test_fix_refuses_a_folder_another_run_is_writing_to(tmp_path):
 
 _KILLED_RUN = """
 import os, signal, sys
-import preflight.transcode as tc
+import preflight.fix.execute as tc
 SIG = getattr(signal, sys.argv[1])
 def die(*args, **kwargs):
     os.kill(os.getpid(), SIG)
     raise AssertionError("still alive after the signal")
 tc.split_intermediate = die
 sys.argv = ["preflight", "fix", *sys.argv[2:]]
-from preflight.cli import main
+from preflight.cli.main import main
 main()
 """
 

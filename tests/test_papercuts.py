@@ -105,7 +105,7 @@ def test_fix_quiet_prints_no_plan_and_each_warning_prints_once(small_clip, tmp_p
 def test_fix_default_folders_of_same_stem_inputs_differ(small_clip, tmp_path):
     """``clip.mov`` and ``clip.mkv`` side by side: ``clip.mov_fixed/`` and ``clip.mkv_fixed/``; a
     lone ``solo.mov`` (a sidecar ``solo.srt`` does not count) keeps ``solo_fixed/``."""
-    from preflight.fix.transcode import default_output_dir
+    from preflight.fix.segments import default_output_dir
 
     for name in ("clip.mov", "clip.mkv", "solo.mov"):
         shutil.copy(small_clip, tmp_path / name)

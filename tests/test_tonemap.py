@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fixtures.container import hdr_clip
-from preflight.fix.transcode import fix_file
+from preflight.fix.execute import fix_file
 from preflight.media.decode import luma_plane
 from preflight.media.probe import probe
 from preflight.media.tonemap import (

@@ -3,7 +3,7 @@
 Each task calls the library function the single-item command calls and keeps its ``--json``
 document, so a line's ``result`` equals what ``preflight check FILE --json`` prints. Exit codes
 are not decided here: the caller passes ``outcome``, the CLI's mapping from "passed", "failed"
-or an exception to an exit code and one-line message (:func:`preflight.cliutil.item_outcome`).
+or an exception to an exit code and one-line message (:func:`preflight.cli.batch.item_outcome`).
 
 Tasks are module-level functions of picklable arguments, so a ``ProcessPoolExecutor`` and a
 Dask worker run them alike.

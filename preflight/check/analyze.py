@@ -20,7 +20,7 @@ import contextlib
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -37,6 +37,7 @@ from ..media.decode import (
 )
 from ..media.probe import Probe, probe
 from ..profile import Profile, load_profile
+from ..sinks import ProgressSink, WarningSink
 from .analyzers.base import Analyzer
 from .analyzers.exposure import ExposureAnalyzer, ExposureResult
 from .analyzers.shake import ShakeAnalyzer, ShakeResult
@@ -45,9 +46,6 @@ from .analyzers.transitions import TransitionDetector
 from .shots import Shot, Transition, shots_from_transitions
 
 SCENEDETECT_KINDS = ("adaptive", "content", "hist", "hash")
-
-ProgressSink = Callable[[int], None]
-WarningSink = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from ..media.decode import DEFAULT_ANALYSIS_SIZE
 from ..media.probe import Probe
 from ..profile import Profile, load_profile
-from .analyze import Analysis, ProgressSink, WarningSink, analyze
+from ..sinks import ProgressSink, WarningSink
+from .analyze import Analysis, analyze
 from .verdict import Finding, evaluate, passed
 
 CHECK_SCHEMA = "preflight.check/1"

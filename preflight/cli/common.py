@@ -27,8 +27,10 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
-from ..errors import InputError, PreflightError, one_line
+from ..errors import FailedError, InputError, InternalError, PreflightError, one_line
 from ..jsondoc import dumps
+
+PROG = "preflight"
 
 EXIT_PASS = 0
 EXIT_FAIL = 1
@@ -56,9 +58,11 @@ def fail(prog: str, message: str, code: int) -> None:
 
 
 def exit_code_for(exc: PreflightError) -> int:
-    """The documented exit code of a project error: its ``exit_code``, else by base class."""
-    if exc.exit_code is not None:
-        return exc.exit_code
+    """The documented exit code of a project error, by its kind (usage and output errors: 2)."""
+    if isinstance(exc, FailedError):
+        return EXIT_FAIL
+    if isinstance(exc, InternalError):
+        return EXIT_INTERNAL
     return EXIT_INPUT if isinstance(exc, InputError) else EXIT_USAGE
 
 

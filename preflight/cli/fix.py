@@ -1,6 +1,6 @@
 """``preflight fix`` and ``preflight join``: click commands registered on the ``preflight`` group.
 
-Exit codes (:mod:`preflight.cliutil`): 0 done; 1 no valid plan (``fix``) or edited segments
+Exit codes (:mod:`preflight.cli.common`): 0 done; 1 no valid plan (``fix``) or edited segments
 that do not match their source segments (``join``); 2 usage error (bad option, bad anchor,
 output refused: exists without --force, would overwrite an input, directory not writable);
 3 unreadable or invalid input (source clip, manifest, missing edited segment).
@@ -14,9 +14,8 @@ from pathlib import Path
 import click
 
 from ..fix.plan import DEFAULT_CRF, DEFAULT_PRESET, X264_PRESETS, Plan
-from .common import EXIT_CODES_HELP, EXIT_FAIL, emit_json, handle_errors, progress_bar, warn
+from .common import EXIT_CODES_HELP, EXIT_FAIL, PROG, emit_json, handle_errors, progress_bar, warn
 
-PROG = "preflight"
 FIX_SCHEMA = "preflight.fix/1"
 
 FIX_EPILOG = (
@@ -93,9 +92,10 @@ def fix_command(
     every limit checked first (a broken one: exit 2, nothing written). A Gen-4 service switches
     the size plan to its fixed sizes.
     """
+    from ..fix.execute import fix_file, transitions_for
     from ..fix.manifest import parse_anchor, place_anchors
     from ..fix.plan import make_plan, validate_encoder_options
-    from ..fix.transcode import default_output_dir, fix_file, transitions_for
+    from ..fix.segments import default_output_dir
     from ..media.probe import probe
     from ..profile import load_profile
     from ..services import fixrun, services_profile

@@ -12,33 +12,31 @@ renamed only when complete.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from ..cli.common import EXIT_FAIL
-from ..errors import InputError, PreflightError, UsageError, preview
+from ..errors import FailedError, InputError, PreflightError, UsageError, preview
+from ..media.audio import AUDIO_LEAD_S, AudioSamples
+from ..media.convert import FrameConverter, map_frames
 from ..media.decode import iter_frames
+from ..media.encode import SegmentWriter
 from ..media.outputs import atomic_path, check_output_path
 from ..media.probe import Probe, check_readable_file, probe
+from ..sinks import ProgressSink, WarningLog, WarningSink
 from .manifest import Manifest, ManifestSegment, load_manifest
 from .plan import EncoderPlan, SizePlan, validate_encoder_options
-from .transcode import AUDIO_LEAD_S, AudioSamples, FrameConverter, SegmentWriter, map_frames
 
-ProgressSink = Callable[[int], None]
-WarningSink = Callable[[str], None]
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
 OUTPUT_EXTENSIONS = (".mp4", ".m4v", ".mov")
 """What ``join`` writes is MP4 data: the output name must say so."""
 
 
-class SegmentMismatchError(InputError):
+class SegmentMismatchError(FailedError, InputError):
     """Edited segments whose duration differs from their source segment by more than a frame."""
-
-    exit_code = EXIT_FAIL
 
 
 @dataclass(frozen=True)
@@ -185,12 +183,7 @@ def run_join(
     OutputError
         ``output`` exists without ``force``, is an input, or cannot be written.
     """
-    warnings: list[str] = []
-
-    def warn(msg: str) -> None:
-        warnings.append(msg)
-        if on_warning is not None:
-            on_warning(msg)
+    warn = WarningLog(on_warning)
 
     if Path(output).suffix.lower() not in OUTPUT_EXTENSIONS:
         raise UsageError(
@@ -302,7 +295,7 @@ def run_join(
                 src_samples.close()
     return JoinResult(
         output=out, width=width, height=height, fps=fps, frame_count=total, audio=audio_mode,
-        segments=tuple(joined), warnings=tuple(warnings),
+        segments=tuple(joined), warnings=warn.messages,
     )
 
 

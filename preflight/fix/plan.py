@@ -26,7 +26,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..check.shots import Transition
-from ..errors import InputError, PreflightError, UsageError, preview
+from ..errors import FailedError, InputError, UsageError, preview
 from ..media.probe import Probe
 from ..media.tonemap import HLG_PEAK_NITS, PQ_SOURCE_PEAK_NITS, SDR_PEAK_NITS
 from ..profile import Profile
@@ -56,11 +56,8 @@ MAX_RATE_STEP = 1000
 """Largest frame-rate divisor (decimation) or multiple (repetition) the planner tries."""
 
 
-class NoPlanError(PreflightError, ValueError):
-    """No segmentation satisfies the profile (the message says why)."""
-
-    # The clip fails the profile and cannot be fixed: the CLI's "failed" exit code.
-    exit_code = 1
+class NoPlanError(FailedError, ValueError):
+    """No segmentation satisfies the profile (the message says why): the clip cannot be fixed."""
 
 
 # --------------------------------------------------------------------------- frame rate

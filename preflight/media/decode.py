@@ -17,7 +17,7 @@ does not need. Other pixel formats (RGB, palettes) go through swscale.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -26,14 +26,13 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
+from ..sinks import WarningSink
 from .probe import Probe, open_container
 
 DEFAULT_ANALYSIS_SIZE = 320
 DEFAULT_BATCH = 32
 # Stop after this many consecutive undecodable packets: the rest of the file is noise.
 MAX_CONSECUTIVE_ERRORS = 200
-
-WarningSink = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import UsageError
 from ..fix.manifest import AnchorSpec, place_anchors
 from ..fix.plan import Plan
-from ..fix.transcode import segment_names
+from ..fix.segments import segment_names
 from ..media.outputs import check_output_path
 from ..media.probe import Probe
 from .bodies import check_prompt, timing_warnings
