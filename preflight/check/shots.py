@@ -5,7 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-TRANSITION_TYPES = ("cut", "dissolve", "fade_in", "fade_out", "wipe")
+from ..enums import TextEnum
+
+
+class TransitionType(TextEnum):
+    """What kind of boundary a :class:`Transition` is."""
+
+    CUT = "cut"
+    DISSOLVE = "dissolve"
+    FADE_IN = "fade_in"
+    FADE_OUT = "fade_out"
+    WIPE = "wipe"
+
+
+TRANSITION_TYPES = tuple(t.value for t in TransitionType)
 
 
 @dataclass(frozen=True)
@@ -17,13 +30,16 @@ class Transition:
     inclusive; fades are named ``fade_in``/``fade_out`` with ``via`` = "black" or "white".
     """
 
-    type: str
+    type: TransitionType
     start_frame: int
     end_frame: int
     start_s: float
     end_s: float
     confidence: float
     via: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", TransitionType(self.type))  # a plain string is accepted
 
     def to_dict(self) -> dict[str, object]:
         d: dict[str, object] = {

@@ -10,12 +10,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..enums import TextEnum
 from ..media.probe import Probe
 from ..profile import SHAKE_CLASSES, Profile
 from .analyze import Analysis
 
-ERROR = "error"
-WARNING = "warning"
+
+class Severity(TextEnum):
+    """``error``: the editor rejects the clip; ``warning``: accepted, but the edit will suffer."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+ERROR = Severity.ERROR
+WARNING = Severity.WARNING
 # A declared average frame rate may differ this much (relative) from the decoded one.
 HEADER_RATE_TOLERANCE = 0.005
 HEADER_HINT = "run `preflight fix`: it rewrites the header from the frames (an ingest reads the header first)"
@@ -29,11 +38,14 @@ class Finding:
     """
 
     id: str
-    severity: str
+    severity: Severity
     value: float | int | str | None
     limit: float | int | str | None
     message: str
     hint: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Severity(self.severity))
 
     def to_dict(self) -> dict[str, object]:
         value = round(self.value, 4) if isinstance(self.value, float) else self.value

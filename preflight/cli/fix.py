@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..fix.plan import DEFAULT_CRF, DEFAULT_PRESET, X264_PRESETS, Plan
 from .common import EXIT_CODES_HELP, EXIT_FAIL, PROG, emit_json, handle_errors, progress_bar, warn
+
+if TYPE_CHECKING:
+    from ..media.probe import Probe
+    from ..profile import Profile
 
 FIX_SCHEMA = "preflight.fix/1"
 
@@ -92,8 +97,8 @@ def fix_command(
     every limit checked first (a broken one: exit 2, nothing written). A Gen-4 service switches
     the size plan to its fixed sizes.
     """
-    from ..fix.execute import fix_file, transitions_for
-    from ..fix.manifest import parse_anchor, place_anchors
+    from ..fix.execute import fix_file
+    from ..fix.manifest import parse_anchor
     from ..fix.plan import make_plan, validate_encoder_options
     from ..fix.segments import default_output_dir
     from ..media.probe import probe
@@ -124,34 +129,8 @@ def fix_command(
     stem, precision_s = Path(path).stem, profile.anchor_precision_s
     requests_for = fixrun.requests_builder(req, specs, stem=stem, precision_s=precision_s)
     if dry_run:
-        with progress_bar(info.frame_count, desc="analysing", quiet=quiet) as bar:
-            transitions, frame_count = transitions_for(
-                path, profile, probe_result=info, progress=bar.update, on_warning=on_warning
-            )
-        plan = make_plan(
-            info, transitions, profile, frame_count=frame_count, crf=crf, preset=preset, aspect=aspect,
-            merge_ranges=merged,
-        )
-        for message in plan.warnings:
-            on_warning(message)
-        if not plan.ok:
-            if as_json:
-                emit_json(_fix_json(plan, dry_run=True, anchors=[], files=None))
-            click.echo(f"{PROG}: error: {plan.problem}", err=True)
-            sys.exit(EXIT_FAIL)
-        bodies = requests_for(plan)
-        placed = place_anchors(
-            specs, plan, max_anchors=profile.max_anchors, precision_s=profile.anchor_precision_s
-        )
-        for message in fixrun.request_notes(req, plan, specs, bodies, precision_s=profile.anchor_precision_s,
-                                            stem=Path(path).stem):
-            on_warning(message)
-        if as_json:
-            doc = _fix_json(plan, dry_run=True, anchors=[a.to_dict() for a in placed], files=None)
-            emit_json(_with_costs(doc, req, plan))
-        else:
-            click.echo(render_plan(plan, placed))
-            _echo_costs(req, plan)
+        _dry_run(path, profile, info, req, specs, requests_for, crf=crf, preset=preset, aspect=aspect,
+                 merge_ranges=merged, as_json=as_json, quiet=quiet, on_warning=on_warning)
         return
 
     fixrun.precheck_extras(out_dir, path, req, force=force, edl=write_edl)
@@ -176,9 +155,49 @@ def fix_command(
     for message in plan.warnings:
         if message not in draft.warnings:  # those were printed before the pass
             on_warning(message)
-    placed = result.manifest["anchors"]
     extra = fixrun.write_extras(req, plan, specs, result, precision_s=profile.anchor_precision_s, source=path,
                                 probe=info, force=force, edl=write_edl, on_warning=on_warning)
+    _print_fix(plan, result, req, extra, as_json=as_json, quiet=quiet)
+
+
+def _dry_run(path: str, profile: Profile, info: Probe, req: Any, specs: list[Any], requests_for: Any, *,
+             crf: int, preset: str, aspect: str | None, merge_ranges: list[tuple[float, float]],
+             as_json: bool, quiet: bool, on_warning: Any) -> None:
+    """``fix --dry-run``: analyse, plan, print the plan (and request costs); write nothing."""
+    from ..fix.execute import plan_fix
+    from ..fix.manifest import place_anchors
+    from ..services import fixrun
+
+    with progress_bar(info.frame_count, desc="analysing", quiet=quiet) as bar:
+        plan = plan_fix(path, profile=profile, probe_result=info, crf=crf, preset=preset, aspect=aspect,
+                        merge_ranges=merge_ranges, progress=bar.update, on_warning=on_warning)
+    for message in plan.warnings:
+        on_warning(message)
+    if not plan.ok:
+        if as_json:
+            emit_json(_fix_json(plan, dry_run=True, anchors=[], files=None))
+        click.echo(f"{PROG}: error: {plan.problem}", err=True)
+        sys.exit(EXIT_FAIL)
+    bodies = requests_for(plan)
+    placed = place_anchors(
+        specs, plan, max_anchors=profile.max_anchors, precision_s=profile.anchor_precision_s
+    )
+    for message in fixrun.request_notes(req, plan, specs, bodies, precision_s=profile.anchor_precision_s,
+                                        stem=Path(path).stem):
+        on_warning(message)
+    if as_json:
+        doc = _fix_json(plan, dry_run=True, anchors=[a.to_dict() for a in placed], files=None)
+        emit_json(_with_costs(doc, req, plan))
+    else:
+        click.echo(render_plan(plan, placed))
+        _echo_costs(req, plan)
+
+
+def _print_fix(
+    plan: Plan, result: Any, req: Any, extra: dict[str, Any], *, as_json: bool, quiet: bool
+) -> None:
+    """What ``fix`` says when done: the JSON document, or the plan and the files written."""
+    placed = result.anchors
     if as_json:
         files = {"manifest": str(result.manifest_path), "segments": [str(p) for p in result.segment_paths]}
         doc = _fix_json(plan, dry_run=False, anchors=placed, files={**files, **extra})

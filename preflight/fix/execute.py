@@ -83,6 +83,32 @@ def transitions_for(
     return tuple(result.transitions), int(result.frame_count)
 
 
+def plan_fix(
+    path: str,
+    *,
+    profile: Profile,
+    probe_result: Probe | None = None,
+    crf: int = 18,
+    preset: str = "medium",
+    aspect: str | None = None,
+    merge_ranges: Sequence[tuple[float, float]] = (),
+    progress: ProgressSink | None = None,
+    on_warning: WarningSink | None = None,
+) -> Plan:
+    """What ``fix`` would do to ``path`` (``preflight fix --dry-run``): one analysis decode, then
+    the plan. Writes nothing; a clip that cannot be fixed gives a plan with ``problem`` set.
+    """
+    from ..media.probe import probe
+    from .plan import make_plan
+
+    info = probe_result or probe(path)
+    transitions, frame_count = transitions_for(
+        path, profile, probe_result=info, progress=progress, on_warning=on_warning
+    )
+    return make_plan(info, transitions, profile, frame_count=frame_count, crf=crf, preset=preset,
+                     aspect=aspect, merge_ranges=merge_ranges)
+
+
 def _progressive(frames: Iterator[av.VideoFrame], enc: EncoderPlan) -> Iterator[av.VideoFrame]:
     """``frames`` deinterlaced when the plan says the source is interlaced, else as they are."""
     return deinterlaced(frames, parity=enc.deinterlace) if enc.deinterlace else frames
@@ -264,11 +290,18 @@ def encode_and_analyze(
 
 @dataclass(frozen=True)
 class FixResult:
-    """Files written by :func:`run_fix` and the manifest saved beside them."""
+    """What a fix did: the plan it carried out, the files it wrote and the manifest saved beside
+    them (whose ``anchors`` are the placed anchors)."""
 
+    plan: Plan
     manifest_path: Path
     segment_paths: tuple[Path, ...]
     manifest: dict[str, object]
+
+    @property
+    def anchors(self) -> list[dict[str, object]]:
+        """The placed anchors, as recorded in the manifest."""
+        return list(self.manifest["anchors"])  # type: ignore[call-overload]
 
 
 def run_fix(
@@ -322,7 +355,7 @@ def run_fix(
             with contextlib.suppress(OSError):
                 out_dir.rmdir()  # only succeeds when nothing else is inside
         raise
-    return FixResult(manifest_path=manifest_path, segment_paths=tuple(finals), manifest=manifest)
+    return FixResult(plan=plan, manifest_path=manifest_path, segment_paths=tuple(finals), manifest=manifest)
 
 
 def fix_file(
@@ -425,4 +458,5 @@ def fix_file(
     with contextlib.suppress(OSError):
         intermediate.unlink()
     claim.close()
-    return plan, FixResult(manifest_path=manifest_path, segment_paths=tuple(finals), manifest=manifest)
+    result = FixResult(plan=plan, manifest_path=manifest_path, segment_paths=tuple(finals), manifest=manifest)
+    return plan, result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ...enums import TextEnum
 from ...errors import FailedError
 
 # NTSC rates are integer rates slowed by 1000/1001 (23.976 = 24 * 1000/1001). Speeding such a
@@ -26,7 +27,41 @@ AUDIO_BITRATE_PER_CHANNEL = 96_000
 KEYFRAME_INTERVAL_S = 2.0
 ASPECT_MODES = ("pad", "crop")
 
-RATE_MODES = ("keep", "conform", "decimate", "repeat", "resample")
+
+
+class RateMode(TextEnum):
+    """How source frames become output frames (see :class:`~preflight.fix.plan.RatePlan`)."""
+
+    KEEP = "keep"
+    CONFORM = "conform"
+    DECIMATE = "decimate"
+    REPEAT = "repeat"
+    RESAMPLE = "resample"
+
+
+class AudioMode(TextEnum):
+    """What happens to the source's audio: none, stream copy, or AAC re-encode."""
+
+    NONE = "none"
+    COPY = "copy"
+    AAC = "aac"
+
+
+class ToneMap(TextEnum):
+    """HDR transfer tone-mapped to SDR BT.709."""
+
+    PQ = "pq"
+    HLG = "hlg"
+
+
+class FieldOrder(TextEnum):
+    """Field parity deinterlaced from: top or bottom field first."""
+
+    TFF = "tff"
+    BFF = "bff"
+
+
+RATE_MODES = tuple(m.value for m in RateMode)
 MAX_RATE_STEP = 1000
 """Largest frame-rate divisor (decimation) or multiple (repetition) the planner tries."""
 

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from ...errors import UsageError, preview
 from ...media.probe import Probe
 from ...media.tonemap import HLG_PEAK_NITS, PQ_SOURCE_PEAK_NITS, SDR_PEAK_NITS
-from .common import AUDIO_BITRATE_PER_CHANNEL, DEFAULT_CRF, DEFAULT_PRESET, KEYFRAME_INTERVAL_S, X264_PRESETS
+from .common import (
+    AUDIO_BITRATE_PER_CHANNEL,
+    DEFAULT_CRF,
+    DEFAULT_PRESET,
+    KEYFRAME_INTERVAL_S,
+    X264_PRESETS,
+    AudioMode,
+    FieldOrder,
+    ToneMap,
+)
 from .rate import RatePlan
 
 # --------------------------------------------------------------------------- encoder
@@ -24,15 +33,22 @@ class EncoderPlan:
     preset: str = DEFAULT_PRESET
     movflags: str = "+faststart"
     gop: int | None = None
-    audio: str = "none"
+    audio: AudioMode = AudioMode.NONE
     audio_codec: str | None = None
     audio_bitrate: int | None = None
     audio_reason: str = ""
     reason: str = ""
-    deinterlace: str | None = None
+    deinterlace: FieldOrder | None = None
     """Field dominance ("tff"/"bff") when the source is interlaced: frames go through bwdif."""
-    tonemap: str | None = None
+    tonemap: ToneMap | None = None
     """"pq" or "hlg" when the source is HDR: tone-mapped to SDR BT.709 (preflight.tonemap)."""
+
+    def __post_init__(self) -> None:  # plain strings are accepted
+        object.__setattr__(self, "audio", AudioMode(self.audio))
+        if self.deinterlace is not None:
+            object.__setattr__(self, "deinterlace", FieldOrder(self.deinterlace))
+        if self.tonemap is not None:
+            object.__setattr__(self, "tonemap", ToneMap(self.tonemap))
 
     def x264_options(self) -> dict[str, str]:
         opts = {"crf": str(self.crf), "preset": self.preset}

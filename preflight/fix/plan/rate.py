@@ -9,7 +9,16 @@ from fractions import Fraction
 from ...errors import InputError
 from ...media.probe import Probe
 from ...profile import Profile
-from .common import CONFORM_RATIO, MAX_RATE_STEP, RANGE_EPS, RATE_TOLERANCE, fps_str, frac_str, ordinal
+from .common import (
+    CONFORM_RATIO,
+    MAX_RATE_STEP,
+    RANGE_EPS,
+    RATE_TOLERANCE,
+    RateMode,
+    fps_str,
+    frac_str,
+    ordinal,
+)
 
 # --------------------------------------------------------------------------- frame rate
 
@@ -32,12 +41,15 @@ class RatePlan:
 
     source_fps: Fraction
     fps: Fraction
-    mode: str
+    mode: RateMode
     step: int
     retime: Fraction
     source_frames: int
     frame_count: int
     reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", RateMode(self.mode))  # a plain string is accepted
 
     def source_index(self, k: int) -> int:
         """Source frame shown at output frame ``k`` (index modes only)."""
