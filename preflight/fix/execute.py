@@ -38,6 +38,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from ..check.shot_tracker import ShotTracker
 from ..check.shots import Transition
 from ..media.convert import FrameConverter, map_frames, timed
 from ..media.decode import iter_frames
@@ -199,34 +200,6 @@ def transcode(
 # cut). Every segment still starts on an IDR frame exactly at its first frame.
 
 
-class _Detector:
-    """Feeds decoded source frames to the transition detector in analysis-size batches."""
-
-    def __init__(self, probe_result: Probe) -> None:
-        from ..check.analyzers.transitions import TransitionDetector
-        from ..media.decode import AnalysisGeometry, LumaBatcher
-
-        self.batcher = LumaBatcher(AnalysisGeometry.for_probe(probe_result))
-        self.detector = TransitionDetector()
-        self.detector.start(self.batcher.geometry)
-
-    @property
-    def count(self) -> int:
-        return self.batcher.count
-
-    def add(self, frame: av.VideoFrame, pts: int) -> None:
-        batch = self.batcher.add(frame, pts)
-        if batch is not None:
-            self.detector.process(batch)
-
-    def finish(self) -> tuple[Transition, ...]:
-        batch = self.batcher.flush()
-        if batch is not None:
-            self.detector.process(batch)
-        self.detector.finish()
-        return tuple(self.detector.transitions())
-
-
 def encode_and_analyze(
     plan: Plan,
     intermediate: Path,
@@ -242,7 +215,7 @@ def encode_and_analyze(
     warn = WarningLog(on_warning)
 
     rate, size, enc = plan.rate, plan.size, plan.encoder
-    detector = _Detector(probe_result)
+    detector = ShotTracker(probe_result)
 
     def tapped() -> Iterator[av.VideoFrame]:
         for _i, pts, _t, frame in timed(iter_frames(plan.source, on_warning=warn)):
