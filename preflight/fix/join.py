@@ -160,6 +160,101 @@ def _common_size(manifest: Manifest, probes: Sequence[Probe], warn: WarningSink)
     return max(2, w // 2 * 2), max(2, h // 2 * 2)
 
 
+def _join_audio(
+    manifest: Manifest, probes: Sequence[Probe], *, source_audio: bool, warn: WarningSink
+) -> tuple[AudioSamples | None, int | None, str | None, str]:
+    """Where the joined clip's audio comes from: (source samples or None, rate, layout, mode);
+    mode is ``source``, ``edited`` (the edited segments' own audio) or ``none``."""
+    src_samples: AudioSamples | None = None
+    rate: int | None = None
+    layout: str | None = None
+    if source_audio:
+        sp = probe(manifest.source)
+        if not sp.audio:
+            raise InputError(manifest.source, "has no audio stream (drop --source-audio)")
+        src_samples = AudioSamples(
+            manifest.source, video_start_s=Fraction(sp.start_pts) * sp.time_base, retime=manifest.retime
+        )
+        rate, layout = src_samples.rate, src_samples.layout
+        audio_mode = "source"
+    else:
+        with_audio = [p for p in probes if p.audio]
+        if with_audio:
+            a = with_audio[0].audio[0]
+            rate = a.sample_rate
+            layout = "mono" if a.channels == 1 else "stereo"
+            audio_mode = "edited"
+            for p in probes:
+                if not p.audio:
+                    warn(f"{Path(p.path).name} has no audio: silence for that segment")
+        else:
+            audio_mode = "none"
+            if _has_audio(manifest.source):
+                warn("no edited segment has audio: the joined clip is silent "
+                     "(--source-audio takes the audio of the source clip instead)")
+    return src_samples, rate, layout, audio_mode
+
+
+def _join_segment(
+    writer: SegmentWriter,
+    seg: ManifestSegment,
+    path: Path,
+    p: Probe,
+    *,
+    size: tuple[int, int],
+    rate: int | None,
+    layout: str | None,
+    src_samples: AudioSamples | None,
+    audio_mode: str,
+    warn: WarningSink,
+    progress: ProgressSink | None,
+) -> tuple[JoinedSegment, int]:
+    """Append one edited segment (conformed to the manifest's rate and ``size``) and its audio;
+    returns its record and the frames written."""
+    fps = writer.fps
+    width, height = size
+    seg_audio: AudioSamples | None = None
+    if src_samples is None and rate is not None and p.audio:
+        seg_audio = AudioSamples(
+            str(path), video_start_s=Fraction(p.start_pts) * p.time_base, rate=rate, layout=layout
+        )
+    seg_first = round(Fraction(seg.start_frame) / fps * rate) if rate else 0
+    seg_end = round(Fraction(seg.start_frame + seg.frame_count) / fps * rate) if rate else 0
+    fed = seg_first
+    geometry = SizePlan(
+        display_width=p.display_width, display_height=p.display_height, rotation=p.rotation,
+        sar=p.sar, scaled_width=width, scaled_height=height, width=width, height=height,
+        crop=None, pad=None, reason="join",
+    )
+    convert = FrameConverter(geometry)
+    cache = None
+    mapped = map_frames(
+        iter_frames(str(path), on_warning=warn), mode="resample", step=1, fps=fps,
+        count=seg.frame_count, on_warning=warn, label=str(path),
+    )
+    written = 0
+    for m in mapped:
+        if cache is None or cache[0] != m.index:
+            cache = (m.index, convert(m.frame))
+        writer.write_video(cache[1])
+        written += 1
+        if rate and writer.frames % 8 == 0:
+            now = round(Fraction(writer.frames) / fps * rate)
+            target = min(seg_end, now + round(AUDIO_LEAD_S * rate))
+            fed = _feed(writer, seg_audio, src_samples, fed, target, rate, layout)
+        if progress is not None:
+            progress(1)
+    if rate:
+        fed = _feed(writer, seg_audio, src_samples, fed, seg_end, rate, layout)
+    if seg_audio is not None:
+        seg_audio.close()
+    return JoinedSegment(
+        index=seg.index, edited=str(path), edited_duration_s=p.duration_s,
+        source_duration_s=seg.duration_s(fps), frames=seg.frame_count,
+        audio=audio_mode if (audio_mode != "edited" or p.audio) else "silence",
+    ), written
+
+
 def run_join(
     manifest_path: str | os.PathLike[str],
     edited_dir: str | os.PathLike[str],
@@ -210,32 +305,9 @@ def run_join(
     fps = manifest.fps
     encoder = EncoderPlan(crf=crf, preset=preset)
 
-    src_samples: AudioSamples | None = None
-    rate = layout = None
-    if source_audio:
-        sp = probe(manifest.source)
-        if not sp.audio:
-            raise InputError(manifest.source, "has no audio stream (drop --source-audio)")
-        src_samples = AudioSamples(
-            manifest.source, video_start_s=Fraction(sp.start_pts) * sp.time_base, retime=manifest.retime
-        )
-        rate, layout = src_samples.rate, src_samples.layout
-        audio_mode = "source"
-    else:
-        with_audio = [p for p in probes if p.audio]
-        if with_audio:
-            a = with_audio[0].audio[0]
-            rate = a.sample_rate
-            layout = "mono" if a.channels == 1 else "stereo"
-            audio_mode = "edited"
-            for p in probes:
-                if not p.audio:
-                    warn(f"{Path(p.path).name} has no audio: silence for that segment")
-        else:
-            audio_mode = "none"
-            if _has_audio(manifest.source):
-                warn("no edited segment has audio: the joined clip is silent "
-                     "(--source-audio takes the audio of the source clip instead)")
+    src_samples, rate, layout, audio_mode = _join_audio(
+        manifest, probes, source_audio=source_audio, warn=warn
+    )
 
     joined: list[JoinedSegment] = []
     total = 0
@@ -245,47 +317,12 @@ def run_join(
         )
         try:
             for seg, path, p in zip(manifest.segments, edited, probes, strict=True):
-                seg_audio: AudioSamples | None = None
-                if src_samples is None and rate is not None and p.audio:
-                    seg_audio = AudioSamples(
-                        str(path), video_start_s=Fraction(p.start_pts) * p.time_base, rate=rate, layout=layout
-                    )
-                seg_first = round(Fraction(seg.start_frame) / fps * rate) if rate else 0
-                seg_end = round(Fraction(seg.start_frame + seg.frame_count) / fps * rate) if rate else 0
-                fed = seg_first
-                size = SizePlan(
-                    display_width=p.display_width, display_height=p.display_height, rotation=p.rotation,
-                    sar=p.sar, scaled_width=width, scaled_height=height, width=width, height=height,
-                    crop=None, pad=None, reason="join",
+                seg_joined, frames = _join_segment(
+                    writer, seg, path, p, size=(width, height), rate=rate, layout=layout,
+                    src_samples=src_samples, audio_mode=audio_mode, warn=warn, progress=progress,
                 )
-                convert = FrameConverter(size)
-                cache = None
-                mapped = map_frames(
-                    iter_frames(str(path), on_warning=warn), mode="resample", step=1, fps=fps,
-                    count=seg.frame_count, on_warning=warn, label=str(path),
-                )
-                for m in mapped:
-                    if cache is None or cache[0] != m.index:
-                        cache = (m.index, convert(m.frame))
-                    writer.write_video(cache[1])
-                    total += 1
-                    if rate and writer.frames % 8 == 0:
-                        now = round(Fraction(writer.frames) / fps * rate)
-                        target = min(seg_end, now + round(AUDIO_LEAD_S * rate))
-                        fed = _feed(writer, seg_audio, src_samples, fed, target, rate, layout)
-                    if progress is not None:
-                        progress(1)
-                if rate:
-                    fed = _feed(writer, seg_audio, src_samples, fed, seg_end, rate, layout)
-                if seg_audio is not None:
-                    seg_audio.close()
-                joined.append(
-                    JoinedSegment(
-                        index=seg.index, edited=str(path), edited_duration_s=p.duration_s,
-                        source_duration_s=seg.duration_s(fps), frames=seg.frame_count,
-                        audio=audio_mode if (audio_mode != "edited" or p.audio) else "silence",
-                    )
-                )
+                joined.append(seg_joined)
+                total += frames
             writer.close()
         except BaseException:
             writer.abort()
