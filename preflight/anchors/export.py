@@ -111,7 +111,7 @@ def targets_for(path: str | os.PathLike[str], *, at: Sequence[float] = ()) -> li
 
 
 def _plan_view(doc: dict[str, Any]) -> Any:
-    """The parts of a :class:`preflight.plan.Plan` that :func:`place_anchors` reads, from a manifest."""
+    """The parts of a :class:`preflight.fix.plan.Plan` that :func:`place_anchors` reads, from a manifest."""
     out = doc["output"]
     segs = [
         SimpleNamespace(

@@ -290,7 +290,7 @@ def run_fix(
 ) -> FixResult:
     """Transcode ``plan`` into ``output_dir`` with a manifest; all files appear together or none.
 
-    ``anchors`` are parsed :class:`preflight.manifest.AnchorSpec` s (placed and validated before
+    ``anchors`` are parsed :class:`preflight.fix.manifest.AnchorSpec` s (placed and validated before
     any file is touched).
 
     Raises
@@ -361,7 +361,7 @@ def fix_file(
     NoPlanError
         No valid segmentation (clip too short, cuts too dense).
     OutputError, UsageError, InputError
-        As :func:`run_fix`, :func:`preflight.manifest.place_anchors`, :func:`preflight.probe.probe`.
+        As :func:`run_fix`, :func:`preflight.fix.manifest.place_anchors`, :func:`preflight.media.probe.probe`.
     """
     from ..media.probe import probe
     from .manifest import build_manifest, check_anchor_range, place_anchors

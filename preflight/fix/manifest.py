@@ -7,7 +7,7 @@ segments back in order and a pipeline can map any segment time back to the sourc
       "schema": "preflight.manifest/1",
       "source": {"path": ..., "probe": {...}},
       "profile": "aleph-2",
-      "plan": {...},                                   # preflight.plan.Plan.to_dict()
+      "plan": {...},                                   # preflight.fix.plan.Plan.to_dict()
       "output": {"width", "height", "fps", "frame_count", "duration_s", "retime"},
       "segments": [{
           "index": 1, "file": "clip_seg01.mp4",

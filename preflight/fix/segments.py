@@ -250,7 +250,7 @@ def _temp_pattern(stem: str) -> re.Pattern[str]:
 
 @contextlib.contextmanager
 def claim_output_dir(out_dir: Path, stem: str, on_warning: WarningSink | None) -> Iterator[None]:
-    """Be the only run writing to ``out_dir`` (:func:`preflight.outputs.output_lock`) and remove
+    """Be the only run writing to ``out_dir`` (:func:`preflight.media.outputs.output_lock`) and remove
     the temporaries an earlier, killed run of the same output left there."""
     with output_lock(out_dir):
         removed = remove_stale_temporaries(out_dir, _temp_pattern(stem))

@@ -99,7 +99,7 @@ class FrameConverter:
         if (self.width, self.height) != (s.width, s.height):  # join: rescale to the common size
             sw, sh = self.width, self.height
         if lut is not None:
-            # HDR -> SDR (preflight.tonemap): scale in 16-bit R'G'B' (BT.2020 matrix), map through
+            # HDR -> SDR (preflight.media.tonemap): scale in 16-bit R'G'B' (BT.2020 matrix), map through
             # the LUT, back to limited-range YUV with the BT.709 matrix. The explicit format right
             # after the second scale stops FFmpeg inserting its own converter (with a default
             # matrix) later in the chain.

@@ -49,7 +49,7 @@ class DeclaredTiming:
     """What the container header declares about the video, as an ingest reads it before decoding
     (ffprobe's ``format.duration``, ``stream.duration``, ``avg_frame_rate`` and ``nb_frames``).
 
-    ``None`` where the container does not say. :func:`preflight.spec.evaluate` compares these
+    ``None`` where the container does not say. :func:`preflight.check.verdict.evaluate` compares these
     with the decoded timestamps.
     """
 

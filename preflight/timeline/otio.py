@@ -1,6 +1,6 @@
 """OpenTimelineIO timelines: shots and transitions of ``check``, segments and anchors of ``fix``.
 
-Times are whole frames at the source's exact rate (:func:`preflight.plan.source_rate`, e.g.
+Times are whole frames at the source's exact rate (:func:`preflight.fix.plan.source_rate`, e.g.
 24000/1001): OTIO keeps a rate as a double, so each document also carries the rate as a fraction
 string in ``metadata["preflight"]["rate"]``. Clips tile the track: their ranges sum to the
 source's frame count exactly (one rate, integer frame values).

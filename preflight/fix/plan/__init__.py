@@ -3,7 +3,7 @@
 One module per decision: :mod:`.rate`, :mod:`.size`, :mod:`.encoder`, :mod:`.segments`;
 :mod:`.make` combines them (:func:`make_plan`); :mod:`.common` holds shared constants.
 
-From a :class:`~preflight.probe.Probe`, the clip's transitions and a
+From a :class:`~preflight.media.probe.Probe`, the clip's transitions and a
 :class:`~preflight.profile.Profile` this module decides
 
 * the **frame rate** (keep / conform by retiming / decimate / repeat / resample by time),

@@ -41,7 +41,7 @@ class EncoderPlan:
     deinterlace: FieldOrder | None = None
     """Field dominance ("tff"/"bff") when the source is interlaced: frames go through bwdif."""
     tonemap: ToneMap | None = None
-    """"pq" or "hlg" when the source is HDR: tone-mapped to SDR BT.709 (preflight.tonemap)."""
+    """"pq" or "hlg" when the source is HDR: tone-mapped to SDR BT.709 (preflight.media.tonemap)."""
 
     def __post_init__(self) -> None:  # plain strings are accepted
         object.__setattr__(self, "audio", AudioMode(self.audio))
