@@ -51,25 +51,11 @@ def check(path: str | os.PathLike[str], **options: object) -> CheckResult:
     return _check(path, **options)  # type: ignore[arg-type]
 
 
-def plan_fix(
-    path: str | os.PathLike[str],
-    *,
-    profile: str | os.PathLike[str] | Profile = "aleph-2",
-    crf: int = 18,
-    preset: str = "medium",
-    aspect: str | None = None,
-    merge_ranges: Sequence[tuple[float, float]] = (),
-    progress: ProgressSink | None = None,
-    on_warning: WarningSink | None = None,
-) -> Plan:
-    """``preflight fix --dry-run``: the :class:`~preflight.fix.plan.Plan` (``plan.ok`` false and
-    ``plan.problem`` set when the clip cannot be fixed). Writes nothing."""
+def plan_fix(path: str | os.PathLike[str], **options: object) -> Plan:
+    """``preflight fix --dry-run``: see :func:`preflight.fix.execute.plan_fix` for the options."""
     from .fix.execute import plan_fix as _plan_fix
-    from .fix.plan import validate_encoder_options
 
-    validate_encoder_options(crf=crf, preset=preset)
-    return _plan_fix(os.fspath(path), profile=_profile(profile), crf=crf, preset=preset, aspect=aspect,
-                     merge_ranges=merge_ranges, progress=progress, on_warning=on_warning)
+    return _plan_fix(os.fspath(path), **options)  # type: ignore[arg-type]
 
 
 def fix(

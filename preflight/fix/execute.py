@@ -87,7 +87,7 @@ def transitions_for(
 def plan_fix(
     path: str,
     *,
-    profile: Profile,
+    profile: str | os.PathLike[str] | Profile = "aleph-2",
     probe_result: Probe | None = None,
     crf: int = 18,
     preset: str = "medium",
@@ -98,10 +98,21 @@ def plan_fix(
 ) -> Plan:
     """What ``fix`` would do to ``path`` (``preflight fix --dry-run``): one analysis decode, then
     the plan. Writes nothing; a clip that cannot be fixed gives a plan with ``problem`` set.
+
+    Raises
+    ------
+    UsageError
+        Unknown profile, CRF or preset out of range.
+    InputError
+        Unreadable or invalid input.
     """
     from ..media.probe import probe
-    from .plan import make_plan
+    from ..profile import load_profile
+    from .plan import make_plan, validate_encoder_options
 
+    validate_encoder_options(crf=crf, preset=preset)
+    if not isinstance(profile, Profile):
+        profile = load_profile(profile)
     info = probe_result or probe(path)
     transitions, frame_count = transitions_for(
         path, profile, probe_result=info, progress=progress, on_warning=on_warning
