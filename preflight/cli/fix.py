@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..fix.plan import DEFAULT_CRF, DEFAULT_PRESET, X264_PRESETS, Plan
+from ..fix.report import fix_document, render_plan
 from .common import EXIT_CODES_HELP, EXIT_FAIL, PROG, emit_json, handle_errors, progress_bar, warn
 
 if TYPE_CHECKING:
     from ..media.probe import Probe
     from ..profile import Profile
-
-FIX_SCHEMA = "preflight.fix/1"
 
 FIX_EPILOG = (
     "Exit codes: 0 done; 1 no valid plan (e.g. clip shorter than the profile minimum); 2 usage "
@@ -175,7 +174,7 @@ def _dry_run(path: str, profile: Profile, info: Probe, req: Any, specs: list[Any
         on_warning(message)
     if not plan.ok:
         if as_json:
-            emit_json(_fix_json(plan, dry_run=True, anchors=[], files=None))
+            emit_json(fix_document(plan, dry_run=True, anchors=[], files=None))
         click.echo(f"{PROG}: error: {plan.problem}", err=True)
         sys.exit(EXIT_FAIL)
     bodies = requests_for(plan)
@@ -186,7 +185,7 @@ def _dry_run(path: str, profile: Profile, info: Probe, req: Any, specs: list[Any
                                         stem=Path(path).stem):
         on_warning(message)
     if as_json:
-        doc = _fix_json(plan, dry_run=True, anchors=[a.to_dict() for a in placed], files=None)
+        doc = fix_document(plan, dry_run=True, anchors=[a.to_dict() for a in placed], files=None)
         emit_json(_with_costs(doc, req, plan))
     else:
         click.echo(render_plan(plan, placed))
@@ -200,7 +199,7 @@ def _print_fix(
     placed = result.anchors
     if as_json:
         files = {"manifest": str(result.manifest_path), "segments": [str(p) for p in result.segment_paths]}
-        doc = _fix_json(plan, dry_run=False, anchors=placed, files={**files, **extra})
+        doc = fix_document(plan, dry_run=False, anchors=placed, files={**files, **extra})
         emit_json(_with_costs(doc, req, plan))
     else:
         if not quiet:  # -q: only what was written
@@ -247,47 +246,6 @@ def parse_time_range(text: str) -> tuple[float, float]:
     if not 0 <= lo < hi:
         raise click.BadParameter(f"{text!r}: need 0 <= START < END", param_hint="--merge-range")
     return lo, hi
-
-
-def _fix_json(plan: Plan, *, dry_run: bool, anchors: list, files: dict | None) -> dict[str, object]:
-    return {
-        "schema": FIX_SCHEMA,
-        "dry_run": dry_run,
-        "ok": plan.ok,
-        "plan": plan.to_dict(),
-        "anchors": anchors,
-        "files": files,
-    }
-
-
-def render_plan(plan: Plan, anchors=()) -> str:
-    """The plan as a human-readable table (without ``plan.warnings``: see ``fix_command``)."""
-    r, s, a, e = plan.rate, plan.size, plan.aspect, plan.encoder
-    lines = [
-        f"plan for {plan.source} (profile {plan.profile})",
-        f"  frame rate  {float(r.source_fps):.3f} -> {float(r.fps):.3f} fps [{r.mode}]  {r.reason}",
-        f"  size        {s.display_width}x{s.display_height} -> {s.width}x{s.height}  {s.reason}",
-        f"  aspect      {a.reason}",
-        f"  encoder     {e.reason}",
-        f"  audio       {e.audio_reason}",
-        f"  split       {plan.split_reason}",
-    ]
-    if plan.segments:
-        lines.append("")
-        lines.append(
-            f"  {'#':>3}  {'start s':>8}  {'end s':>8}  {'dur s':>7}  {'frames':>6}  {'cuts':>4}  boundary"
-        )
-        for seg in plan.segments:
-            lines.append(
-                f"  {seg.index:>3}  {seg.start_s:>8.2f}  {seg.end_s:>8.2f}  {seg.duration_s:>7.2f}  "
-                f"{seg.frame_count:>6}  {len(seg.transitions):>4}  {seg.boundary}"
-            )
-    if anchors:
-        lines.append("")
-        for anc in anchors:
-            lines.append(f"  anchor {anc.spec!r} -> segment {anc.segment} at {anc.at} {anc.time_s:.2f} s")
-    # plan.warnings are not repeated here: the command prints each once on stderr.
-    return "\n".join(lines)
 
 
 @click.command("anchors", epilog=EXIT_CODES_HELP)
