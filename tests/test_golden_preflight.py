@@ -8,6 +8,7 @@ replacing only machine-specific text (temporary paths). Regenerate after an inte
 
 from __future__ import annotations
 
+import difflib
 import os
 import shutil
 from pathlib import Path
@@ -37,7 +38,10 @@ def compare(name: str, text: str, replacements: dict[str, str]) -> None:
         path.write_text(got)
         return
     assert path.exists(), f"no golden {path.name}: run with PREFLIGHT_UPDATE_GOLDEN=1"
-    assert got == path.read_text(), f"{name}: output differs from {path}"
+    want = path.read_text()
+    if got != want:
+        diff = "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True), "golden", "now", n=1))
+        raise AssertionError(f"{name}: output differs from {path}:\n{diff}")
 
 
 def invoke(*args: str) -> str:

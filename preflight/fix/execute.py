@@ -288,6 +288,13 @@ class FixResult:
         return list(self.manifest["anchors"])  # type: ignore[call-overload]
 
 
+def _remove_if_created(out_dir: Path, created: bool) -> None:
+    """Remove the output directory this run created, if nothing else is inside (after a failure)."""
+    if created:
+        with contextlib.suppress(OSError):
+            out_dir.rmdir()
+
+
 def run_fix(
     plan: Plan,
     *,
@@ -335,9 +342,7 @@ def run_fix(
                 on_warning=on_warning,
             )
     except BaseException:
-        if created:
-            with contextlib.suppress(OSError):
-                out_dir.rmdir()  # only succeeds when nothing else is inside
+        _remove_if_created(out_dir, created)
         raise
     return FixResult(plan=plan, manifest_path=manifest_path, segment_paths=tuple(finals), manifest=manifest)
 
@@ -392,9 +397,7 @@ def fix_file(
         intermediate = make_temp(out_dir, stem, suffix=".intermediate.mp4")
     except BaseException:
         claim.close()
-        if created:
-            with contextlib.suppress(OSError):
-                out_dir.rmdir()
+        _remove_if_created(out_dir, created)
         raise
     try:
         passed = encode_and_analyze(
@@ -435,9 +438,7 @@ def fix_file(
         with contextlib.suppress(OSError):
             intermediate.unlink()
         claim.close()
-        if created:
-            with contextlib.suppress(OSError):
-                out_dir.rmdir()
+        _remove_if_created(out_dir, created)
         raise
     with contextlib.suppress(OSError):
         intermediate.unlink()
