@@ -40,7 +40,8 @@ def compare(name: str, text: str, replacements: dict[str, str]) -> None:
     assert path.exists(), f"no golden {path.name}: run with PREFLIGHT_UPDATE_GOLDEN=1"
     want = path.read_text()
     if got != want:
-        diff = "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True), "golden", "now", n=1))
+        lines = difflib.unified_diff(want.splitlines(True), got.splitlines(True), "golden", "now", n=1)
+        diff = "".join(lines)
         raise AssertionError(f"{name}: output differs from {path}:\n{diff}")
 
 
