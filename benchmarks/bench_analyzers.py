@@ -17,12 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import cv2
 
 from benchmarks.common import build_real_clip
-from preflight.analyzers.exposure import ExposureAnalyzer
-from preflight.analyzers.shake import ShakeAnalyzer
-from preflight.analyzers.sharpness import SharpnessAnalyzer
-from preflight.analyzers.transitions import TransitionDetector
-from preflight.decode import AnalysisGeometry, iter_luma_batches
-from preflight.probe import probe
+from preflight.check.analyzers.exposure import ExposureAnalyzer
+from preflight.check.analyzers.shake import ShakeAnalyzer
+from preflight.check.analyzers.sharpness import SharpnessAnalyzer
+from preflight.check.analyzers.transitions import TransitionDetector
+from preflight.media.decode import AnalysisGeometry, iter_luma_batches
+from preflight.media.probe import probe
 
 
 def main() -> None:

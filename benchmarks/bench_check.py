@@ -25,7 +25,7 @@ from benchmarks.common import (
     timed,
 )
 
-CHECK_CODE = "from preflight.api import check; import sys; check(sys.argv[1])"
+CHECK_CODE = "from preflight.check.result import check; import sys; check(sys.argv[1])"
 
 
 def main() -> None:
@@ -36,7 +36,7 @@ def main() -> None:
 
     from scenedetect import AdaptiveDetector, detect
 
-    from preflight.api import check
+    from preflight.check.result import check
 
     clip = build_real_clip("real_1080p30_32s.mp4", seconds=32, fps=30)
     print(f"clip: {clip} (1920x1080, 30 fps, 32 s, real footage)")

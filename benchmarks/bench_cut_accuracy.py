@@ -63,9 +63,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fixtures import transitions_eval
 from fixtures.synth import FIXTURES, MEDIA, SHARED_MEDIA
 from fixtures.transitions import GENERATORS, montage
-from preflight.analyzers.transitions import TransitionDetector
-from preflight.decode import AnalysisGeometry, iter_luma_batches
-from preflight.probe import probe
+from preflight.check.analyzers.transitions import TransitionDetector
+from preflight.media.decode import AnalysisGeometry, iter_luma_batches
+from preflight.media.probe import probe
 
 CUT_TOL = 1
 GRADUAL_TOL = 2

@@ -21,7 +21,7 @@ import av
 import cv2
 
 from benchmarks.common import build_real_clip, timed
-from preflight.decode import configure_stream, luma_plane
+from preflight.media.decode import configure_stream, luma_plane
 
 
 def run(path: Path, *, fast: bool, mode: str) -> int:

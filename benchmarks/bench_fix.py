@@ -8,7 +8,7 @@ concatenated, cached in benchmarks/out/):
 
 Both sides produce the same output: 1920x1080, every 2nd frame (60 -> 30 fps, as the plan
 decides), libx264 High yuv420p with the same CRF and preset through the same stream setup
-(:func:`preflight.transcode.add_video_stream`), MP4 with faststart. Each side runs in a fresh
+(:func:`preflight.media.encode.add_video_stream`), MP4 with faststart. Each side runs in a fresh
 interpreter so imports and start-up count for both. ``fix`` additionally detects transitions on
 the decoded frames, plans, and cuts the segments from its encode (re-encoding only the GOPs that
 straddle a boundary); ``--breakdown`` prints the time of each part.
@@ -42,10 +42,10 @@ BASELINE_CODE = """
 import sys
 from fractions import Fraction
 import av
-from preflight.plan import make_plan
-from preflight.probe import probe
+from preflight.fix.plan import make_plan
+from preflight.media.probe import probe
 from preflight.profile import load_profile
-from preflight.transcode import add_video_stream, open_output, prepare_frame
+from preflight.media.encode import add_video_stream, open_output, prepare_frame
 src, dst, preset, crf = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 # The very encoder settings fix uses (CRF, preset, keyframe interval, High profile, faststart)
 # and the same frame selection (60 -> 30 fps keeps every 2nd frame).
@@ -74,7 +74,7 @@ print("FRAMES", k)
 FIX_RSS_CODE = """
 import sys
 from click.testing import CliRunner
-from preflight.cli_fix import fix_command
+from preflight.cli.fix import fix_command
 r = CliRunner().invoke(fix_command, [sys.argv[1], "-o", sys.argv[2], "--force", "--quiet",
                                      "--preset", sys.argv[3]])
 assert r.exit_code == 0, r.output
@@ -82,9 +82,9 @@ assert r.exit_code == 0, r.output
 
 BREAKDOWN_CODE = """
 import sys, time
-from preflight.probe import probe
+from preflight.media.probe import probe
 from preflight.profile import load_profile
-from preflight.transcode import fix_file
+from preflight.fix.execute import fix_file
 marks = {}
 def split(n):
     marks.setdefault("split", time.perf_counter())

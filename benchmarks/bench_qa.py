@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fixtures.synth import MEDIA, write_clip  # noqa: E402
-from preflight.filters import pulled  # noqa: E402
+from preflight.media.filters import pulled  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 SIZE = (1920, 1080)
@@ -213,7 +213,7 @@ def run_ffmpeg_ssim(src: Path, edt: Path, *, ssim_filter: bool = True) -> tuple[
 def run_skimage(src: Path, edt: Path, frames: int) -> tuple[float, int, float]:
     from skimage.metrics import structural_similarity
 
-    from preflight.decode import luma_plane
+    from preflight.media.decode import luma_plane
 
     ca, cb = av.open(str(src)), av.open(str(edt))
     try:
@@ -264,7 +264,7 @@ def kernel_costs(src: Path, edt: Path, *, pairs: int = 40, rounds: int = 3) -> d
 
     Printed, and returned keyed ``"ffmpeg"``, ``"c"``, ``"opencv"`` (backends that are built).
     """
-    from preflight.decode import luma_plane
+    from preflight.media.decode import luma_plane
     from qa.ssim import KERNEL, SSIMKernel
 
     with av.open(str(src)) as ca, av.open(str(edt)) as cb:

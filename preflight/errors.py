@@ -71,10 +71,9 @@ def path_text_problem(text: str) -> str | None:
 class PreflightError(Exception):
     """Base class of every error this package raises on purpose.
 
-    ``exit_code`` (optional class attribute) overrides the CLI's mapping by base class.
+    Five kinds, each one exit code in the CLI (``preflight.cli.common``): :class:`UsageError`,
+    :class:`InputError`, :class:`OutputError`, :class:`FailedError` and :class:`InternalError`.
     """
-
-    exit_code: int | None = None
 
 
 class UsageError(PreflightError, ValueError):
@@ -101,3 +100,12 @@ class InputError(PreflightError):
 
 class OutputError(PreflightError):
     """An output cannot be written (exists without --force, would overwrite an input, not writable)."""
+
+
+class FailedError(PreflightError):
+    """The input was read, but fails the profile and cannot be fixed or joined as asked (no valid
+    segmentation, edited segments of the wrong length): the CLI's "failed" outcome."""
+
+
+class InternalError(PreflightError):
+    """A check of the library's own invariants failed: a bug, never the caller's doing."""

@@ -27,8 +27,8 @@ import av
 import cv2
 import numpy as np
 
-from preflight.decode import luma_bit_depth, luma_plane
-from preflight.probe import Probe
+from preflight.media.decode import luma_bit_depth, luma_plane
+from preflight.media.probe import Probe
 
 from .errors import AlignmentError
 from .mask import ASPECT_TOLERANCE, Grid

@@ -35,8 +35,8 @@ import cv2
 import numpy as np
 
 from preflight.anchors.export import AnchorTarget, frames_at
-from preflight.join import find_edited
-from preflight.manifest import load_manifest
+from preflight.fix.join import find_edited
+from preflight.fix.manifest import load_manifest
 
 from .errors import QAInputError, QAUsageError
 from .gate import DEFAULT_MIN_MEAN

@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 
 import click
 
-from preflight.cliutil import (
+from preflight.cli.common import (
     EXIT_FAIL,
     EXIT_PASS,
     debug_option,
@@ -17,7 +17,7 @@ from preflight.cliutil import (
     warn,
 )
 from preflight.errors import OutputError
-from preflight.outputs import FolderRollback, check_output_path, refuse_inputs
+from preflight.media.outputs import FolderRollback, check_output_path, refuse_inputs
 
 from .align import DEFAULT_MAX_OFFSET
 from .errors import QAUsageError
@@ -247,7 +247,7 @@ def _score_batch(source: str | None, edited: str | None, pairs_csv: str | None, 
     import functools
     from operator import attrgetter
 
-    from preflight.cli_batch import item_outcome, run_batch_command
+    from preflight.cli.batch import item_outcome, run_batch_command
 
     from .batch import ScoreOptions, read_pairs, score_item
 
@@ -328,7 +328,7 @@ def anchors_cmd(manifest: str, edited_dir: str, mask_image: str | None, boxes: t
 
 def main() -> None:
     """Entry point of the ``qa`` console script."""
-    from preflight.outputs import sigterm_as_exit
+    from preflight.media.outputs import sigterm_as_exit
 
     with sigterm_as_exit():  # SIGTERM cleans up like Ctrl-C: no half-written outputs
         cli(prog_name=PROG)

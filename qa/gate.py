@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from preflight.shots import Shot
+from preflight.check.shots import Shot
 
 DEFAULT_MIN_MEAN = 0.90
 DEFAULT_MIN_P5 = 0.85

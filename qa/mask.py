@@ -332,9 +332,9 @@ class MaskVideo(Region):
         self._warn: WarningSink | None = None
 
     def open(self, grid: Grid, *, frame_count: int, warn: WarningSink | None = None) -> None:
-        from preflight.decode import iter_frames
         from preflight.errors import InputError
-        from preflight.probe import check_readable_file, open_container
+        from preflight.media.decode import iter_frames
+        from preflight.media.probe import check_readable_file, open_container
 
         super().open(grid, frame_count=frame_count, warn=warn)
         self._warn = warn

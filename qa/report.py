@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from preflight.outputs import atomic_path, write_text_atomic
+from preflight.media.outputs import atomic_path, write_text_atomic
 
 if TYPE_CHECKING:
     from .score import ScoreResult, _Capture

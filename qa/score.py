@@ -48,9 +48,9 @@ import av
 import cv2
 import numpy as np
 
-from preflight.decode import iter_frames
-from preflight.probe import probe
-from preflight.shots import Shot
+from preflight.check.shots import Shot
+from preflight.media.decode import iter_frames
+from preflight.media.probe import probe
 
 from .align import (
     DEFAULT_MAX_OFFSET,

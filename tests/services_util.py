@@ -11,7 +11,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from fixtures.long import shots_clip
-from preflight.cli import cli
+from preflight.cli.main import cli
 
 FPS = 10
 SIZE = (320, 180)

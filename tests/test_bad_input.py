@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fixtures import bad
-from preflight.cli import cli
+from preflight.cli.main import cli
 
 EXIT_FAIL, EXIT_INPUT = 1, 3
 
@@ -160,7 +160,7 @@ def test_join_refuses_a_non_video_output_name(runner, tmp_path):
     ids=["star", "brackets", "long-source", "empty-source"],
 )
 def test_manifest_names_must_be_plain(tmp_path, doc, needle):
-    from preflight.manifest import ManifestError, load_manifest
+    from preflight.fix.manifest import ManifestError, load_manifest
 
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(doc))
@@ -228,7 +228,7 @@ def test_unexpected_errors_are_internal_errors(runner, tmp_path, monkeypatch, ex
 
 
 def test_exit_codes_documented():
-    from preflight.cliutil import EXIT_CODES_HELP
+    from preflight.cli.common import EXIT_CODES_HELP
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for code in ("| 4 |", "| 130 |"):

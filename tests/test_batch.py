@@ -20,7 +20,7 @@ from fixtures import qa as FQ
 from fixtures.synth import MEDIA, cached_clip, real_frames, real_still, write_clip
 from preflight.batch.inputs import expand_inputs, looks_like_video
 from preflight.batch.store import BATCH_SCHEMA, ItemRecord, ResultsStore, Status, read_records
-from preflight.cli import cli as preflight_cli
+from preflight.cli.main import cli as preflight_cli
 from preflight.errors import InputError, OutputError
 from qa.cli import cli as qa_cli
 
@@ -267,7 +267,7 @@ def _die_on_crash(key: str) -> ItemRecord:
 
 def test_a_worker_that_dies_is_replaced_and_only_its_item_is_an_error():
     from preflight.batch.runner import local_executor, run_items
-    from preflight.cli_batch import item_outcome
+    from preflight.cli.batch import item_outcome
 
     records: list[ItemRecord] = []
     keys = ["a", "b", "crash", "c", "d", "e"]

@@ -17,7 +17,7 @@ from fixtures import qa as FQ
 from preflight.batch.html import common_folder, reasons, short_key
 from preflight.batch.store import ItemRecord, Status
 from preflight.batch.table import COLUMNS, error_label, failure_label
-from preflight.cli import cli as preflight_cli
+from preflight.cli.main import cli as preflight_cli
 from qa.cli import cli as qa_cli
 from tests.test_batch import compliant_clip, cut_clip
 

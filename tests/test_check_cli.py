@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fixtures.synth import MEDIA, cached_clip, real_frames, real_still, write_clip
-from preflight.cli import cli
+from preflight.cli.main import cli
 
 
 def compliant_clip():

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from fixtures.container import interlaced_clip
-from preflight.decode import iter_frames, luma_plane
-from preflight.deinterlace import deinterlaced
-from preflight.probe import probe
+from preflight.fix.execute import fix_file
+from preflight.media.decode import iter_frames, luma_plane
+from preflight.media.deinterlace import deinterlaced
+from preflight.media.probe import probe
 from preflight.profile import load_profile
-from preflight.transcode import fix_file
 from tests.headers import assert_declared_matches_decoded
 
 

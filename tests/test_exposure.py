@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from fixtures import exposure as graded
-from preflight.analyzers.base import Analyzer
-from preflight.analyzers.exposure import BLACK_LEVEL, WHITE_LEVEL, ExposureAnalyzer, ExposureResult
-from preflight.decode import AnalysisGeometry, FrameBatch, iter_luma_batches
-from preflight.probe import probe
+from preflight.check.analyzers.base import Analyzer
+from preflight.check.analyzers.exposure import BLACK_LEVEL, WHITE_LEVEL, ExposureAnalyzer, ExposureResult
+from preflight.check.shots import Shot
+from preflight.media.decode import AnalysisGeometry, FrameBatch, iter_luma_batches
+from preflight.media.probe import probe
 from preflight.profile import load_profile
-from preflight.shots import Shot
 
 PROFILE = load_profile("aleph-2")
 GEOMETRY = AnalysisGeometry(width=64, height=48, rotation=0, full_range=False, source_diagonal=80.0)

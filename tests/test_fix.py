@@ -23,16 +23,17 @@ from skimage.metrics import structural_similarity
 import preflight
 from fixtures import long
 from fixtures.synth import SHARED_MEDIA
-from preflight.api import check
-from preflight.cli_fix import fix_command
-from preflight.decode import iter_frames, luma_plane
+from preflight.check.result import check
+from preflight.check.shots import Transition
+from preflight.cli.fix import fix_command
 from preflight.errors import UsageError
-from preflight.manifest import SCHEMA, parse_anchor, place_anchors
-from preflight.plan import frame_limits, make_plan
-from preflight.probe import probe
+from preflight.fix.execute import fix_file, run_fix
+from preflight.fix.manifest import SCHEMA, parse_anchor, place_anchors
+from preflight.fix.plan import frame_limits, make_plan
+from preflight.media.decode import iter_frames, luma_plane
+from preflight.media.h264 import annexb_to_length_prefixed
+from preflight.media.probe import probe
 from preflight.profile import load_profile
-from preflight.shots import Transition
-from preflight.transcode import annexb_to_length_prefixed, fix_file, run_fix
 from tests.headers import assert_declared_matches_decoded
 
 PROFILE = load_profile("aleph-2")
@@ -448,7 +449,7 @@ def test_cli_bad_crf_exit_2(runner, tmp_path):
 def test_failure_leaves_nothing(runner, tmp_path, monkeypatch, existing_dir, stage):
     """A failure while encoding (the single pass) or while cutting segment 2 (the split) removes
     every temporary file, the intermediate stream, and the output directory if fix created it."""
-    import preflight.transcode as tc
+    import preflight.fix.execute as tc
 
     src, _ = long.many_cuts(seconds=10, cuts=12)  # two segments
     out = tmp_path / "out"
@@ -483,7 +484,7 @@ def test_failure_leaves_nothing(runner, tmp_path, monkeypatch, existing_dir, sta
 def test_splice_fallback_still_writes_valid_segments(tmp_path, monkeypatch):
     """Should a re-encoded GOP ever not fit the intermediate stream, fix encodes the segments
     directly instead (one more decode) and says so."""
-    import preflight.transcode as tc
+    import preflight.fix.execute as tc
 
     def refuse(*_args, **_kwargs):
         raise tc.SpliceError("re-encoded GOP has other SPS/PPS than the intermediate stream")

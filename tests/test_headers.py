@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 
 from fixtures import container
-from preflight import transcode
-from preflight.api import check
-from preflight.join import run_join
-from preflight.plan import make_plan
-from preflight.probe import probe
+from preflight.check.result import check
+from preflight.fix import splice
+from preflight.fix.execute import fix_file, run_fix
+from preflight.fix.join import run_join
+from preflight.fix.plan import make_plan
+from preflight.media.probe import probe
 from preflight.profile import load_profile
-from preflight.transcode import fix_file, run_fix
 from tests.headers import assert_declared_matches_decoded, read_header
 
 PROFILE = load_profile("aleph-2")
@@ -83,10 +83,10 @@ def test_boundary_reencode_splices_keep_the_rate(out_root, monkeypatch):
     29.03 FPS). The boundary is moved by the test, not left to x264's keyframe choices."""
     import dataclasses
 
-    from preflight import plan as plan_module
+    from preflight.fix import plan as plan_module
 
     chunks = []
-    original = transcode._reencode
+    original = splice._reencode
     make_plan = plan_module.make_plan
 
     def spy(src, gop, first, end, *args, **kwargs):
@@ -103,7 +103,7 @@ def test_boundary_reencode_splices_keep_the_rate(out_root, monkeypatch):
         b = dataclasses.replace(b, start_frame=b.start_frame + 1, start_s=b.start_s + step)
         return dataclasses.replace(plan, segments=(a, b))
 
-    monkeypatch.setattr(transcode, "_reencode", spy)
+    monkeypatch.setattr(splice, "_reencode", spy)
     monkeypatch.setattr(plan_module, "make_plan", one_frame_late)
     src, _truth = container.rate_clip(60, audio=True, seconds=10 / 3)
     plan, fixed = fix_file(str(src), profile=SHORT, output_dir=out_root / "splice", preset=PRESET)

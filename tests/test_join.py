@@ -16,13 +16,13 @@ from skimage.metrics import structural_similarity
 
 from fixtures import long
 from fixtures.synth import write_clip
-from preflight.cli_fix import join_command
-from preflight.decode import iter_frames, luma_plane
-from preflight.plan import make_plan
-from preflight.probe import probe
+from preflight.check.shots import Transition
+from preflight.cli.fix import join_command
+from preflight.fix.execute import run_fix
+from preflight.fix.plan import make_plan
+from preflight.media.decode import iter_frames, luma_plane
+from preflight.media.probe import probe
 from preflight.profile import load_profile
-from preflight.shots import Transition
-from preflight.transcode import run_fix
 from tests.headers import assert_declared_matches_decoded
 
 PROFILE = load_profile("aleph-2")

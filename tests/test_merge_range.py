@@ -8,10 +8,10 @@ from fractions import Fraction
 import click
 import pytest
 
-from preflight.cli_fix import parse_time_range
-from preflight.plan import make_plan, merged_out
+from preflight.check.shots import Transition
+from preflight.cli.fix import parse_time_range
+from preflight.fix.plan import make_plan, merged_out
 from preflight.profile import load_profile
-from preflight.shots import Transition
 from tests.test_plan import make_probe
 
 PROFILE = load_profile("aleph-2")  # 2-30 s segments, at most 10 transitions each

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from fixtures import qa as F
 from preflight.errors import OutputError
-from preflight.outputs import check_output_path
+from preflight.media.outputs import check_output_path
 from qa.cli import cli as qa_cli
 
 
@@ -41,7 +41,7 @@ def mask(pair, tmp_path):
 
 
 def test_refuse_inputs_by_path_link_and_folder(tmp_path):
-    from preflight.outputs import refuse_inputs
+    from preflight.media.outputs import refuse_inputs
 
     src = tmp_path / "in.png"
     src.write_bytes(b"x")
@@ -129,7 +129,7 @@ def test_qa_heatmaps_failure_keeps_an_existing_folder_and_its_files(pair, mask, 
 
 def test_check_csv_refuses_an_existing_file_without_force_and_any_input_with_it(tmp_path):
     from fixtures.synth import MEDIA
-    from preflight.cli import cli
+    from preflight.cli.main import cli
 
     clip = tmp_path / "clip.mp4"
     shutil.copy(MEDIA / "skv_bikes.mp4", clip)
@@ -160,7 +160,7 @@ def _fix_clip(tmp_path: pathlib.Path) -> pathlib.Path:
 
 
 def fix(*args: object):
-    from preflight.cli_fix import fix_command
+    from preflight.cli.fix import fix_command
 
     return CliRunner().invoke(fix_command, [*map(str, args), "--preset", "ultrafast"], prog_name="preflight")
 
@@ -217,7 +217,7 @@ def test_fix_removes_temporaries_a_killed_run_left(tmp_path):
 
 
 def test_fix_refuses_a_folder_another_run_is_writing_to(tmp_path):
-    from preflight.outputs import output_lock
+    from preflight.media.outputs import output_lock
 
     clip = _fix_clip(tmp_path)
     out = tmp_path / "out"
@@ -231,14 +231,14 @@ def test_fix_refuses_a_folder_another_run_is_writing_to(tmp_path):
 
 _KILLED_RUN = """
 import os, signal, sys
-import preflight.transcode as tc
+import preflight.fix.execute as tc
 SIG = getattr(signal, sys.argv[1])
 def die(*args, **kwargs):
     os.kill(os.getpid(), SIG)
     raise AssertionError("still alive after the signal")
 tc.split_intermediate = die
 sys.argv = ["preflight", "fix", *sys.argv[2:]]
-from preflight.cli import main
+from preflight.cli.main import main
 main()
 """
 

@@ -6,7 +6,7 @@ import stat
 import pytest
 
 from preflight.errors import OutputError
-from preflight.outputs import atomic_path, check_output_path, write_text_atomic
+from preflight.media.outputs import atomic_path, check_output_path, write_text_atomic
 
 
 def test_atomic_write_renames_and_follows_umask(tmp_path):

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from fixtures import long
 from fixtures.transitions import fades_black
-from preflight.cli import cli
+from preflight.cli.main import cli
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +55,8 @@ def test_black_frames_of_a_fade_are_not_underexposed(fade_check):
 def test_fade_hold_leaves_a_dark_graded_shot_flagged():
     """Only flat frames touching a fade through black are spared: a dark (not flat) shot after
     the same fade, and flat black with no fade beside it, are still underexposed."""
-    from preflight.analyzers.exposure import HOLD_FLAT_PCT, fade_hold
-    from preflight.shots import Shot, Transition
+    from preflight.check.analyzers.exposure import HOLD_FLAT_PCT, fade_hold
+    from preflight.check.shots import Shot, Transition
 
     fade_out = Transition("fade_out", 10, 19, 0.4, 0.8, 1.0, via="black")
     fade_in = Transition("fade_in", 40, 49, 1.6, 2.0, 1.0, via="black")
@@ -76,7 +76,7 @@ def test_fade_hold_leaves_a_dark_graded_shot_flagged():
 
 
 def _fix(*args: object):
-    from preflight.cli_fix import fix_command
+    from preflight.cli.fix import fix_command
 
     return CliRunner().invoke(fix_command, [*map(str, args), "--preset", "ultrafast"], prog_name="preflight")
 
@@ -105,7 +105,7 @@ def test_fix_quiet_prints_no_plan_and_each_warning_prints_once(small_clip, tmp_p
 def test_fix_default_folders_of_same_stem_inputs_differ(small_clip, tmp_path):
     """``clip.mov`` and ``clip.mkv`` side by side: ``clip.mov_fixed/`` and ``clip.mkv_fixed/``; a
     lone ``solo.mov`` (a sidecar ``solo.srt`` does not count) keeps ``solo_fixed/``."""
-    from preflight.transcode import default_output_dir
+    from preflight.fix.segments import default_output_dir
 
     for name in ("clip.mov", "clip.mkv", "solo.mov"):
         shutil.copy(small_clip, tmp_path / name)
@@ -121,7 +121,7 @@ def test_fix_default_folders_of_same_stem_inputs_differ(small_clip, tmp_path):
 def test_square_pixel_odd_size_is_displayed_as_coded(tmp_path):
     """641x359 with SAR 1:1 (4:4:4 allows odd sizes): displayed 641x359, not rounded to even."""
     from fixtures.synth import write_clip
-    from preflight.probe import probe
+    from preflight.media.probe import probe
 
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 255, (359, 641, 3), dtype=np.uint8) for _ in range(3)]
@@ -144,8 +144,8 @@ def test_join_says_when_the_edited_segments_lost_the_audio(tmp_path):
     --source-audio; with it, the warning goes and the joined clip has audio."""
     import av
 
-    from preflight.cli_fix import join_command
-    from preflight.probe import probe
+    from preflight.cli.fix import join_command
+    from preflight.media.probe import probe
 
     src, _ = long.many_cuts(seconds=10, cuts=12)  # AAC audio
     assert probe(src).audio

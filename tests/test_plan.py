@@ -16,7 +16,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from preflight.plan import (
+from preflight.check.shots import Transition
+from preflight.fix.plan import (
     NoPlanError,
     Span,
     count_inside,
@@ -31,9 +32,8 @@ from preflight.plan import (
     solve_segments,
     validate_encoder_options,
 )
-from preflight.probe import AudioInfo, Probe
+from preflight.media.probe import AudioInfo, Probe
 from preflight.profile import load_profile
-from preflight.shots import Transition
 
 PROFILE = load_profile("aleph-2")
 

@@ -9,7 +9,7 @@ import pytest
 
 from fixtures import container
 from fixtures.synth import MEDIA, SHARED_MEDIA
-from preflight.probe import probe
+from preflight.media.probe import probe
 
 
 def test_vfr_detected_and_rate_measured():
@@ -80,7 +80,7 @@ def test_shared_rotated_and_vfr_clips():
 def test_area_downscale_matches_block_mean():
     import numpy as np
 
-    from preflight.decode import area_downscale
+    from preflight.media.decode import area_downscale
 
     img = (np.random.default_rng(0).random((1080, 1920)) * 255).astype(np.uint8)
     ref = img.reshape(180, 6, 320, 6).mean(axis=(1, 3))

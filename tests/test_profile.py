@@ -113,7 +113,7 @@ def test_zero_fps_profile_refused_and_rate_search_bounded(monkeypatch):
     import dataclasses
     from fractions import Fraction
 
-    from preflight import plan
+    from preflight.fix.plan import rate as plan
 
     with pytest.raises(UsageError, match=r"frame_rate\.min_fps"):
         from preflight.profile import profile_from_text

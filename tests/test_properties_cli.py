@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from properties import NUMBER_TEXT, PARSER_SETTINGS, PATH_TEXT
 
-from preflight.cli import cli as preflight_cli
+from preflight.cli.main import cli as preflight_cli
 from qa.cli import cli as qa_cli
 
 VALUE = st.one_of(NUMBER_TEXT, st.text(max_size=12), st.sampled_from(["0", "1", "-1", "full", "auto"]))

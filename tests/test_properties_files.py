@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from properties import NUMBER_TEXT, PARSER_SETTINGS, PATH_TEXT, check_contract
 
-from preflight.manifest import manifest_from_text
+from preflight.fix.manifest import manifest_from_text
 from preflight.profile import profile_from_dict, profile_from_text
 
 if sys.version_info >= (3, 11):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from fixtures import qa as F
-from preflight.probe import probe
-from preflight.shots import Shot
+from preflight.check.shots import Shot
+from preflight.media.probe import probe
 from qa.align import OffsetSearch, _value_lut, estimate_offset, plan_alignment, search_range
 from qa.errors import AlignmentError, QAUsageError
 from qa.mask import BoxRegion, parse_box

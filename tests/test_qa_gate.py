@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from preflight.shots import Shot
+from preflight.check.shots import Shot
 from qa.gate import Gate, pool, pool_shots, worst_frames
 
 

@@ -15,7 +15,7 @@ from skimage.metrics import structural_similarity
 
 import qa.ssim
 from fixtures.synth import MEDIA, SHARED_MEDIA, real_still
-from preflight.decode import luma_plane
+from preflight.media.decode import luma_plane
 from qa.ssim import (
     PSNR_CAP_DB,
     WIN_RADIUS,

@@ -11,12 +11,12 @@ from scipy.signal import savgol_filter
 
 from fixtures import motion
 from fixtures.synth import MEDIA, cached_clip, write_clip
-from preflight.analyzers.base import Analyzer
-from preflight.analyzers.shake import ShakeAnalyzer, ShakeResult, savgol_lowpass
-from preflight.decode import AnalysisGeometry, iter_luma_batches
-from preflight.probe import probe
+from preflight.check.analyzers.base import Analyzer
+from preflight.check.analyzers.shake import ShakeAnalyzer, ShakeResult, savgol_lowpass
+from preflight.check.shots import Shot
+from preflight.media.decode import AnalysisGeometry, iter_luma_batches
+from preflight.media.probe import probe
 from preflight.profile import load_profile
-from preflight.shots import Shot
 
 PROFILE = load_profile("aleph-2")
 

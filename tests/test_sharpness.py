@@ -12,12 +12,12 @@ from scipy.ndimage import uniform_filter1d
 
 from fixtures import exposure as graded
 from fixtures.synth import MEDIA
-from preflight.analyzers.base import Analyzer
-from preflight.analyzers.sharpness import SharpnessAnalyzer, SharpnessResult, frame_sharpness
-from preflight.decode import AnalysisGeometry, FrameBatch, iter_luma_batches
-from preflight.probe import probe
+from preflight.check.analyzers.base import Analyzer
+from preflight.check.analyzers.sharpness import SharpnessAnalyzer, SharpnessResult, frame_sharpness
+from preflight.check.shots import Shot
+from preflight.media.decode import AnalysisGeometry, FrameBatch, iter_luma_batches
+from preflight.media.probe import probe
 from preflight.profile import load_profile
-from preflight.shots import Shot
 
 PROFILE = load_profile("aleph-2")
 

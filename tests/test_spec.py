@@ -8,15 +8,15 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from preflight.analyzers.exposure import ExposureResult
-from preflight.analyzers.shake import ShakeResult
-from preflight.analyzers.sharpness import SharpnessResult
-from preflight.check import Analysis, ShotReport
-from preflight.decode import AnalysisGeometry
-from preflight.probe import Probe
+from preflight.check.analyze import Analysis, ShotReport
+from preflight.check.analyzers.exposure import ExposureResult
+from preflight.check.analyzers.shake import ShakeResult
+from preflight.check.analyzers.sharpness import SharpnessResult
+from preflight.check.shots import Transition
+from preflight.check.verdict import evaluate, passed
+from preflight.media.decode import AnalysisGeometry
+from preflight.media.probe import Probe
 from preflight.profile import load_profile
-from preflight.shots import Transition
-from preflight.spec import evaluate, passed
 
 PROFILE = load_profile("aleph-2")
 

@@ -10,10 +10,10 @@ import opentimelineio as otio
 import pytest
 
 from fixtures.long import shots_clip
-from preflight.plan import source_rate
-from preflight.probe import probe
-from preflight.shots import Transition
-from preflight.spec import Finding
+from preflight.check.shots import Transition
+from preflight.check.verdict import Finding
+from preflight.fix.plan import source_rate
+from preflight.media.probe import probe
 from preflight.timeline import check_timeline, segments_timeline
 from tests.services_util import load_json, one_line_error, preflight, small_profile
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from fixtures.container import hdr_clip
-from preflight.decode import luma_plane
-from preflight.probe import probe
-from preflight.profile import load_profile
-from preflight.tonemap import (
+from preflight.fix.execute import fix_file
+from preflight.media.decode import luma_plane
+from preflight.media.probe import probe
+from preflight.media.tonemap import (
     bt2390_eetf,
     hdr_to_sdr,
     hlg_display_light,
@@ -23,7 +23,7 @@ from preflight.tonemap import (
     sdr_lut,
     write_cube,
 )
-from preflight.transcode import fix_file
+from preflight.profile import load_profile
 from tests.headers import assert_declared_matches_decoded
 
 # SMPTE ST 2084 / BT.2100 reference points: PQ signal for 100, 203 and 1000 cd/m^2 (10-bit codes

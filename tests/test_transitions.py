@@ -17,12 +17,12 @@ import pytest
 
 from fixtures import transitions as fx
 from fixtures.synth import FIXTURES, MEDIA, SHARED_MEDIA
-from preflight.analyzers.base import Analyzer
-from preflight.analyzers.scenedetect_bridge import SceneDetectAnalyzer
-from preflight.analyzers.transitions import TransitionDetector, TransitionParams
-from preflight.decode import AnalysisGeometry, FrameBatch, iter_luma_batches
-from preflight.probe import probe
-from preflight.shots import Transition
+from preflight.check.analyzers.base import Analyzer
+from preflight.check.analyzers.scenedetect_bridge import SceneDetectAnalyzer
+from preflight.check.analyzers.transitions import TransitionDetector, TransitionParams
+from preflight.check.shots import Transition
+from preflight.media.decode import AnalysisGeometry, FrameBatch, iter_luma_batches
+from preflight.media.probe import probe
 
 BUNDLED_TRUTH = json.loads((FIXTURES / "ground_truth.json").read_text())["cuts"]
 SHARED_TRUTH = (

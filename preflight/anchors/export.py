@@ -26,8 +26,8 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, UsageError
-from ..manifest import AnchorSpec, load_manifest, place_anchors
-from ..outputs import atomic_path, check_output_path
+from ..fix.manifest import AnchorSpec, load_manifest, place_anchors
+from ..media.outputs import atomic_path, check_output_path
 
 CONTACT_SHEET = "contact_sheet.png"
 _THUMB_WIDTH = 320
@@ -111,7 +111,7 @@ def targets_for(path: str | os.PathLike[str], *, at: Sequence[float] = ()) -> li
 
 
 def _plan_view(doc: dict[str, Any]) -> Any:
-    """The parts of a :class:`preflight.plan.Plan` that :func:`place_anchors` reads, from a manifest."""
+    """The parts of a :class:`preflight.fix.plan.Plan` that :func:`place_anchors` reads, from a manifest."""
     out = doc["output"]
     segs = [
         SimpleNamespace(

@@ -367,8 +367,8 @@ def grab_thumbnails(path: str, frames: Sequence[int], *, width: int = THUMB_WIDT
     """
     import cv2
 
-    from ..decode import iter_frames
     from ..errors import PreflightError
+    from ..media.decode import iter_frames
 
     wanted = set(frames)
     if not wanted or not os.path.isfile(path):

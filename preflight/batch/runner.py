@@ -51,7 +51,7 @@ def local_executor(jobs: int) -> ProcessPoolExecutor:
     if jobs < 1:
         raise UsageError(f"--jobs {jobs}: give at least 1")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["preflight.batch.tasks", "preflight.api"])
+    ctx.set_forkserver_preload(["preflight.batch.tasks", "preflight.check.result"])
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
 
 

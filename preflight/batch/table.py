@@ -161,7 +161,7 @@ def write_parquet(rows: Iterable[Mapping[str, Any]], path: str | os.PathLike[str
         import pyarrow.parquet as pq
     except ImportError:
         raise UsageError("--parquet needs pyarrow: pip install 'video-preflight[report]'") from None
-    from ..outputs import atomic_path
+    from ..media.outputs import atomic_path
 
     schema = pa.schema(
         [(name, getattr(pa, kind)() if kind != "bool" else pa.bool_()) for name, kind in COLUMNS]

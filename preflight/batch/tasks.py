@@ -3,7 +3,7 @@
 Each task calls the library function the single-item command calls and keeps its ``--json``
 document, so a line's ``result`` equals what ``preflight check FILE --json`` prints. Exit codes
 are not decided here: the caller passes ``outcome``, the CLI's mapping from "passed", "failed"
-or an exception to an exit code and one-line message (:func:`preflight.cliutil.item_outcome`).
+or an exception to an exit code and one-line message (:func:`preflight.cli.batch.item_outcome`).
 
 Tasks are module-level functions of picklable arguments, so a ``ProcessPoolExecutor`` and a
 Dask worker run them alike.
@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..decode import DEFAULT_ANALYSIS_SIZE
 from ..jsondoc import plain
+from ..media.decode import DEFAULT_ANALYSIS_SIZE
 from ..profile import Profile
 from .store import ItemRecord, Status
 
@@ -112,7 +112,7 @@ def check_item(path: str, *, options: CheckOptions, outcome: Outcome) -> ItemRec
     """``preflight check PATH --json`` as a batch item (no progress, warnings only in the document)."""
 
     def work() -> tuple[Mapping[str, Any], bool, Signals]:
-        from ..api import check
+        from ..check.result import check
 
         result = check(
             path,

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..manifest import AnchorSpec, place_anchors
-from ..outputs import check_output_path
-from ..plan import Plan
-from ..probe import Probe
-from ..transcode import segment_names
+from ..fix.manifest import AnchorSpec, place_anchors
+from ..fix.plan import Plan
+from ..fix.segments import segment_names
+from ..media.outputs import check_output_path
+from ..media.probe import Probe
 from .bodies import check_prompt, timing_warnings
 from .cost import CostEstimate, estimate
 from .requests import (

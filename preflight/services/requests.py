@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..manifest import AnchorSpec, PlacedAnchor, place_anchors
-from ..outputs import atomic_path, check_output_path, write_text_atomic
-from ..plan import Plan
+from ..fix.manifest import AnchorSpec, PlacedAnchor, place_anchors
+from ..fix.plan import Plan
+from ..media.outputs import atomic_path, check_output_path, write_text_atomic
 from ..profile import Profile
 from .bodies import SegmentAnchor, SegmentInput, build_body, request_name, validate_body
 from .table import GEN4_SIZES, Service

@@ -1,6 +1,6 @@
 """OpenTimelineIO timelines: shots and transitions of ``check``, segments and anchors of ``fix``.
 
-Times are whole frames at the source's exact rate (:func:`preflight.plan.source_rate`, e.g.
+Times are whole frames at the source's exact rate (:func:`preflight.fix.plan.source_rate`, e.g.
 24000/1001): OTIO keeps a rate as a double, so each document also carries the rate as a fraction
 string in ``metadata["preflight"]["rate"]``. Clips tile the track: their ranges sum to the
 source's frame count exactly (one rate, integer frame values).
@@ -24,9 +24,9 @@ from typing import Any
 import opentimelineio as otio
 
 from ..errors import UsageError
-from ..outputs import atomic_path
-from ..plan import source_rate
-from ..probe import Probe
+from ..fix.plan import source_rate
+from ..media.outputs import atomic_path
+from ..media.probe import Probe
 
 _ANCHOR_COLOR = otio.schema.MarkerColor.GREEN
 _FINDING_COLORS = {"error": otio.schema.MarkerColor.RED, "warning": otio.schema.MarkerColor.YELLOW}
