@@ -122,7 +122,7 @@ References
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import cv2
@@ -218,10 +218,15 @@ class TransitionParams:
     min_fade_frames : int, default 3
         Shorter ramps to or from black/white are left to the cut test.
     max_fade_frames : int, default 90
-        Longest fade searched for.
+        Longest fade searched for, in frames at ``reference_fps`` (stretched at higher rates).
     gradual_windows : tuple of int, default (8, 12, 18, 26, 36)
-        Window lengths (frames) over which dissolves and wipes are modelled; the longest is the
-        number of 32 px thumbnails kept in memory.
+        Window lengths (frames at ``reference_fps``) over which dissolves and wipes are
+        modelled; the longest is the number of 32 px thumbnails kept in memory. At a higher
+        frame rate the windows scaled by ``fps / reference_fps`` that are longer than these
+        are appended, so the longest window spans the same time (60 fps: ... 36, 52, 72).
+    reference_fps : float, default 30.0
+        Frame rate at which the frame counts above apply (the rate of a clip is taken from the
+        timestamps of its first batch); 0 disables the stretching.
     dissolve_max_resid : float, default 0.3
         Largest ``R`` (linear-mix residual over end-to-end difference) of a dissolve.
     dissolve_min_struct : float, default 0.35
@@ -248,6 +253,7 @@ class TransitionParams:
     min_fade_frames: int = 3
     max_fade_frames: int = 90
     gradual_windows: tuple[int, ...] = (8, 12, 18, 26, 36)
+    reference_fps: float = 30.0
     dissolve_max_resid: float = 0.3
     dissolve_min_struct: float = 0.35
     dissolve_min_diff: float = 0.04
@@ -283,10 +289,26 @@ class TransitionParams:
         if not wins or any(int(w) != w or w < 4 for w in wins) or list(wins) != sorted(set(wins)):
             raise ValueError(f"gradual_windows must be increasing distinct integers >= 4, got {wins}")
         object.__setattr__(self, "gradual_windows", tuple(int(w) for w in wins))
+        if not self.reference_fps >= 0.0:
+            raise ValueError(f"reference_fps must be >= 0 (0 disables), got {self.reference_fps}")
         if not 0.0 < self.dissolve_max_resid < 0.5:
             raise ValueError(f"dissolve_max_resid must be in (0, 0.5), got {self.dissolve_max_resid}")
         if not 0.0 < self.dissolve_max_dip <= 1.5:
             raise ValueError(f"dissolve_max_dip must be in (0, 1.5], got {self.dissolve_max_dip}")
+
+    def for_rate(self, fps: float) -> TransitionParams:
+        """These parameters with the frame spans stretched to a clip at ``fps`` (see
+        ``gradual_windows``); unchanged at or below ``reference_fps``."""
+        factor = fps / self.reference_fps if self.reference_fps > 0 and fps > 0 else 1.0
+        if factor <= 1.05:
+            return self
+        longest = max(self.gradual_windows)
+        longer = sorted({round(w * factor) for w in self.gradual_windows} - set(range(longest + 1)))
+        return replace(
+            self,
+            gradual_windows=(*self.gradual_windows, *longer),
+            max_fade_frames=round(self.max_fade_frames * factor),
+        )
 
 
 class _Series:
@@ -331,6 +353,7 @@ class TransitionDetector:
     def start(self, geometry: AnalysisGeometry) -> None:
         """Reset state for a new clip analysed at ``geometry``."""
         self._geometry = geometry
+        self._p = self.params  # stretched to the clip's frame rate at its first batch
         w, h = geometry.width, geometry.height
         self._half = (max(2, w // 2), max(2, h // 2))
         self._quarter = (max(2, self._half[0] // 2), max(2, self._half[1] // 2))
@@ -366,6 +389,7 @@ class TransitionDetector:
             raise ValueError(f"batches must be consecutive: expected start {self._count}, got {batch.start}")
         if self._time_base is None:
             self._time_base = Fraction(batch.time_base)
+            self._p = self.params.for_rate(_batch_fps(batch))
         thumbs, small, hists, detail = self._reduce(batch.luma)
         means = thumbs.mean(axis=(1, 2))
         stds = thumbs.std(axis=(1, 2))
@@ -459,7 +483,7 @@ class TransitionDetector:
         reduction; the per-block fit and the NCC of the ends, the costly parts, run only on
         the windows whose cheap statistics leave them a chance.
         """
-        p = self.params
+        p = self._p
         n = small.shape[0]
         sh, sw = small.shape[1:]
         keep = max(max(p.gradual_windows), max(_BRIDGE_LAGS))
@@ -563,10 +587,10 @@ class TransitionDetector:
         sig = {k: s.get(k) for k in names}
         gx, gy = self._grid
         sig["blocks"] = s.get("blocks", (0, gx * gy))
-        lin = s.get("lin", (0, len(self.params.gradual_windows), len(_LIN_FIELDS)))
+        lin = s.get("lin", (0, len(self._p.gradual_windows), len(_LIN_FIELDS)))
         bridge = s.get("bridge", (0, len(_BRIDGE_LAGS), 2))
         self._ring = self._ring[:0]
-        decider = _Decider(self.params, sig, lin, bridge)
+        decider = _Decider(self._p, sig, lin, bridge)
         found = decider.run()
         tb = self._time_base or Fraction(1, 1)
         pts = sig["pts"]
@@ -627,6 +651,15 @@ def _rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
     if idx.size and idx[-1] - idx[0] == idx.size - 1:
         return x[idx[0] : idx[-1] + 1]
     return x[idx]
+
+
+def _batch_fps(batch: FrameBatch) -> float:
+    """Frame rate from the median timestamp step of ``batch`` (0 when it cannot tell)."""
+    steps = np.diff(np.asarray(batch.pts, np.int64))
+    steps = steps[steps > 0]
+    if steps.size == 0 or not batch.time_base:
+        return 0.0
+    return float(1 / (float(np.median(steps)) * Fraction(batch.time_base)))
 
 
 def _fit_long_side(w: int, h: int, long_side: int) -> tuple[int, int]:
