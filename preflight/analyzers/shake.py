@@ -114,7 +114,7 @@ class ShakeAnalyzer:
     lk_window : int
         Lucas-Kanade window side in pixels (odd, >= 5). With 3 pyramid levels a 9 px window
         follows motions up to ~60 px per frame (~19% of a 320 px frame), at ~25% less tracking
-        time than 11 px (same results on tests/test_shake.py's ground truth).
+        time than 11 px (tests/test_shake.py ground truth still within its tolerances).
     pyramid_levels : int
         Pyramid levels above the full analysis frame (0-5).
     ransac_px : float
