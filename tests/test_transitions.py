@@ -517,7 +517,7 @@ def test_dissolve_windows_are_predicted_by_the_mean_of_their_ends():
 # the gradual windows must span the same time (they stopped at 36 frames).
 
 
-def _detect_at(frames: list[np.ndarray], fps: int) -> list[Transition]:
+def _detect_at(frames: list[np.ndarray], fps: int, batch_size: int = 32) -> list[Transition]:
     geometry = AnalysisGeometry(width=_W, height=_H, rotation=0, full_range=False,
                                 source_diagonal=float(np.hypot(_W, _H)))
     det = TransitionDetector()
@@ -525,8 +525,8 @@ def _detect_at(frames: list[np.ndarray], fps: int) -> list[Transition]:
     luma = np.stack([np.clip(f, 0, 255).astype(np.uint8) for f in frames])
     step = 1000 // fps if 1000 % fps == 0 else 1  # a millisecond time base where it divides
     tb = Fraction(1, 1000) if step > 1 else Fraction(1, fps)
-    for s in range(0, len(luma), 32):
-        chunk = luma[s : s + 32]
+    for s in range(0, len(luma), batch_size):
+        chunk = luma[s : s + batch_size]
         pts = np.arange(s, s + len(chunk), dtype=np.int64) * step
         det.process(FrameBatch(s, pts, chunk, tb))
     det.finish()
@@ -546,13 +546,15 @@ def _panning_f(seed: int, count: int, speed: int) -> list[np.ndarray]:
     return [np.clip(tex[:, (speed * k) // 4 : (speed * k) // 4 + _W] + layout, 16, 235) for k in range(count)]
 
 
+@pytest.mark.parametrize("batch_size", [32, 1])
 @pytest.mark.parametrize("fps, length", [(60, 66), (60, 72), (50, 56), (50, 60)])
-def test_long_dissolve_at_high_frame_rate(fps, length):
+def test_long_dissolve_at_high_frame_rate(fps, length, batch_size):
+    """(The rate is read from the first timestamps whatever the batching.)"""
     a, b = _panning_f(21, 40 + length, 2), _panning_f(22, 40 + length, 2)
     ramp = np.linspace(0, 1, length + 2)[1:-1]
     frames = a[:40] + [(1 - t) * x + t * y for t, x, y in zip(ramp, a[40:], b[:length], strict=True)]
     frames += b[length : length + 40]
-    found = _detect_at(frames, fps)
+    found = _detect_at(frames, fps, batch_size)
     assert cuts_of(found) == []
     assert_gradual(gradual_of(found), [{"type": "dissolve", "start": 40, "end": 39 + length}])
 

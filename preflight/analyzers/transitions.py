@@ -134,6 +134,9 @@ from ..shots import Transition
 # Thumbnail sizes (long side, px) and the NCC search margin (px at 32 px): +-2 px is +-6% of the
 # frame per frame of motion.
 _THUMB = 64
+# Timestamps that set a clip's frame rate (TransitionParams.for_rate): fewer than the longest
+# default window, so the windows added for a high rate have no value yet when they are added.
+_RATE_FRAMES = 16
 _SMALL = 32
 _SMALL_MARGIN = 2
 _HIST_BINS = 32
@@ -320,6 +323,13 @@ class _Series:
     def append(self, name: str, values: np.ndarray) -> None:
         self._chunks.setdefault(name, []).append(values)
 
+    def pad(self, name: str, extra: int) -> None:
+        """Add ``extra`` NaN columns on axis 1 of every chunk of ``name``."""
+        self._chunks[name] = [
+            np.concatenate([c, np.full((c.shape[0], extra, *c.shape[2:]), np.nan, c.dtype)], axis=1)
+            for c in self._chunks.get(name, [])
+        ]
+
     def get(self, name: str, empty_shape: tuple[int, ...] = (0,)) -> np.ndarray:
         chunks = self._chunks.get(name, [])
         return np.concatenate(chunks) if chunks else np.zeros(empty_shape, np.float32)
@@ -353,7 +363,8 @@ class TransitionDetector:
     def start(self, geometry: AnalysisGeometry) -> None:
         """Reset state for a new clip analysed at ``geometry``."""
         self._geometry = geometry
-        self._p = self.params  # stretched to the clip's frame rate at its first batch
+        self._p = self.params  # stretched to the clip's frame rate once _RATE_FRAMES are seen
+        self._rate_pts: np.ndarray | None = np.zeros(0, np.int64)  # None once the rate is set
         w, h = geometry.width, geometry.height
         self._half = (max(2, w // 2), max(2, h // 2))
         self._quarter = (max(2, self._half[0] // 2), max(2, self._half[1] // 2))
@@ -389,7 +400,10 @@ class TransitionDetector:
             raise ValueError(f"batches must be consecutive: expected start {self._count}, got {batch.start}")
         if self._time_base is None:
             self._time_base = Fraction(batch.time_base)
-            self._p = self.params.for_rate(_batch_fps(batch))
+        if self._rate_pts is not None:
+            self._rate_pts = np.concatenate([self._rate_pts, np.asarray(batch.pts, np.int64)])[:_RATE_FRAMES]
+            if self._rate_pts.size == _RATE_FRAMES:
+                self._set_rate(_pts_fps(self._rate_pts, self._time_base))
         thumbs, small, hists, detail = self._reduce(batch.luma)
         means = thumbs.mean(axis=(1, 2))
         stds = thumbs.std(axis=(1, 2))
@@ -437,6 +451,16 @@ class TransitionDetector:
         self._prev_std = float(stds[-1])
         self._prev_hist = hists[-1].copy()
         self._count += n
+
+    def _set_rate(self, fps: float) -> None:
+        """Stretch the frame spans to ``fps``. Called before frame ``_RATE_FRAMES`` is
+        processed, so the windows appended (all longer than that) hold no value yet: the window
+        signals computed so far get NaN columns for them."""
+        self._rate_pts = None
+        p = self.params.for_rate(fps)
+        extra = len(p.gradual_windows) - len(self._p.gradual_windows)
+        self._p = p
+        self._series.pad("lin", extra)
 
     def _reduce(self, luma: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per frame: 64 px and 32 px thumbnails (0-1 float32), histogram, detail (RMS Laplacian).
@@ -653,13 +677,13 @@ def _rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return x[idx]
 
 
-def _batch_fps(batch: FrameBatch) -> float:
-    """Frame rate from the median timestamp step of ``batch`` (0 when it cannot tell)."""
-    steps = np.diff(np.asarray(batch.pts, np.int64))
+def _pts_fps(pts: np.ndarray, time_base: Fraction) -> float:
+    """Frame rate from the median step of ``pts`` (0 when it cannot tell)."""
+    steps = np.diff(pts)
     steps = steps[steps > 0]
-    if steps.size == 0 or not batch.time_base:
+    if steps.size == 0 or not time_base:
         return 0.0
-    return float(1 / (float(np.median(steps)) * Fraction(batch.time_base)))
+    return float(1 / (float(np.median(steps)) * time_base))
 
 
 def _fit_long_side(w: int, h: int, long_side: int) -> tuple[int, int]:
