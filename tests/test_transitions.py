@@ -319,6 +319,7 @@ def test_bridge_needs_colour_frames():
         {"dissolve_max_resid": 0.6},
         {"min_fade_frames": 1},
         {"jump_cut_ratio": 1.5},
+        {"reference_fps": -1.0},
     ],
 )
 def test_invalid_options_are_rejected(options):
@@ -509,3 +510,85 @@ def test_dissolve_windows_are_predicted_by_the_mean_of_their_ends():
             assert lo <= centred <= hi, centred
         else:
             assert pred.size == 0 or pred.min() >= lo, pred.min()
+
+
+# ------------------------------------------- long gradual transitions at high frame rates
+# A 60-90 frame dissolve or fade at 50/60 fps lasts as long as a 30-45 frame one at 30 fps:
+# the gradual windows must span the same time (they stopped at 36 frames).
+
+
+def _detect_at(frames: list[np.ndarray], fps: int, batch_size: int = 32) -> list[Transition]:
+    geometry = AnalysisGeometry(width=_W, height=_H, rotation=0, full_range=False,
+                                source_diagonal=float(np.hypot(_W, _H)))
+    det = TransitionDetector()
+    det.start(geometry)
+    luma = np.stack([np.clip(f, 0, 255).astype(np.uint8) for f in frames])
+    step = 1000 // fps if 1000 % fps == 0 else 1  # a millisecond time base where it divides
+    tb = Fraction(1, 1000) if step > 1 else Fraction(1, fps)
+    for s in range(0, len(luma), batch_size):
+        chunk = luma[s : s + batch_size]
+        pts = np.arange(s, s + len(chunk), dtype=np.int64) * step
+        det.process(FrameBatch(s, pts, chunk, tb))
+    det.finish()
+    return det.transitions()
+
+
+def _panning_f(seed: int, count: int, speed: int) -> list[np.ndarray]:
+    """A panning texture under a brightness layout of its own (random textures alone share
+    their coarse layout, which leaves a transition between them no measurable progress)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:_H, 0:_W].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = np.cos(angle) * (xx / _W - 0.5) + np.sin(angle) * (yy / _H - 0.5)
+    layout = 60.0 * ramp
+    tex = _texture(seed)
+    # ``speed`` pixels every 4 frames: a slow pan at 50-60 fps.
+    return [np.clip(tex[:, (speed * k) // 4 : (speed * k) // 4 + _W] + layout, 16, 235) for k in range(count)]
+
+
+@pytest.mark.parametrize("batch_size", [32, 1])
+@pytest.mark.parametrize("fps, length", [(60, 66), (60, 72), (50, 56), (50, 60)])
+def test_long_dissolve_at_high_frame_rate(fps, length, batch_size):
+    """(The rate is read from the first timestamps whatever the batching.)"""
+    a, b = _panning_f(21, 40 + length, 2), _panning_f(22, 40 + length, 2)
+    ramp = np.linspace(0, 1, length + 2)[1:-1]
+    frames = a[:40] + [(1 - t) * x + t * y for t, x, y in zip(ramp, a[40:], b[:length], strict=True)]
+    frames += b[length : length + 40]
+    found = _detect_at(frames, fps, batch_size)
+    assert cuts_of(found) == []
+    assert_gradual(gradual_of(found), [{"type": "dissolve", "start": 40, "end": 39 + length}])
+
+
+@pytest.mark.parametrize("fps, length", [(60, 90), (50, 75)])
+def test_long_fade_through_black_at_high_frame_rate(fps, length):
+    a, b = _panning_f(23, 40 + length, 1), _panning_f(24, 40 + length, 1)
+    black = np.full((_H, _W), 16.0, np.float32)
+    ramp = np.linspace(0, 1, length + 2)[1:-1]
+    out = [(1 - t) * x + t * black for t, x in zip(ramp, a[40:], strict=True)]
+    into = [t * y + (1 - t) * black for t, y in zip(ramp, b[:length], strict=True)]
+    frames = a[:40] + out + [black] * 10 + into + b[length : length + 40]
+    found = _detect_at(frames, fps)
+    assert cuts_of(found) == []
+    truth = [{"type": "fade_out", "via": "black", "start": 40, "end": 39 + length},
+             {"type": "fade_in", "via": "black", "start": 50 + length, "end": 49 + 2 * length}]
+    assert_gradual(gradual_of(found), truth, min_iou=0.7)
+
+
+@pytest.mark.parametrize("cadence", [2, 3])
+def test_dissolve_of_repeated_frames_at_60_fps(cadence):
+    """24-30 fps material with a 30-source-frame dissolve shown at 60 fps (each frame 2 or
+    2-3 times): 60-75 frames of dissolve."""
+    a, b = _panning_f(25, 60, 3), _panning_f(26, 60, 3)
+    ramp = np.linspace(0, 1, 32)[1:-1]
+    src = a[:20] + [(1 - t) * x + t * y for t, x, y in zip(ramp, a[20:50], b[:30], strict=True)] + b[30:50]
+    frames: list[np.ndarray] = []
+    start = end = 0
+    for k, f in enumerate(src):
+        if k == 20:
+            start = len(frames)
+        frames += [f] * (cadence if cadence == 2 or k % 2 == 0 else 2)
+        if k == 49:
+            end = len(frames) - 1
+    found = _detect_at(frames, 60)
+    assert cuts_of(found) == []
+    assert_gradual(gradual_of(found), [{"type": "dissolve", "start": start, "end": end}])

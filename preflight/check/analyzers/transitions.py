@@ -122,7 +122,7 @@ References
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import cv2
@@ -134,6 +134,9 @@ from ..shots import Transition
 # Thumbnail sizes (long side, px) and the NCC search margin (px at 32 px): +-2 px is +-6% of the
 # frame per frame of motion.
 _THUMB = 64
+# Timestamps that set a clip's frame rate (TransitionParams.for_rate): fewer than the longest
+# default window, so the windows added for a high rate have no value yet when they are added.
+_RATE_FRAMES = 16
 _SMALL = 32
 _SMALL_MARGIN = 2
 _HIST_BINS = 32
@@ -218,10 +221,15 @@ class TransitionParams:
     min_fade_frames : int, default 3
         Shorter ramps to or from black/white are left to the cut test.
     max_fade_frames : int, default 90
-        Longest fade searched for.
+        Longest fade searched for, in frames at ``reference_fps`` (stretched at higher rates).
     gradual_windows : tuple of int, default (8, 12, 18, 26, 36)
-        Window lengths (frames) over which dissolves and wipes are modelled; the longest is the
-        number of 32 px thumbnails kept in memory.
+        Window lengths (frames at ``reference_fps``) over which dissolves and wipes are
+        modelled; the longest is the number of 32 px thumbnails kept in memory. At a higher
+        frame rate the windows scaled by ``fps / reference_fps`` that are longer than these
+        are appended, so the longest window spans the same time (60 fps: ... 36, 52, 72).
+    reference_fps : float, default 30.0
+        Frame rate at which the frame counts above apply (the rate of a clip is taken from the
+        timestamps of its first batch); 0 disables the stretching.
     dissolve_max_resid : float, default 0.3
         Largest ``R`` (linear-mix residual over end-to-end difference) of a dissolve.
     dissolve_min_struct : float, default 0.35
@@ -248,6 +256,7 @@ class TransitionParams:
     min_fade_frames: int = 3
     max_fade_frames: int = 90
     gradual_windows: tuple[int, ...] = (8, 12, 18, 26, 36)
+    reference_fps: float = 30.0
     dissolve_max_resid: float = 0.3
     dissolve_min_struct: float = 0.35
     dissolve_min_diff: float = 0.04
@@ -283,10 +292,26 @@ class TransitionParams:
         if not wins or any(int(w) != w or w < 4 for w in wins) or list(wins) != sorted(set(wins)):
             raise ValueError(f"gradual_windows must be increasing distinct integers >= 4, got {wins}")
         object.__setattr__(self, "gradual_windows", tuple(int(w) for w in wins))
+        if not self.reference_fps >= 0.0:
+            raise ValueError(f"reference_fps must be >= 0 (0 disables), got {self.reference_fps}")
         if not 0.0 < self.dissolve_max_resid < 0.5:
             raise ValueError(f"dissolve_max_resid must be in (0, 0.5), got {self.dissolve_max_resid}")
         if not 0.0 < self.dissolve_max_dip <= 1.5:
             raise ValueError(f"dissolve_max_dip must be in (0, 1.5], got {self.dissolve_max_dip}")
+
+    def for_rate(self, fps: float) -> TransitionParams:
+        """These parameters with the frame spans stretched to a clip at ``fps`` (see
+        ``gradual_windows``); unchanged at or below ``reference_fps``."""
+        factor = fps / self.reference_fps if self.reference_fps > 0 and fps > 0 else 1.0
+        if factor <= 1.05:
+            return self
+        longest = max(self.gradual_windows)
+        longer = sorted({round(w * factor) for w in self.gradual_windows} - set(range(longest + 1)))
+        return replace(
+            self,
+            gradual_windows=(*self.gradual_windows, *longer),
+            max_fade_frames=round(self.max_fade_frames * factor),
+        )
 
 
 class _Series:
@@ -297,6 +322,13 @@ class _Series:
 
     def append(self, name: str, values: np.ndarray) -> None:
         self._chunks.setdefault(name, []).append(values)
+
+    def pad(self, name: str, extra: int) -> None:
+        """Add ``extra`` NaN columns on axis 1 of every chunk of ``name``."""
+        self._chunks[name] = [
+            np.concatenate([c, np.full((c.shape[0], extra, *c.shape[2:]), np.nan, c.dtype)], axis=1)
+            for c in self._chunks.get(name, [])
+        ]
 
     def get(self, name: str, empty_shape: tuple[int, ...] = (0,)) -> np.ndarray:
         chunks = self._chunks.get(name, [])
@@ -331,6 +363,8 @@ class TransitionDetector:
     def start(self, geometry: AnalysisGeometry) -> None:
         """Reset state for a new clip analysed at ``geometry``."""
         self._geometry = geometry
+        self._p = self.params  # stretched to the clip's frame rate once _RATE_FRAMES are seen
+        self._rate_pts: np.ndarray | None = np.zeros(0, np.int64)  # None once the rate is set
         w, h = geometry.width, geometry.height
         self._half = (max(2, w // 2), max(2, h // 2))
         self._quarter = (max(2, self._half[0] // 2), max(2, self._half[1] // 2))
@@ -366,6 +400,10 @@ class TransitionDetector:
             raise ValueError(f"batches must be consecutive: expected start {self._count}, got {batch.start}")
         if self._time_base is None:
             self._time_base = Fraction(batch.time_base)
+        if self._rate_pts is not None:
+            self._rate_pts = np.concatenate([self._rate_pts, np.asarray(batch.pts, np.int64)])[:_RATE_FRAMES]
+            if self._rate_pts.size == _RATE_FRAMES:
+                self._set_rate(_pts_fps(self._rate_pts, self._time_base))
         thumbs, small, hists, detail = self._reduce(batch.luma)
         means = thumbs.mean(axis=(1, 2))
         stds = thumbs.std(axis=(1, 2))
@@ -414,6 +452,16 @@ class TransitionDetector:
         self._prev_hist = hists[-1].copy()
         self._count += n
 
+    def _set_rate(self, fps: float) -> None:
+        """Stretch the frame spans to ``fps``. Called before frame ``_RATE_FRAMES`` is
+        processed, so the windows appended (all longer than that) hold no value yet: the window
+        signals computed so far get NaN columns for them."""
+        self._rate_pts = None
+        p = self.params.for_rate(fps)
+        extra = len(p.gradual_windows) - len(self._p.gradual_windows)
+        self._p = p
+        self._series.pad("lin", extra)
+
     def _reduce(self, luma: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per frame: 64 px and 32 px thumbnails (0-1 float32), histogram, detail (RMS Laplacian).
 
@@ -459,7 +507,7 @@ class TransitionDetector:
         reduction; the per-block fit and the NCC of the ends, the costly parts, run only on
         the windows whose cheap statistics leave them a chance.
         """
-        p = self.params
+        p = self._p
         n = small.shape[0]
         sh, sw = small.shape[1:]
         keep = max(max(p.gradual_windows), max(_BRIDGE_LAGS))
@@ -563,10 +611,10 @@ class TransitionDetector:
         sig = {k: s.get(k) for k in names}
         gx, gy = self._grid
         sig["blocks"] = s.get("blocks", (0, gx * gy))
-        lin = s.get("lin", (0, len(self.params.gradual_windows), len(_LIN_FIELDS)))
+        lin = s.get("lin", (0, len(self._p.gradual_windows), len(_LIN_FIELDS)))
         bridge = s.get("bridge", (0, len(_BRIDGE_LAGS), 2))
         self._ring = self._ring[:0]
-        decider = _Decider(self.params, sig, lin, bridge)
+        decider = _Decider(self._p, sig, lin, bridge)
         found = decider.run()
         tb = self._time_base or Fraction(1, 1)
         pts = sig["pts"]
@@ -627,6 +675,15 @@ def _rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
     if idx.size and idx[-1] - idx[0] == idx.size - 1:
         return x[idx[0] : idx[-1] + 1]
     return x[idx]
+
+
+def _pts_fps(pts: np.ndarray, time_base: Fraction) -> float:
+    """Frame rate from the median step of ``pts`` (0 when it cannot tell)."""
+    steps = np.diff(pts)
+    steps = steps[steps > 0]
+    if steps.size == 0 or not time_base:
+        return 0.0
+    return float(1 / (float(np.median(steps)) * time_base))
 
 
 def _fit_long_side(w: int, h: int, long_side: int) -> tuple[int, int]:
