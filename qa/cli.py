@@ -224,7 +224,7 @@ def score_cmd(
         if save_region:
             mask = result.auto_region_union
             if mask is None and region is not None:
-                mask = _static_union(region)
+                mask = region.union_mask()
             if mask is not None:
                 write_region_png(save_region, mask)
     except BaseException:
@@ -270,22 +270,6 @@ def _score_batch(source: str | None, edited: str | None, pairs_csv: str | None, 
         raise QAUsageError(f"{pairs_csv}: --auto-region, but rows give a mask or box; use one or the other")
     task = functools.partial(score_item, options=options, outcome=item_outcome)
     run_batch_command(PROG, pairs, task, key_of=attrgetter("key"), **batch)
-
-
-def _static_union(region: Region):
-    """Union of a static mask or of all boxes (ignoring time ranges) on the source grid."""
-    import numpy as np
-
-    if isinstance(region, StaticMask):
-        return region.mask_at(0, 0.0)
-    if isinstance(region, BoxRegion):
-        g = region.grid
-        m = np.zeros((g.height, g.width), np.uint8)
-        for b in region.boxes:
-            x0, y0, x1, y1 = b.pixel_rect(g)
-            m[y0:y1, x0:x1] = 1
-        return m
-    return None
 
 
 @cli.command(name="anchors")
