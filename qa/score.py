@@ -6,16 +6,18 @@ Data flow (one streaming pass over each file, memory flat in clip length)::
                                      ├─ main: pair by time ─┤                  ├─> in-order results
     edited ──decode thread──> queue ─┘  region, shots      └─> SSIM worker 2 ─┘
 
-* Both files are decoded in their own threads (PyAV releases the GIL while decoding) into small
-  bounded queues. The caller's thread pairs frames by timestamp, brings the edited luma onto the
-  source grid (:class:`qa.align.LumaPrep`), looks up the frame's region, feeds the source's
-  analysis-size luma to the shot detector, and hands the pair to a pool of SSIM workers (OpenCV
-  releases the GIL), collecting results in order with a bounded number in flight. On two cores
-  the two decodes and the SSIM arithmetic overlap.
+* Both files are decoded in their own reader threads (:class:`preflight.media.prefetch.Prefetch`;
+  PyAV releases the GIL while decoding), which also bring each frame's luma onto the source grid
+  (:class:`qa.align.LumaPrep`) and, for the source, feed the shot tracker in order; small bounded
+  queues hand the frames over. The caller's thread pairs frames by timestamp, looks up the
+  frame's region (:class:`_RegionLookup`), and hands the pair to a pool of SSIM workers (OpenCV
+  and the C kernel release the GIL), collecting results in order with a bounded number in
+  flight. On two cores the two decodes and the SSIM arithmetic overlap.
 * Offset detection needs the first frames of both clips before any pair can be formed: the luma
   of the frames read until the offset is settled is held (``OFFSET_WINDOW + max_offset`` frames
-  per clip when the opening moves; longer after a still opening, up to ``PREFIX_BUDGET_BYTES``),
-  then released as it is scored. Thumbnails feed the clip-wide search
+  per clip when the opening moves; longer after a still opening, up to
+  ``qa.opening.PREFIX_BUDGET_BYTES``), then released as it is scored
+  (:func:`qa.opening.find_offset`). Thumbnails feed the clip-wide search
   (:class:`qa.align.OffsetSearch`); when its evidence comes later than the budget holds, the
   luma is let go and both clips are read again from the start (the examined opening is decoded
   twice, at most ``EVIDENCE_MAX_FRAMES`` frames). Peak memory does not grow with the clip
@@ -30,7 +32,6 @@ Data flow (one streaming pass over each file, memory flat in clip length)::
 
 from __future__ import annotations
 
-import dataclasses
 import heapq
 import itertools
 import math
@@ -53,24 +54,19 @@ from preflight.sinks import ProgressSink, WarningSink
 
 from .align import (
     DEFAULT_MAX_OFFSET,
-    OFFSET_WINDOW,
     AlignmentPlan,
     LumaPrep,
     OffsetEstimate,
     OffsetEvidence,
-    OffsetSearch,
-    estimate_offset,
     frame_time,
     plan_alignment,
     search_range,
-    settle_offset,
-    thumb_size,
-    thumbnail,
 )
 from .autoregion import AutoRegionEstimator, RegionBox
 from .errors import MaskError, QAInputError, QAUsageError
 from .gate import DEFAULT_WORST, Gate, pool, pool_shots, worst_frames
 from .mask import Region, downsample_region
+from .opening import find_offset
 from .report import Capture, make_capture, write_heatmap
 from .result import FrameTable, ScoreResult, WorstFrame
 from .shots import SourceShots
@@ -78,14 +74,8 @@ from .ssim import FrameSums, SSIMKernel, auto_scale_factor, score_from_sums, wan
 
 __all__ = ["FrameTable", "ScoreResult", "WorstFrame", "score"]
 
-PREFIX_BUDGET_BYTES = 256 * 1024 * 1024
-"""Decoded frames held (both clips together) while the offset is estimated."""
 QUEUE_FRAMES = 6
 """Decoded frames buffered per clip between its decode thread and the pairing loop."""
-HOLD_FRAMES_MIN = 40
-"""Luma frames (both clips) that may always be held, whatever the budget: the opening at 4K."""
-OPENING_MAX_OFFSET = 64
-"""Offsets searched in the opening window (the clip-wide search covers the whole range)."""
 
 _Item = tuple[int, float, np.ndarray, object]
 """``(index, time, luma on the grid, decoded frame whose buffer the luma may view)``."""
@@ -167,13 +157,6 @@ class _Scorer:
 
 
 # --------------------------------------------------------------------------- the pass
-def _prefix_window(plan: AlignmentPlan, max_offset: int) -> int:
-    g = plan.grid
-    bytes_per = g.width * g.height * 1.5 * (1 if plan.bit_depth <= 8 else 2)
-    fit = int(PREFIX_BUDGET_BYTES / (2.0 * bytes_per))
-    return max(2 * max_offset + 3, min(OFFSET_WINDOW + max_offset, fit))
-
-
 def score(
     source: str | os.PathLike[str],
     edited: str | os.PathLike[str],
@@ -240,35 +223,16 @@ def score(
     qa.errors.QAUsageError
         Inconsistent options, boxes covering the whole frame.
     """
-    # ---- validation first: cheap, before any decoding
-    if region is not None and auto_region:
-        raise QAUsageError(
-            "give either a region (--mask/--mask-video/--mask-dir/--box) or --auto-region, not both"
-        )
-    if worst < 0:
-        raise QAUsageError(f"worst must be >= 0, got {worst}")
-    if workers < 1 or decoder_threads < 0:
-        raise QAUsageError(f"need workers >= 1 and decoder_threads >= 0, got {workers}, {decoder_threads}")
-    if offset is not None and abs(offset) > 10_000:
-        raise QAUsageError(f"offset {offset} frames is implausible")
-    if not (scale in ("full", "auto") or (isinstance(scale, int) and scale >= 1)):
-        raise QAUsageError(f"scale must be 'full', 'auto' or an integer >= 1, got {scale!r}")
-    if heatmap_dir is not None and not Path(heatmap_dir).is_dir():
-        raise QAUsageError(f"--heatmaps {heatmap_dir}: not an existing directory")
+    _validate(region=region, auto_region=auto_region, worst=worst, workers=workers,
+              decoder_threads=decoder_threads, offset=offset, scale=scale, heatmap_dir=heatmap_dir)
     gate = gate or Gate()
     warn = on_warning or (lambda _m: None)
     src_path, edt_path = os.fspath(source), os.fspath(edited)
 
     sp = probe(src_path)
     ep = probe(edt_path)
-    if max_offset < 0:
-        raise QAUsageError(f"max_offset must be >= 0 frames, got {max_offset}")
-    search = search_range(max_offset, sp.frame_count, ep.frame_count) if offset is None else abs(offset)
-    plan = plan_alignment(sp, ep, max_offset=search)
+    plan, search, factor = _plan(sp, ep, max_offset=max_offset, offset=offset, scale=scale)
     g = plan.grid
-    factor = 1 if scale == "full" else auto_scale_factor(g.height, g.width) if scale == "auto" else int(scale)
-    if min(g.height, g.width) // factor < 11:
-        raise QAUsageError(f"scale factor {factor} leaves less than 11 px of a {g.width}x{g.height} frame")
     scorer = _Scorer(plan, factor, heatmaps=heatmap_dir is not None and worst > 0)
     static_prepared = _open_region(region, scorer, sp, warn)
     estimator = AutoRegionEstimator(g.height, g.width, data_range=plan.data_range) if auto_region else None
@@ -293,6 +257,39 @@ def score(
         run, table, est, evidence, gate=gate, worst=worst, shots=shot_list, shots_method=shots_method,
         heatmap_dir=heatmap_dir,
     )
+
+
+def _validate(*, region: Region | None, auto_region: bool, worst: int, workers: int, decoder_threads: int,
+              offset: int | None, scale: str | int, heatmap_dir: str | os.PathLike[str] | None) -> None:
+    """Validation first: cheap, before any decoding."""
+    if region is not None and auto_region:
+        raise QAUsageError(
+            "give either a region (--mask/--mask-video/--mask-dir/--box) or --auto-region, not both"
+        )
+    if worst < 0:
+        raise QAUsageError(f"worst must be >= 0, got {worst}")
+    if workers < 1 or decoder_threads < 0:
+        raise QAUsageError(f"need workers >= 1 and decoder_threads >= 0, got {workers}, {decoder_threads}")
+    if offset is not None and abs(offset) > 10_000:
+        raise QAUsageError(f"offset {offset} frames is implausible")
+    if not (scale in ("full", "auto") or (isinstance(scale, int) and scale >= 1)):
+        raise QAUsageError(f"scale must be 'full', 'auto' or an integer >= 1, got {scale!r}")
+    if heatmap_dir is not None and not Path(heatmap_dir).is_dir():
+        raise QAUsageError(f"--heatmaps {heatmap_dir}: not an existing directory")
+
+
+def _plan(sp: Probe, ep: Probe, *, max_offset: int, offset: int | None,
+          scale: str | int) -> tuple[AlignmentPlan, int, int]:
+    """The alignment plan, the offset range searched and the scale factor."""
+    if max_offset < 0:
+        raise QAUsageError(f"max_offset must be >= 0 frames, got {max_offset}")
+    search = search_range(max_offset, sp.frame_count, ep.frame_count) if offset is None else abs(offset)
+    plan = plan_alignment(sp, ep, max_offset=search)
+    g = plan.grid
+    factor = 1 if scale == "full" else auto_scale_factor(g.height, g.width) if scale == "auto" else int(scale)
+    if min(g.height, g.width) // factor < 11:
+        raise QAUsageError(f"scale factor {factor} leaves less than 11 px of a {g.width}x{g.height} frame")
+    return plan, search, factor
 
 
 def _open_region(region: Region | None, scorer: _Scorer, sp: Probe, warn: WarningSink) -> object | None:
@@ -466,7 +463,7 @@ class _Pass:
                 method = "forced" if offset is not None else "none"
                 est = OffsetEstimate(d, d / plan.source_fps, method, {}, 0)
             else:
-                est, evidence = _find_offset(s_items, e_items, src_buf, edt_buf, plan, search)
+                est, evidence = find_offset(s_items, e_items, src_buf, edt_buf, plan, search)
                 if evidence.redecoded:
                     # The evidence outran the memory budget: the held frames were let go, so both
                     # clips are read again from the start (only the examined opening is decoded twice).
@@ -615,114 +612,3 @@ def _assemble(run: _Pass, table: FrameTable, est: OffsetEstimate, evidence: Offs
 def _drain(buf: deque) -> Iterator:
     while buf:
         yield buf.popleft()
-
-
-def _detached(item: tuple[int, float, np.ndarray, object]) -> tuple[int, float, np.ndarray, None]:
-    """An item that no longer needs its decoded frame: the luma is copied if it was a view.
-
-    Held prefix frames then cost their luma only (2 MB at 1080p instead of a 3 MB YUV frame).
-    """
-    i, t, luma, _frame = item
-    return i, t, (luma if luma.flags.owndata else luma.copy()), None
-
-
-def _find_offset(
-    s_items: Iterator, e_items: Iterator, src_buf: deque, edt_buf: deque, plan: AlignmentPlan, max_offset: int
-) -> tuple[OffsetEstimate, OffsetEvidence]:
-    """Read both clips until the offset is settled, holding their luma in ``src_buf``/``edt_buf``.
-
-    Two estimates from the same thumbnails: the opening's (:func:`qa.align.estimate_offset` over
-    the first ``_prefix_window`` frames, as before) and the clip-wide streaming search
-    (:class:`qa.align.OffsetSearch`), which keeps reading while the evidence is not decisive (a
-    still opening). Held luma is bounded by ``PREFIX_BUDGET_BYTES`` (or ``HOLD_FRAMES_MIN``
-    frames, whichever is larger): past it the buffers are emptied, reading goes on with
-    thumbnails only, and ``evidence.redecoded`` tells the caller to start over.
-    """
-    size = thumb_size(plan.grid)
-    scale8 = 255.0 / plan.data_range
-    m_open = min(max_offset, OPENING_MAX_OFFSET)
-    window = _prefix_window(plan, m_open)
-    e_cap = 2 * window + 2 * m_open
-    g = plan.grid
-    limit = max(PREFIX_BUDGET_BYTES, HOLD_FRAMES_MIN * g.width * g.height * (1 if plan.bit_depth <= 8 else 2))
-    search = OffsetSearch(
-        max_offset=max_offset, source_period=plan.source_period, edited_period=plan.edited_period
-    )
-    s_th: list[np.ndarray] = []
-    s_t: list[float] = []
-    e_th: list[np.ndarray] = []
-    e_t: list[float] = []
-    opening: OffsetEstimate | None = None
-    state = {"held": 0, "over": False, "edited_done": False, "horizon": math.inf, "e_open": -1}
-
-    def set_horizon(t_last: float) -> None:
-        """The opening's edited frames end at the first past ``horizon`` (as the old prefix read)."""
-        state["horizon"] = h = t_last + (m_open + 1) / plan.source_fps
-        k = int(np.searchsorted(e_t, h, side="right"))
-        if k < len(e_t):
-            state["e_open"] = k + 1 if state["e_open"] < 0 else min(k + 1, state["e_open"])
-
-    def th(luma: np.ndarray) -> np.ndarray:
-        t = thumbnail(luma, size)
-        return t * scale8 if scale8 != 1.0 else t
-
-    def hold(buf: deque, item: tuple) -> None:
-        if state["over"]:
-            return
-        item = _detached(item)
-        buf.append(item)
-        state["held"] += item[2].nbytes
-        if state["held"] > limit:
-            state["over"] = True
-            src_buf.clear()
-            edt_buf.clear()
-
-    def read_edited() -> None:
-        item = next(e_items, None)
-        if item is None:
-            state["edited_done"] = True
-            search.end_edited()
-            if state["e_open"] < 0:
-                state["e_open"] = len(e_t)
-            return
-        thumb = th(item[2])
-        if len(e_t) < e_cap:
-            e_th.append(thumb)
-            e_t.append(item[1])
-            if state["e_open"] < 0 and (item[1] > state["horizon"] or len(e_t) >= e_cap):
-                state["e_open"] = len(e_t)  # the opening's edited frames: as far as the old prefix read
-        search.add_edited(item[1], thumb)
-        hold(edt_buf, item)
-
-    def open_estimate() -> OffsetEstimate:
-        n = state["e_open"]
-        return estimate_offset(s_th, s_t, e_th[:n], e_t[:n], max_offset=m_open,
-                               source_period=plan.source_period, edited_period=plan.edited_period)
-
-    for item in s_items:
-        thumb = th(item[2])
-        if len(s_t) < window:
-            s_th.append(thumb)
-            s_t.append(item[1])
-            if len(s_t) == window:
-                set_horizon(item[1])
-        search.add_source(item[1], thumb)
-        hold(src_buf, item)
-        while not state["edited_done"] and (search.wants_edited(item[1]) or (
-                len(s_t) == window and state["e_open"] < 0)):
-            read_edited()
-        if opening is None and len(s_t) == window:
-            opening = open_estimate()
-        if opening is not None and (search.settled or search.exhausted or (
-                opening.method == "detected" and search.best() == opening.frames)):
-            break  # a moving opening that the evidence so far agrees with reads no further, as before
-    else:  # the source ended first
-        if s_t and state["horizon"] == math.inf:
-            set_horizon(s_t[-1])
-        while not state["edited_done"] and state["e_open"] < 0:
-            read_edited()
-    if opening is None:
-        opening = open_estimate()
-    evidence = search.evidence()
-    est = settle_offset(opening, search, source_period=plan.source_period)
-    return est, dataclasses.replace(evidence, redecoded=state["over"])

@@ -413,6 +413,13 @@ class SSIMKernel:
                 ssim_out_sum=out_sum, n_out=reg.n_out, ssim_in_sum=in_sum, n_in=reg.n_in,
                 ssim_full_sum=full_sum, n_full=(h - 2 * rad) * (w - 2 * rad), sq_err_out=sq_err,
             )
+        return self._frame_opencv(x, y, reg, ssim_map)
+
+    def _frame_opencv(
+        self, x: np.ndarray, y: np.ndarray, reg: PreparedRegion, ssim_map: np.ndarray | None
+    ) -> FrameSums:
+        """The OpenCV fallback of :meth:`frame` (no C kernel, or inputs it does not take)."""
+        h, w, rad = self.height, self.width, WIN_RADIUS
         k = self._k
         hb, cb = self._halo, self._core
         c1, c2 = self.c1, self.c2
