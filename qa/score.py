@@ -52,6 +52,7 @@ from preflight.probe import Probe, probe
 from preflight.shots import Shot
 from preflight.sinks import ProgressSink, WarningSink
 
+from . import report
 from .align import (
     DEFAULT_MAX_OFFSET,
     AlignmentPlan,
@@ -67,7 +68,7 @@ from .errors import MaskError, QAInputError, QAUsageError
 from .gate import DEFAULT_WORST, Gate, pool, pool_shots, worst_frames
 from .mask import Region, downsample_region
 from .opening import find_offset
-from .report import Capture, make_capture, write_heatmap
+from .report import Capture, make_capture
 from .result import FrameTable, ScoreResult, WorstFrame
 from .shots import SourceShots
 from .ssim import FrameSums, SSIMKernel, auto_scale_factor, score_from_sums, wang_downsample
@@ -151,9 +152,8 @@ class _Scorer:
             value = sums.ssim_out_sum / sums.n_out
             if value <= self.capture_below:
                 capture = make_capture(x, y, smap, prepared.region if prepared is not None else None,
-                                        self.data_range)
+                                       self.data_range)
         return _Done(job=job, sums=sums, capture=capture)
-
 
 
 # --------------------------------------------------------------------------- the pass
@@ -529,7 +529,7 @@ def _worst_frames(run: _Pass, table: FrameTable, worst: int,
         path = None
         if heatmap_dir is not None and frame in captures:
             path = str(Path(heatmap_dir) / f"worst_{rank:02d}_frame_{frame:06d}.png")
-            write_heatmap(path, captures[frame], frame=frame, ssim_value=value)
+            report.write_heatmap(path, captures[frame], frame=frame, ssim_value=value)
         out.append(WorstFrame(frame=frame, edited_frame=int(table.edited_frame[k]),
                               time_s=float(table.time_s[k]), ssim_outside=value,
                               psnr_outside=float(table.psnr_outside[k]), heatmap=path))
