@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,7 @@ import numpy as np
 from preflight.anchors.export import AnchorTarget, frames_at
 from preflight.fix.join import find_edited
 from preflight.fix.manifest import load_manifest
+from preflight.sinks import WarningLog, WarningSink
 
 from .errors import QAInputError, QAUsageError
 from .gate import DEFAULT_MIN_MEAN
@@ -46,8 +47,6 @@ from .ssim import ssim
 SCHEMA = "qa.anchors/1"
 DEFAULT_MAX_DELTA_E = 5.0
 AUTO_DELTA_E = 2.3
-
-WarningSink = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -202,12 +201,7 @@ def score_anchors(
         raise QAUsageError("give one region kind, not --mask and --box")
     if not max_delta_e >= 0:
         raise QAUsageError(f"--max-delta-e {max_delta_e}: must be >= 0")
-    warnings: list[str] = []
-
-    def warn(m: str) -> None:
-        warnings.append(m)
-        if on_warning is not None:
-            on_warning(m)
+    warn = WarningLog(on_warning)
 
     kind = "mask" if mask else "box" if boxes else "auto"
     man = load_manifest(manifest_path)
@@ -271,7 +265,7 @@ def score_anchors(
         max_delta_e=max_delta_e,
         min_ssim_outside=min_ssim_outside,
         anchors=tuple(scores),
-        warnings=tuple(warnings),
+        warnings=warn.messages,
     )
 
 

@@ -156,19 +156,7 @@ def score_cmd(
                      quiet=quiet)
     if source is None or edited is None:
         raise QAUsageError("give SOURCE and EDITED, or --pairs PAIRS.csv")
-    kinds = [k for k, v in (("--mask", mask_image), ("--mask-video", mask_video), ("--mask-dir", mask_dir),
-                            ("--box", boxes), ("--auto-region", auto_region)) if v]
-    if len(kinds) > 1:
-        raise QAUsageError(f"give one region kind, not {' and '.join(kinds)}")
-    region: Region | None = None
-    if mask_image:
-        region = StaticMask(mask_image)
-    elif mask_video:
-        region = MaskVideo(mask_video)
-    elif mask_dir:
-        region = MaskDir(mask_dir)
-    elif boxes:
-        region = BoxRegion([parse_box(b) for b in boxes])
+    region = _region(mask_image, mask_video, mask_dir, boxes, auto_region)
     scale = _scale(scale_text)
     try:
         gate = Gate(min_mean=min_mean, min_p5=min_p5)
@@ -182,22 +170,7 @@ def score_cmd(
         check_output_path(save_region, inputs=inputs, input_dirs=input_dirs, force=force)
         if not (auto_region or mask_image or boxes):
             raise QAUsageError("--save-region needs --auto-region, --mask or --box")
-    heatmaps = bool(heatmap_dir) and worst > 0  # --worst 0 draws nothing: no folder either
-    if heatmap_dir:
-        hd = Path(heatmap_dir)
-        if hd.exists() and not hd.is_dir():
-            raise QAUsageError(f"--heatmaps {heatmap_dir}: exists and is not a directory")
-        if not hd.parent.is_dir():
-            raise QAUsageError(f"--heatmaps {heatmap_dir}: parent directory does not exist")
-        refuse_inputs(hd, inputs, input_dirs=input_dirs)
-        old = sorted(hd.glob(HEATMAP_GLOB)) if hd.is_dir() else []
-        for f in old:
-            refuse_inputs(f, inputs)
-        if old and not force:
-            raise OutputError(f"{heatmap_dir}: holds heat maps of an earlier run (--force replaces them)")
-        if heatmaps:
-            for f in old:  # stale maps of other frames would read as this run's
-                f.unlink()
+    heatmaps = _heatmap_dir(heatmap_dir, worst=worst, inputs=inputs, input_dirs=input_dirs, force=force)
 
     bar = progress_bar(None, desc="qa score", quiet=quiet)
     # On any failure (a full disk, Ctrl-C) the maps this run drew go, and the folder if it made it.
@@ -224,7 +197,7 @@ def score_cmd(
         if save_region:
             mask = result.auto_region_union
             if mask is None and region is not None:
-                mask = _static_union(region)
+                mask = region.union_mask()
             if mask is not None:
                 write_region_png(save_region, mask)
     except BaseException:
@@ -272,20 +245,46 @@ def _score_batch(source: str | None, edited: str | None, pairs_csv: str | None, 
     run_batch_command(PROG, pairs, task, key_of=attrgetter("key"), **batch)
 
 
-def _static_union(region: Region):
-    """Union of a static mask or of all boxes (ignoring time ranges) on the source grid."""
-    import numpy as np
-
-    if isinstance(region, StaticMask):
-        return region.mask_at(0, 0.0)
-    if isinstance(region, BoxRegion):
-        g = region.grid
-        m = np.zeros((g.height, g.width), np.uint8)
-        for b in region.boxes:
-            x0, y0, x1, y1 = b.pixel_rect(g)
-            m[y0:y1, x0:x1] = 1
-        return m
+def _region(mask_image: str | None, mask_video: str | None, mask_dir: str | None, boxes: tuple[str, ...],
+            auto_region: bool) -> Region | None:
+    """The region the options name (at most one kind)."""
+    kinds = [k for k, v in (("--mask", mask_image), ("--mask-video", mask_video), ("--mask-dir", mask_dir),
+                            ("--box", boxes), ("--auto-region", auto_region)) if v]
+    if len(kinds) > 1:
+        raise QAUsageError(f"give one region kind, not {' and '.join(kinds)}")
+    if mask_image:
+        return StaticMask(mask_image)
+    if mask_video:
+        return MaskVideo(mask_video)
+    if mask_dir:
+        return MaskDir(mask_dir)
+    if boxes:
+        return BoxRegion([parse_box(b) for b in boxes])
     return None
+
+
+def _heatmap_dir(heatmap_dir: str | None, *, worst: int, inputs: list, input_dirs: list, force: bool) -> bool:
+    """Validate ``--heatmaps`` before any decoding (removing an earlier run's maps with --force).
+
+    Returns whether maps are drawn (``--worst 0`` draws nothing: no folder either).
+    """
+    heatmaps = bool(heatmap_dir) and worst > 0  # --worst 0 draws nothing: no folder either
+    if heatmap_dir:
+        hd = Path(heatmap_dir)
+        if hd.exists() and not hd.is_dir():
+            raise QAUsageError(f"--heatmaps {heatmap_dir}: exists and is not a directory")
+        if not hd.parent.is_dir():
+            raise QAUsageError(f"--heatmaps {heatmap_dir}: parent directory does not exist")
+        refuse_inputs(hd, inputs, input_dirs=input_dirs)
+        old = sorted(hd.glob(HEATMAP_GLOB)) if hd.is_dir() else []
+        for f in old:
+            refuse_inputs(f, inputs)
+        if old and not force:
+            raise OutputError(f"{heatmap_dir}: holds heat maps of an earlier run (--force replaces them)")
+        if heatmaps:
+            for f in old:  # stale maps of other frames would read as this run's
+                f.unlink()
+    return heatmaps
 
 
 @cli.command(name="anchors")

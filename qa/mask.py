@@ -23,14 +23,16 @@ where the edit was.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from preflight.errors import preview
+from preflight.sinks import WarningSink
 
 from .errors import MaskError, QAUsageError
 
@@ -39,7 +41,6 @@ MASK_THRESHOLD = 128
 ASPECT_TOLERANCE = 0.01
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 
-WarningSink = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -217,11 +218,38 @@ def read_mask_image(path: str | Path) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- region kinds
-class Region:
-    """Base of region kinds. ``open(grid, fps, frame_count, warn)`` once, then ``mask_at(i, t)``."""
+class RegionKind(str, Enum):
+    """What a :class:`Region` is made of (its ``kind`` in the JSON report)."""
 
-    kind = "none"
+    NONE = "none"
+    MASK = "mask"
+    BOXES = "boxes"
+    MASK_VIDEO = "mask_video"
+    MASK_DIR = "mask_dir"
+
+
+class Region:
+    """Base of region kinds. ``open(grid, fps, frame_count, warn)`` once, then ``mask_at(i, t)``.
+
+    Callers ask the region rather than test its class: :attr:`masks_repeat` (the same array object
+    comes back for the same region, so work on it may be cached by identity), :attr:`empty_allowed`
+    (frames without a region are normal), :meth:`nothing_left_error` and :meth:`union_mask`.
+    """
+
+    kind: RegionKind = RegionKind.NONE
     source_path: str | None = None
+    masks_repeat: bool = False
+    """``mask_at`` returns the very same array whenever the region is the same."""
+    empty_allowed: bool = False
+    """A frame without region is expected (boxes with time ranges), not a sign of a bad mask."""
+
+    def nothing_left_error(self, message: str) -> Exception:
+        """The error to raise when the region leaves nothing of the frame to score."""
+        return MaskError(self.source_path or "mask", message)
+
+    def union_mask(self) -> np.ndarray | None:
+        """Union over time of the region on the grid (uint8 0/1), when known without decoding."""
+        return None
 
     def open(self, grid: Grid, *, frame_count: int, warn: WarningSink | None = None) -> None:
         self.grid = grid
@@ -237,13 +265,13 @@ class Region:
         """Release files (mask video)."""
 
     def describe(self) -> dict[str, object]:
-        return {"kind": self.kind}
+        return {"kind": self.kind.value}
 
 
 class StaticMask(Region):
     """One mask image (white = edited) for every frame."""
 
-    kind = "mask"
+    kind = RegionKind.MASK
 
     def __init__(self, path: str | Path):
         self.source_path = str(path)
@@ -266,8 +294,11 @@ class StaticMask(Region):
     def mask_at(self, index: int, t: float) -> np.ndarray | None:
         return self._mask
 
+    def union_mask(self) -> np.ndarray | None:
+        return self._mask
+
     def describe(self) -> dict[str, object]:
-        d: dict[str, object] = {"kind": self.kind, "path": self.source_path}
+        d: dict[str, object] = {"kind": self.kind.value, "path": self.source_path}
         if self._mask is not None:
             d["coverage_pct"] = round(100.0 * float(self._mask.mean()), 3)
         return d
@@ -276,7 +307,9 @@ class StaticMask(Region):
 class BoxRegion(Region):
     """Union of the boxes active at each frame's time."""
 
-    kind = "boxes"
+    kind = RegionKind.BOXES
+    masks_repeat = True
+    empty_allowed = True
 
     def __init__(self, boxes: list[Box]):
         if not boxes:
@@ -300,18 +333,25 @@ class BoxRegion(Region):
     def mask_at(self, index: int, t: float) -> np.ndarray | None:
         key = tuple(i for i, b in enumerate(self.boxes) if b.active(t))
         if key not in self._cache:
-            if not key:
-                self._cache[key] = None
-            else:
-                m = np.zeros((self.grid.height, self.grid.width), np.uint8)
-                for i in key:
-                    x0, y0, x1, y1 = self.boxes[i].pixel_rect(self.grid)
-                    m[y0:y1, x0:x1] = 1
-                self._cache[key] = m
+            self._cache[key] = self._paint(key) if key else None
         return self._cache[key]
 
+    def nothing_left_error(self, message: str) -> Exception:
+        return QAUsageError(f"--box: {message}")
+
+    def union_mask(self) -> np.ndarray | None:
+        """All boxes, ignoring their time ranges."""
+        return self._paint(range(len(self.boxes)))
+
+    def _paint(self, indices: Iterable[int]) -> np.ndarray:
+        m = np.zeros((self.grid.height, self.grid.width), np.uint8)
+        for i in indices:
+            x0, y0, x1, y1 = self.boxes[i].pixel_rect(self.grid)
+            m[y0:y1, x0:x1] = 1
+        return m
+
     def describe(self) -> dict[str, object]:
-        return {"kind": self.kind, "boxes": [b.to_dict() for b in self.boxes]}
+        return {"kind": self.kind.value, "boxes": [b.to_dict() for b in self.boxes]}
 
 
 class MaskVideo(Region):
@@ -321,7 +361,7 @@ class MaskVideo(Region):
     video — a still — applies to every frame). Decoded in the caller's thread, frame by frame.
     """
 
-    kind = "mask_video"
+    kind = RegionKind.MASK_VIDEO
 
     def __init__(self, path: str | Path):
         self.source_path = str(path)
@@ -392,7 +432,7 @@ class MaskVideo(Region):
             self._frames = None
 
     def describe(self) -> dict[str, object]:
-        return {"kind": self.kind, "path": self.source_path}
+        return {"kind": self.kind.value, "path": self.source_path}
 
 
 def _natural_key(path: Path) -> list[object]:
@@ -402,7 +442,7 @@ def _natural_key(path: Path) -> list[object]:
 class MaskDir(Region):
     """A folder of mask images, one per source frame in natural sort order (``mask_2`` < ``mask_10``)."""
 
-    kind = "mask_dir"
+    kind = RegionKind.MASK_DIR
 
     def __init__(self, path: str | Path):
         self.source_path = str(path)
@@ -438,7 +478,7 @@ class MaskDir(Region):
         return fitted if fitted.any() else None
 
     def describe(self) -> dict[str, object]:
-        return {"kind": self.kind, "path": self.source_path, "files": len(self._files)}
+        return {"kind": self.kind.value, "path": self.source_path, "files": len(self._files)}
 
 
 def downsample_region(mask: np.ndarray, factor: int) -> np.ndarray:

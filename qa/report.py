@@ -1,4 +1,7 @@
-"""Human table, per-frame CSV, heat-map PNGs and region mask PNG for :class:`qa.score.ScoreResult`.
+"""Human table, per-frame CSV, heat-map PNGs and region mask PNG for :class:`qa.result.ScoreResult`.
+
+Heat maps are drawn from :class:`Capture` panels that the scoring pass takes of its worst frames
+(:func:`make_capture`); this module imports nothing from :mod:`qa.score`.
 
 Every file is written to a temporary name beside its target and renamed on success
 (:func:`preflight.outputs.atomic_path`), so a failed run never leaves a half-written output.
@@ -10,6 +13,7 @@ import csv
 import io
 import math
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import cv2
@@ -18,7 +22,45 @@ import numpy as np
 from preflight.media.outputs import atomic_path, write_text_atomic
 
 if TYPE_CHECKING:
-    from .score import ScoreResult, _Capture
+    from .result import ScoreResult
+
+PANEL_MAX_WIDTH = 960
+"""Heat-map panels are downscaled to at most this width."""
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Panel-size images of one scored frame for its heat map.
+
+    ``x``/``y``: 8-bit source and edited luma; ``smap``: float SSIM map; ``region``: bool mask of
+    the edit region or None.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    smap: np.ndarray
+    region: np.ndarray | None
+
+
+def make_capture(x: np.ndarray, y: np.ndarray, smap: np.ndarray, region: np.ndarray | None,
+                 data_range: float) -> Capture:
+    """Panel-size copies for a heat map (8-bit luma, float SSIM map, region mask)."""
+    h, w = smap.shape
+    pw = min(w, PANEL_MAX_WIDTH)
+    ph = max(1, round(h * pw / w))
+    size = (pw, ph)
+
+    def to8(a: np.ndarray) -> np.ndarray:
+        if a.dtype == np.uint8:
+            a8 = a
+        else:
+            a8 = np.clip(a.astype(np.float32) * (255.0 / data_range), 0, 255).astype(np.uint8)
+        return cv2.resize(a8, size, interpolation=cv2.INTER_AREA)
+
+    reg = None
+    if region is not None:
+        reg = cv2.resize(region * np.uint8(255), size, interpolation=cv2.INTER_AREA) > 0
+    return Capture(x=to8(x), y=to8(y), smap=cv2.resize(smap, size, interpolation=cv2.INTER_AREA), region=reg)
 
 
 def _f(v: float | None, digits: int = 4) -> str:
@@ -81,7 +123,7 @@ def format_table(result: ScoreResult) -> str:
 
 
 def write_csv(path: str | os.PathLike[str], result: ScoreResult) -> None:
-    """One row per scored frame pair (columns: :attr:`qa.score.FrameTable.COLUMNS`)."""
+    """One row per scored frame pair (columns: :attr:`qa.result.FrameTable.COLUMNS`)."""
     t = result.frames
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -122,7 +164,7 @@ def _label(img: np.ndarray, text: str) -> None:
     cv2.putText(img, text, org, font, scale, (255, 255, 255), th, cv2.LINE_AA)
 
 
-def write_heatmap(path: str | os.PathLike[str], cap: _Capture, *, frame: int, ssim_value: float) -> None:
+def write_heatmap(path: str | os.PathLike[str], cap: Capture, *, frame: int, ssim_value: float) -> None:
     """Side-by-side PNG: source luma | edited luma | SSIM map, with the region outlined.
 
     The map is coloured by ``1 - SSIM`` (clipped to 0-1) with OpenCV's *inferno* colormap, so

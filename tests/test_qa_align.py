@@ -220,7 +220,7 @@ def test_still_real_footage_with_two_dropped_frames(tmp_path):
 def test_evidence_past_the_memory_budget_reads_the_opening_again(monkeypatch):
     # Held luma is bounded: when the still opening outlasts the budget, the frames are let go and
     # both clips are read again from the start with the offset known; the result is the same.
-    import qa.score as S
+    import qa.opening as S
 
     pair = F.still_offset_pair(-2)
     held = score(pair.source, pair.edited, region=_box_region(pair))

@@ -342,3 +342,24 @@ def test_scaled_ssim_is_skimage_on_downsampled_images():
     ref = sk(xs, ys, 255)
     got = ssim(wang_downsample(x, f), wang_downsample(y, f), data_range=255).ssim_full
     assert got == pytest.approx(ref, abs=2e-5)
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["c", "numpy"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("f", [2, 3, 4, 5, 8, 16])
+@pytest.mark.parametrize("shape", [(90, 160), (97, 131)])
+def test_integer_block_means_are_bit_identical_to_float_area_resampling(native, dtype, f, shape, monkeypatch):
+    # The integer paths (C kernel, numpy; no float copy of the frame) must give exactly what the
+    # float32 path gives.
+    import qa.ssim as S
+
+    if native and S._native is None:
+        pytest.skip("qa._ssimkernel not built")
+    if not native:
+        monkeypatch.setattr(S, "_native", None)
+    rng = np.random.default_rng(f)
+    x = rng.integers(0, 256 if dtype == np.uint8 else 65536, shape).astype(dtype)
+    got = wang_downsample(x, f)
+    ref = wang_downsample(x.astype(np.float32), f)  # float input takes INTER_AREA on float32
+    assert got.dtype == np.float32 and np.array_equal(got, ref)
+    np.testing.assert_allclose(got, _ssim_m_downsample(x.astype(np.float64), f), rtol=1e-6)

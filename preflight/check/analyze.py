@@ -16,11 +16,8 @@ while memory stays bounded at a few batches whatever the clip length.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import queue
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -32,9 +29,9 @@ from ..media.decode import (
     DEFAULT_ANALYSIS_SIZE,
     DEFAULT_BATCH,
     AnalysisGeometry,
-    FrameBatch,
     iter_luma_batches,
 )
+from ..media.prefetch import prefetch
 from ..media.probe import Probe, probe
 from ..profile import Profile, load_profile
 from ..sinks import ProgressSink, WarningSink
@@ -211,7 +208,7 @@ def analyze(
     cv_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        for batch in _prefetch(batches):
+        for batch in prefetch(batches):
             time_base = batch.time_base
             pts_chunks.append(batch.pts)
             for a in analyzers:
@@ -278,53 +275,3 @@ def _shot_report(
         exposure=exposure.shot_exposure(shot, profile=profile, transitions=transitions),
         sharpness=sharpness.shot_sharpness(shot),
     )
-
-
-_DONE = object()
-
-
-def _prefetch(batches: Iterable[FrameBatch], depth: int = 2) -> Iterable[FrameBatch]:
-    """Run ``batches`` in a producer thread, handing batches over through a bounded queue.
-
-    Exceptions in the producer are re-raised in the consumer; if the consumer stops early the
-    producer is told to stop and drained so its decoder closes cleanly.
-    """
-    q: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in batches:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    break
-            q.put(_DONE)
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            q.put(exc)
-        finally:
-            # Close the generator in this thread so the container is released here.
-            close = getattr(batches, "close", None)
-            if close is not None:
-                close()
-
-    thread = threading.Thread(target=produce, name="preflight-decode", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        while thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                q.get(timeout=0.05)
-        thread.join()
