@@ -8,7 +8,6 @@ replacing only machine-specific text (temporary paths). Regenerate after an inte
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import shutil
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from golden_compare import assert_matches_golden
 
 from fixtures import container, long
 from preflight.cli.main import cli
@@ -36,17 +36,7 @@ def normalise(text: str, replacements: dict[str, str]) -> str:
 
 
 def compare(name: str, text: str, replacements: dict[str, str]) -> None:
-    got = normalise(text, replacements)
-    path = GOLDEN / f"{name}.json"
-    if UPDATE:
-        path.write_text(got)
-        return
-    assert path.exists(), f"no golden {path.name}: run with PREFLIGHT_UPDATE_GOLDEN=1"
-    want = path.read_text()
-    if got != want:
-        lines = difflib.unified_diff(want.splitlines(True), got.splitlines(True), "golden", "now", n=1)
-        diff = "".join(lines)
-        raise AssertionError(f"{name}: output differs from {path}:\n{diff}")
+    assert_matches_golden(GOLDEN / f"{name}.json", normalise(text, replacements), update=UPDATE)
 
 
 def invoke(*args: str) -> str:
