@@ -20,8 +20,10 @@ REL = 0.05
 ABS = 0.02
 # Integers that count encoded bytes, not anything the code decides.
 BYTE_KEYS = frozenset({"size_bytes", "bytes"})
-# Lists ranked by a measured number: near-ties may trade places (their numbers are still compared).
+# Lists ranked by a measured number: near-ties may trade places, so which frame stands at a rank
+# is not compared (the measured numbers at each rank still are).
 RANKED = frozenset({"worst_frames"})
+RANK_IDENTITY = frozenset({"frame", "edited_frame", "source_frame", "time_s"})
 
 
 def _diff(want: object, got: object, where: str, key: str | None = None) -> str | None:
@@ -38,7 +40,7 @@ def _diff(want: object, got: object, where: str, key: str | None = None) -> str 
             return f"{where}: {len(want)} items != {len(got)}"
         for i, (w, g) in enumerate(zip(want, got, strict=True)):
             if key in RANKED and isinstance(w, dict) and isinstance(g, dict):
-                w, g = ({k: v for k, v in d.items() if k != "frame"} for d in (w, g))
+                w, g = ({k: v for k, v in d.items() if k not in RANK_IDENTITY} for d in (w, g))
             found = _diff(w, g, f"{where}[{i}]", key)
             if found:
                 return found
