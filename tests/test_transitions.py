@@ -489,7 +489,7 @@ def test_dissolve_windows_are_predicted_by_the_mean_of_their_ends():
     """Field ``P`` of the window signals: the mean of a window's ends predicts a dissolve's
     middle frame far better than either end (~0), while a fast pan, which can pass the
     linear-mix residual test, is not (>= the 0.6 that confirms a dissolve)."""
-    from preflight.analyzers import transitions as tr
+    from preflight.check.analyzers import transitions as tr
 
     a, b = _texture(11)[:, :_W].astype(np.float32), _texture(12)[:, :_W].astype(np.float32)
     dissolve = [a] * 20 + [(1 - t) * a + t * b for t in np.linspace(0, 1, 20)] + [b] * 20
