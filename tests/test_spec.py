@@ -8,8 +8,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from preflight.check.analyze import Analysis, ShotReport
-from preflight.check.analyzers.exposure import ExposureResult
+from preflight.check.analyze import Analysis, ShotMeasurement
+from preflight.check.analyzers.exposure import ExposureResult, LumaLevels
 from preflight.check.analyzers.shake import ShakeResult
 from preflight.check.analyzers.sharpness import SharpnessResult
 from preflight.check.shots import Transition
@@ -34,14 +34,16 @@ def make_probe(**overrides) -> Probe:
     return Probe(**base)
 
 
-def make_shot(start=0, end=299, *, shake=0.05, luma=0.45, dark=0.0, bright=0.0, flags=(), sharp=0.6):
-    return ShotReport(
+def make_shot(start=0, end=299, *, shake=0.05, luma=0.45, dark=0.0, bright=0.0, flicker=0.001, sharp=0.6,
+              outside_holds=True):
+    """A measured shot; ``outside_holds`` False: every frame holds a fade (nothing to judge)."""
+    levels = LumaLevels(mean_luma=luma, dark_pct=dark, bright_pct=bright) if outside_holds else None
+    return ShotMeasurement(
         start_frame=start, end_frame=end, start_s=start / 30, end_s=(end + 1) / 30,
         shake=ShakeResult(score_pct=shake, jitter_rms_px=shake * 22.0, frames=end - start + 1,
                           reliable_share=1.0, pan_speed_pct=0.0),
-        shake_class=PROFILE.shake_class(shake),
         exposure=ExposureResult(mean_luma=luma, dark_pct=dark, bright_pct=bright, contrast=0.2,
-                                flicker=0.001, flags=tuple(flags), frames=end - start + 1),
+                                flicker=flicker, frames=end - start + 1, outside_holds=levels),
         sharpness=SharpnessResult(value=sharp, low=sharp, frames=end - start + 1, measured_share=1.0),
     )
 
@@ -119,8 +121,8 @@ def test_cut_limit():
 def test_quality_problems_are_warnings_only():
     shots = [
         make_shot(0, 99, shake=0.9),
-        make_shot(100, 199, luma=0.05, dark=60.0, flags=("under",)),
-        make_shot(200, 299, sharp=0.01, flags=("over", "flicker"), luma=0.95, bright=40.0),
+        make_shot(100, 199, luma=0.05, dark=60.0),
+        make_shot(200, 299, sharp=0.01, flicker=0.05, luma=0.95, bright=40.0),
     ]
     findings = evaluate(make_analysis(shots=shots), PROFILE)
     assert passed(findings)
