@@ -1,4 +1,4 @@
-"""The verdict: measurements x profile -> shot classes, exposure flags and :class:`Finding` s.
+"""The verdict: measurements x profile -> shot classes, exposure flags and findings.
 
 Every profile threshold is applied here and only here: :func:`judge_shot` gives a measured
 shot its shake class and exposure flags (:class:`ShotVerdict`), :func:`evaluate` turns every
