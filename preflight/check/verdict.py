@@ -1,11 +1,12 @@
 """The verdict: measurements x profile -> shot classes, exposure flags and findings.
 
-Every profile threshold is applied here and only here: :func:`judge_shot` gives a measured
-shot its shake class and exposure flags (:class:`ShotVerdict`), :func:`evaluate` turns every
-profile rule and quality check into findings. ``error`` findings mean the editor will reject
-the clip (exit 1); ``warning`` findings mean it will be accepted but the edit will likely
-suffer. This module is pure: it reads an :class:`~preflight.check.analyze.Analysis` and a
-:class:`~preflight.profile.Profile`, does no I/O.
+Every profile threshold ``check`` uses is applied here and only here: :func:`judge_shot`
+gives a measured shot its shake class and exposure flags (:class:`ShotVerdict`),
+:func:`evaluate` turns every profile rule and quality check into findings. ``error`` findings
+mean the editor will reject the clip (exit 1); ``warning`` findings mean it will be accepted
+but the edit will likely suffer. This module is pure: it reads an
+:class:`~preflight.check.analyze.Analysis` and a :class:`~preflight.profile.Profile`, does no
+I/O.
 """
 
 from __future__ import annotations
