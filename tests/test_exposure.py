@@ -14,6 +14,7 @@ from fixtures import exposure as graded
 from preflight.check.analyzers.base import Analyzer
 from preflight.check.analyzers.exposure import BLACK_LEVEL, WHITE_LEVEL, ExposureAnalyzer, ExposureResult
 from preflight.check.shots import Shot
+from preflight.check.verdict import exposure_flags
 from preflight.media.decode import AnalysisGeometry, FrameBatch, iter_luma_batches
 from preflight.media.probe import probe
 from preflight.profile import load_profile
@@ -34,7 +35,7 @@ def run(path: Path | str) -> ExposureAnalyzer:
 
 def clip_result(grade: str, *, full_range: bool = False) -> ExposureResult:
     clip = graded.graded_clip(grade, full_range=full_range)
-    return run(clip.path).shot_exposure(Shot(0, clip.frames - 1), profile=PROFILE)
+    return run(clip.path).shot_exposure(Shot(0, clip.frames - 1))
 
 
 def feed(frames: np.ndarray, *, full_range: bool, batch: int = 16) -> ExposureAnalyzer:
@@ -93,18 +94,18 @@ def test_shot_aggregation_uses_only_its_frames() -> None:
     dark = np.full((20, 48, 64), 20, np.uint8)
     bright = np.full((20, 48, 64), 232, np.uint8)
     analyzer = feed(np.concatenate([dark, bright]), full_range=False)
-    first = analyzer.shot_exposure(Shot(0, 19), profile=PROFILE)
-    second = analyzer.shot_exposure(Shot(20, 39), profile=PROFILE)
-    assert first.flags == ("under",) and second.flags == ("over",)
+    first = analyzer.shot_exposure(Shot(0, 19))
+    second = analyzer.shot_exposure(Shot(20, 39))
+    assert exposure_flags(first, PROFILE) == ("under",) and exposure_flags(second, PROFILE) == ("over",)
     assert first.mean_luma == pytest.approx(4 / 219, abs=1e-6)
     assert first.flicker == pytest.approx(0.0, abs=1e-9)  # the step is at the shot boundary
     with pytest.raises(ValueError, match="outside"):
-        analyzer.shot_exposure(Shot(30, 40), profile=PROFILE)
+        analyzer.shot_exposure(Shot(30, 40))
 
 
 def test_normal_clip_has_no_flags_and_true_mean() -> None:
     result = clip_result("normal")
-    assert result.flags == ()
+    assert exposure_flags(result, PROFILE) == ()
     assert result.mean_luma == pytest.approx(graded.expected_mean_luma("normal").mean(), abs=0.01)
     assert result.dark_pct < 1 and result.bright_pct < 1
     assert 0.1 < result.contrast < 0.3
@@ -126,7 +127,7 @@ def test_normal_clip_has_no_flags_and_true_mean() -> None:
 )
 def test_graded_variants_flagged(grade: str, flags: tuple[str, ...]) -> None:
     result = clip_result(grade)
-    assert result.flags == flags, result
+    assert exposure_flags(result, PROFILE) == flags, result
     assert result.mean_luma == pytest.approx(graded.expected_mean_luma(grade).mean(), abs=0.01)
 
 
@@ -140,7 +141,7 @@ def test_crushed_and_clipped_shares() -> None:
 def test_flicker_amplitude(grade: str) -> None:
     """A sinusoidal mean-luma swing of amplitude A reads A / sqrt(2)."""
     clip = graded.graded_clip(grade)
-    result = run(clip.path).shot_exposure(Shot(0, clip.frames - 1), profile=PROFILE)
+    result = run(clip.path).shot_exposure(Shot(0, clip.frames - 1))
     assert result.flicker == pytest.approx(clip.flicker_amplitude / math.sqrt(2), rel=0.2)
 
 
@@ -157,5 +158,5 @@ def test_full_and_limited_range_agree(grade: str) -> None:
     assert full.mean_luma == pytest.approx(limited.mean_luma, abs=0.01)
     assert full.dark_pct == pytest.approx(limited.dark_pct, abs=2.0)
     assert full.bright_pct == pytest.approx(limited.bright_pct, abs=2.0)
-    assert full.flags == limited.flags
+    assert exposure_flags(full, PROFILE) == exposure_flags(limited, PROFILE)
 

@@ -1,4 +1,4 @@
-"""The controller of ``preflight check``: probe, one decode pass feeding every analyzer, verdict.
+"""The measuring half of ``preflight check``: probe, one decode pass feeding every analyzer.
 
 Data flow::
 
@@ -7,7 +7,11 @@ Data flow::
                                                        ├─> ExposureAnalyzer
                                                        ├─> SharpnessAnalyzer
                                                        └─> SceneDetectAnalyzer* (optional)
-    transitions ──> shots ──> per-shot shake / exposure / sharpness ──> spec.evaluate ──> findings
+    transitions ──> shots ──> per-shot shake / exposure / sharpness ──> Analysis (measurements)
+
+Nothing here knows an editor profile: the analyzers take only measurement parameters, so one
+:class:`Analysis` serves any profile. :mod:`.verdict` turns measurements x profile into shake
+classes, exposure flags and findings.
 
 Decoding runs in a producer thread and the analyzers in the caller's thread, with a two-batch
 queue between them: PyAV, swscale and OpenCV release the GIL, so the two overlap on two cores
@@ -33,55 +37,28 @@ from ..media.decode import (
 )
 from ..media.prefetch import prefetch
 from ..media.probe import Probe, probe
-from ..profile import Profile, load_profile
-from ..sinks import ProgressSink, WarningSink
+from ..sinks import ProgressSink, WarningLog, WarningSink
 from .analyzers.base import Analyzer
 from .analyzers.exposure import ExposureAnalyzer, ExposureResult
 from .analyzers.shake import ShakeAnalyzer, ShakeResult
 from .analyzers.sharpness import SharpnessAnalyzer, SharpnessResult
 from .analyzers.transitions import TransitionDetector
-from .shots import Shot, Transition, shots_from_transitions
+from .shots import Transition, shots_from_transitions
 
 SCENEDETECT_KINDS = ("adaptive", "content", "hist", "hash")
 
 
 @dataclass(frozen=True)
-class ShotReport:
-    """Per-shot measurements (frames inclusive)."""
+class ShotMeasurement:
+    """What the analyzers measured over one shot (frames inclusive), judged by no profile yet."""
 
     start_frame: int
     end_frame: int
     start_s: float
     end_s: float
     shake: ShakeResult
-    shake_class: str
     exposure: ExposureResult
     sharpness: SharpnessResult
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "start_frame": self.start_frame,
-            "end_frame": self.end_frame,
-            "start_s": round(self.start_s, 4),
-            "end_s": round(self.end_s, 4),
-            "shake": {
-                "score_pct": round(self.shake.score_pct, 4),
-                "class": self.shake_class,
-                "jitter_rms_px": round(self.shake.jitter_rms_px, 3),
-                "pan_speed_pct": round(self.shake.pan_speed_pct, 3),
-                "reliable_share": round(self.shake.reliable_share, 3),
-            },
-            "exposure": {
-                "mean_luma": round(self.exposure.mean_luma, 4),
-                "dark_pct": round(self.exposure.dark_pct, 3),
-                "bright_pct": round(self.exposure.bright_pct, 3),
-                "contrast": round(self.exposure.contrast, 4),
-                "flicker": round(self.exposure.flicker, 5),
-                "flags": list(self.exposure.flags),
-            },
-            # NaN = no textured frame in the shot: it cannot be judged, so JSON says null.
-            "sharpness": None if np.isnan(self.sharpness.value) else round(self.sharpness.value, 4),
-        }
 
 
 @dataclass(frozen=True)
@@ -98,7 +75,7 @@ class Analysis:
     pts: np.ndarray
     time_base: Fraction
     transitions: tuple[Transition, ...]
-    shots: tuple[ShotReport, ...]
+    shots: tuple[ShotMeasurement, ...]
     signals: dict[str, np.ndarray] = field(repr=False)
     comparisons: dict[str, tuple[Transition, ...]]
     warnings: tuple[str, ...]
@@ -129,17 +106,45 @@ class Analysis:
 
 def make_scenedetect_analyzer(kind: str) -> Analyzer:
     """A PySceneDetect detector wrapped to run inside our decode loop."""
-    if kind not in SCENEDETECT_KINDS:
-        raise ValueError(f"unknown detector {kind!r}: use one of {', '.join(SCENEDETECT_KINDS)}")
+    _check_detector(kind)
     from .analyzers.scenedetect_bridge import SceneDetectAnalyzer
 
     return SceneDetectAnalyzer(kind)
 
 
+def _check_detector(kind: str) -> None:
+    if kind not in SCENEDETECT_KINDS:
+        raise ValueError(f"unknown detector {kind!r}: use one of {', '.join(SCENEDETECT_KINDS)}")
+
+
+@dataclass(frozen=True)
+class _Analyzers:
+    """The analyzers one pass feeds: the four ``check`` needs and the optional comparisons."""
+
+    transitions: TransitionDetector
+    shake: ShakeAnalyzer
+    exposure: ExposureAnalyzer
+    sharpness: SharpnessAnalyzer
+    extra: dict[str, Analyzer]
+
+    @classmethod
+    def create(cls, detectors: Sequence[str]) -> _Analyzers:
+        return cls(
+            transitions=TransitionDetector(),
+            shake=ShakeAnalyzer(),
+            exposure=ExposureAnalyzer(),
+            sharpness=SharpnessAnalyzer(),
+            extra={kind: make_scenedetect_analyzer(kind) for kind in detectors},
+        )
+
+    @property
+    def all(self) -> list[Analyzer]:
+        return [self.transitions, self.shake, self.exposure, self.sharpness, *self.extra.values()]
+
+
 def analyze(
     path: str | os.PathLike[str],
     *,
-    profile: Profile | None = None,
     detectors: Sequence[str] = (),
     analysis_size: int = DEFAULT_ANALYSIS_SIZE,
     batch_size: int = DEFAULT_BATCH,
@@ -148,25 +153,27 @@ def analyze(
     on_warning: WarningSink | None = None,
     probe_result: Probe | None = None,
 ) -> Analysis:
-    """Probe ``path`` and run every analyzer over one streaming decode.
+    """Probe ``path`` and run every analyzer over one streaming decode: measurements only.
 
     Parameters
     ----------
     path : path-like
         The clip.
-    profile : Profile, optional
-        Thresholds for shake classes and exposure flags (default: ``aleph-2``).
     detectors : sequence of str
         Extra PySceneDetect detectors (``adaptive``, ``content``, ``hist``, ``hash``) fed the
         same frames; their cuts land in :attr:`Analysis.comparisons`.
     analysis_size : int
         Long side of the analysis frames in pixels (>= 16).
+    batch_size : int
+        Frames per decoded batch.
     fast_decode : bool
         Skip the H.264/HEVC loop filter (invisible at analysis size, ~20% faster decode).
     progress : callable, optional
         Called with the number of frames just processed.
     on_warning : callable, optional
         Called with one line per decode problem (damaged packets, truncation).
+    probe_result : Probe, optional
+        A probe of ``path`` the caller already made.
 
     Raises
     ------
@@ -175,33 +182,62 @@ def analyze(
     ValueError
         Invalid options.
     """
-    profile = profile or load_profile()
     for kind in detectors:
-        if kind not in SCENEDETECT_KINDS:
-            raise ValueError(f"unknown detector {kind!r}: use one of {', '.join(SCENEDETECT_KINDS)}")
+        _check_detector(kind)
     info = probe_result or probe(path)
     geometry = AnalysisGeometry.for_probe(info, size=analysis_size)
-    warnings: list[str] = []
+    warn = WarningLog(on_warning)
+    analyzers = _Analyzers.create(detectors)
+    pts, time_base = _decode_pass(
+        info, geometry, analyzers.all, batch_size=batch_size, fast_decode=fast_decode,
+        progress=progress, on_warning=warn,
+    )
+    frame_count = int(pts.size)
+    if frame_count < 2:
+        raise InputError(info.path, f"only {frame_count} decodable frame(s): not a clip")
+    if frame_count < info.frame_count:
+        warn(
+            f"{info.path}: decoded {frame_count} of {info.frame_count} frames "
+            "(damaged or truncated stream)"
+        )
+    found = tuple(analyzers.transitions.transitions())
+    seconds = (pts - pts[0]).astype(np.float64) * float(time_base)
+    return Analysis(
+        probe=info,
+        geometry=geometry,
+        frame_count=frame_count,
+        pts=pts,
+        time_base=time_base,
+        transitions=found,
+        shots=_measure_shots(analyzers, found, seconds),
+        signals=_frame_signals(analyzers.all),
+        comparisons={kind: tuple(a.transitions()) for kind, a in analyzers.extra.items()},  # type: ignore[attr-defined]
+        warnings=warn.messages,
+    )
 
-    def warn(message: str) -> None:
-        warnings.append(message)
-        if on_warning is not None:
-            on_warning(message)
 
-    transitions = TransitionDetector()
-    shake = ShakeAnalyzer()
-    exposure = ExposureAnalyzer()
-    sharpness = SharpnessAnalyzer()
-    extra = {kind: make_scenedetect_analyzer(kind) for kind in detectors}
-    analyzers: list[Analyzer] = [transitions, shake, exposure, sharpness, *extra.values()]
+def _decode_pass(
+    info: Probe,
+    geometry: AnalysisGeometry,
+    analyzers: Sequence[Analyzer],
+    *,
+    batch_size: int,
+    fast_decode: bool,
+    progress: ProgressSink | None,
+    on_warning: WarningSink,
+) -> tuple[np.ndarray, Fraction]:
+    """Decode ``info.path`` once, feeding every batch to every analyzer (start ... finish).
+
+    Returns the PTS of every decoded frame (int64) and their time base.
+    """
     color = any(getattr(a, "needs_color", False) for a in analyzers)
-
     for a in analyzers:
         a.start(geometry)
     pts_chunks: list[np.ndarray] = []
     time_base = info.time_base
     batches = iter_luma_batches(
-        info.path, geometry, batch_size=batch_size, fast=fast_decode, color=color, on_warning=warn
+        info.path, geometry, batch_size=batch_size, fast=fast_decode, color=color,
+        on_warning=on_warning,
     )
     # The decoder's frame threads already keep both cores busy; OpenCV's own thread pool on
     # these tiny frames only adds contention (optical flow measured 1.38 -> 1.94 ms/frame).
@@ -219,59 +255,33 @@ def analyze(
             a.finish()
     finally:
         cv2.setNumThreads(cv_threads)
-
     pts = np.concatenate(pts_chunks) if pts_chunks else np.zeros(0, dtype=np.int64)
-    frame_count = int(pts.size)
-    if frame_count < 2:
-        raise InputError(info.path, f"only {frame_count} decodable frame(s): not a clip")
-    if frame_count < info.frame_count:
-        warn(
-            f"{info.path}: decoded {frame_count} of {info.frame_count} frames "
-            "(damaged or truncated stream)"
-        )
+    return pts, Fraction(time_base)
 
-    found = tuple(transitions.transitions())
-    seconds = (pts - pts[0]).astype(np.float64) * float(time_base)
-    shot_reports = tuple(
-        _shot_report(s, seconds, shake, exposure, sharpness, profile, found)
-        for s in shots_from_transitions(list(found), frame_count)
+
+def _measure_shots(
+    analyzers: _Analyzers, transitions: tuple[Transition, ...], seconds: np.ndarray
+) -> tuple[ShotMeasurement, ...]:
+    """Shake, exposure and sharpness of every shot between ``transitions``."""
+    frame_step = float(np.median(np.diff(seconds))) if seconds.size > 1 else 0.0
+    return tuple(
+        ShotMeasurement(
+            start_frame=shot.start_frame,
+            end_frame=shot.end_frame,
+            start_s=float(seconds[shot.start_frame]),
+            end_s=float(seconds[shot.end_frame]) + frame_step,
+            shake=analyzers.shake.shot_shake(shot),
+            exposure=analyzers.exposure.shot_exposure(shot, transitions=transitions),
+            sharpness=analyzers.sharpness.shot_sharpness(shot),
+        )
+        for shot in shots_from_transitions(list(transitions), seconds.size)
     )
+
+
+def _frame_signals(analyzers: Sequence[Analyzer]) -> dict[str, np.ndarray]:
+    """Every analyzer's per-frame signals, named ``analyzer.signal`` (the ``--csv`` columns)."""
     signals: dict[str, np.ndarray] = {}
     for a in analyzers:
         for name, values in a.frame_signals().items():
             signals[f"{a.name}.{name}" if not name.startswith(a.name) else name] = values
-    return Analysis(
-        probe=info,
-        geometry=geometry,
-        frame_count=frame_count,
-        pts=pts,
-        time_base=Fraction(time_base),
-        transitions=found,
-        shots=shot_reports,
-        signals=signals,
-        comparisons={kind: tuple(a.transitions()) for kind, a in extra.items()},  # type: ignore[attr-defined]
-        warnings=tuple(warnings),
-    )
-
-
-def _shot_report(
-    shot: Shot,
-    seconds: np.ndarray,
-    shake: ShakeAnalyzer,
-    exposure: ExposureAnalyzer,
-    sharpness: SharpnessAnalyzer,
-    profile: Profile,
-    transitions: Sequence[Transition] = (),
-) -> ShotReport:
-    shake_result = shake.shot_shake(shot)
-    frame_step = float(np.median(np.diff(seconds))) if seconds.size > 1 else 0.0
-    return ShotReport(
-        start_frame=shot.start_frame,
-        end_frame=shot.end_frame,
-        start_s=float(seconds[shot.start_frame]),
-        end_s=float(seconds[shot.end_frame]) + frame_step,
-        shake=shake_result,
-        shake_class=profile.shake_class(shake_result.score_pct),
-        exposure=exposure.shot_exposure(shot, profile=profile, transitions=transitions),
-        sharpness=sharpness.shot_sharpness(shot),
-    )
+    return signals

@@ -62,13 +62,15 @@ def render_check(result: CheckResult) -> str:
         out.write("\n\n")
     else:
         out.write("Transitions: none (one continuous shot)\n\n")
-    shot_rows = [
-        (i, f"{s.start_frame}-{s.end_frame}", f"{s.start_s:.2f}-{s.end_s:.2f}",
-         f"{_num(s.shake.score_pct, '.2f')}% {s.shake_class}", s.exposure.mean_luma,
-         f"{s.exposure.dark_pct:.1f}/{s.exposure.bright_pct:.1f}",
-         ",".join(s.exposure.flags) or "-", s.sharpness.value)
-        for i, s in enumerate(a.shots, start=1)
-    ]
+    shot_rows = []
+    for i, judged in enumerate(result.shots, start=1):
+        s = judged.measured
+        shot_rows.append(
+            (i, f"{s.start_frame}-{s.end_frame}", f"{s.start_s:.2f}-{s.end_s:.2f}",
+             f"{_num(s.shake.score_pct, '.2f')}% {judged.shake_class}", s.exposure.mean_luma,
+             f"{s.exposure.dark_pct:.1f}/{s.exposure.bright_pct:.1f}",
+             ",".join(judged.exposure_flags) or "-", s.sharpness.value)
+        )
     out.write(format_table(
         shot_rows, ["shot", "frames", "seconds", "shake", "luma", "dark/bright %", "exposure", "sharpness"]
     ))

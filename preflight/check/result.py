@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..media.decode import DEFAULT_ANALYSIS_SIZE
 from ..media.probe import Probe
 from ..profile import Profile, load_profile
 from ..sinks import ProgressSink, WarningSink
 from .analyze import Analysis, analyze
-from .verdict import Finding, evaluate, passed
+from .verdict import Finding, ShotVerdict, evaluate, judge_shots, passed
 
 CHECK_SCHEMA = "preflight.check/1"
 
@@ -32,6 +33,11 @@ class CheckResult:
     @property
     def passed(self) -> bool:
         return passed(self.findings)
+
+    @cached_property
+    def shots(self) -> tuple[ShotVerdict, ...]:
+        """The measured shots with their shake classes and exposure flags under ``profile``."""
+        return judge_shots(self.analysis, self.profile)
 
     def to_dict(self) -> dict[str, object]:
         """The ``--json`` document (schema ``preflight.check/1``)."""
@@ -51,7 +57,7 @@ class CheckResult:
             },
             "transitions": [t.to_dict() for t in a.transitions],
             "cut_count": len(a.transitions),
-            "shots": [s.to_dict() for s in a.shots],
+            "shots": [s.to_dict() for s in self.shots],
             "findings": [f.to_dict() for f in self.findings],
             "comparisons": {
                 kind: [t.to_dict() for t in found] for kind, found in a.comparisons.items()
@@ -86,7 +92,6 @@ def check(
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     analysis = analyze(
         path,
-        profile=prof,
         detectors=detectors,
         analysis_size=analysis_size,
         fast_decode=fast_decode,

@@ -1,19 +1,27 @@
-"""The verdict: every profile rule and quality check becomes a :class:`Finding`.
+"""The verdict: measurements x profile -> shot classes, exposure flags and findings.
 
-``error`` findings mean the editor will reject the clip (exit 1); ``warning`` findings mean it
-will be accepted but the edit will likely suffer. This module is pure: it reads an
-:class:`~preflight.check.Analysis` and a :class:`~preflight.profile.Profile`, does no I/O.
+Every profile threshold ``check`` uses is applied here and only here: :func:`judge_shot`
+gives a measured shot its shake class and exposure flags (:class:`ShotVerdict`),
+:func:`evaluate` turns every profile rule and quality check into findings. ``error`` findings
+mean the editor will reject the clip (exit 1); ``warning`` findings mean it will be accepted
+but the edit will likely suffer. This module is pure: it reads an
+:class:`~preflight.check.analyze.Analysis` and a :class:`~preflight.profile.Profile`, does no
+I/O.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..enums import TextEnum
 from ..media.probe import Probe
 from ..profile import SHAKE_CLASSES, Profile
-from .analyze import Analysis
+from .analyze import Analysis, ShotMeasurement
+from .analyzers.exposure import ExposureResult
 
 
 class Severity(TextEnum):
@@ -60,6 +68,87 @@ class Finding:
         }
 
 
+@dataclass(frozen=True)
+class ShotVerdict:
+    """One measured shot judged against a profile.
+
+    Attributes
+    ----------
+    measured : ShotMeasurement
+        What the analyzers measured.
+    shake_class : str
+        ``stable``/``moderate``/``handheld``/``severe`` by the profile's shake thresholds.
+    exposure_flags : tuple of str
+        Subset of ``("under", "over", "flicker")`` (:func:`exposure_flags`).
+    """
+
+    measured: ShotMeasurement
+    shake_class: str
+    exposure_flags: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """The shot's entry in the ``preflight check --json`` document."""
+        m = self.measured
+        shake, ex = m.shake, m.exposure
+        return {
+            "start_frame": m.start_frame,
+            "end_frame": m.end_frame,
+            "start_s": round(m.start_s, 4),
+            "end_s": round(m.end_s, 4),
+            "shake": {
+                "score_pct": round(shake.score_pct, 4),
+                "class": self.shake_class,
+                "jitter_rms_px": round(shake.jitter_rms_px, 3),
+                "pan_speed_pct": round(shake.pan_speed_pct, 3),
+                "reliable_share": round(shake.reliable_share, 3),
+            },
+            "exposure": {
+                "mean_luma": round(ex.mean_luma, 4),
+                "dark_pct": round(ex.dark_pct, 3),
+                "bright_pct": round(ex.bright_pct, 3),
+                "contrast": round(ex.contrast, 4),
+                "flicker": round(ex.flicker, 5),
+                "flags": list(self.exposure_flags),
+            },
+            # NaN = no textured frame in the shot: it cannot be judged, so JSON says null.
+            "sharpness": None if np.isnan(m.sharpness.value) else round(m.sharpness.value, 4),
+        }
+
+
+def exposure_flags(exposure: ExposureResult, profile: Profile) -> tuple[str, ...]:
+    """The exposure flags of one shot under ``profile``'s ``[quality]`` thresholds.
+
+    ``under``: mean luma below ``dark_mean_luma`` or more than ``crushed_pct`` % crushed;
+    ``over``: mean luma above ``bright_mean_luma`` or more than ``clipped_pct`` % clipped, both
+    over the frames outside a fade's flat hold (:attr:`ExposureResult.outside_holds`: a fade's
+    black is not "underexposed"); ``flicker``: high-passed mean-luma RMS above ``flicker_std``.
+    """
+    flags = []
+    levels = exposure.outside_holds
+    if levels is not None:
+        if levels.mean_luma < profile.dark_mean_luma or levels.dark_pct > profile.crushed_pct:
+            flags.append("under")
+        if levels.mean_luma > profile.bright_mean_luma or levels.bright_pct > profile.clipped_pct:
+            flags.append("over")
+    if exposure.flicker > profile.flicker_std:
+        flags.append("flicker")
+    return tuple(flags)
+
+
+def judge_shot(shot: ShotMeasurement, profile: Profile) -> ShotVerdict:
+    """``shot``'s shake class and exposure flags under ``profile``."""
+    return ShotVerdict(
+        measured=shot,
+        shake_class=profile.shake_class(shot.shake.score_pct),
+        exposure_flags=exposure_flags(shot.exposure, profile),
+    )
+
+
+def judge_shots(analysis: Analysis, profile: Profile) -> tuple[ShotVerdict, ...]:
+    """Every shot of ``analysis`` judged against ``profile``, in order."""
+    return tuple(judge_shot(shot, profile) for shot in analysis.shots)
+
+
 def passed(findings: tuple[Finding, ...]) -> bool:
     return not any(f.severity == ERROR for f in findings)
 
@@ -69,7 +158,7 @@ def evaluate(analysis: Analysis, profile: Profile) -> tuple[Finding, ...]:
     findings = [
         *probe_findings(analysis.probe, profile),
         *_cut_findings(analysis, profile),
-        *_quality_findings(analysis, profile),
+        *_quality_findings(judge_shots(analysis, profile), profile),
         *_decode_findings(analysis),
         *header_findings(analysis, profile),
     ]
@@ -170,37 +259,38 @@ def _cut_findings(a: Analysis, profile: Profile) -> list[Finding]:
     )]
 
 
-def _quality_findings(a: Analysis, profile: Profile) -> list[Finding]:
+def _quality_findings(shots: Sequence[ShotVerdict], profile: Profile) -> list[Finding]:
     out: list[Finding] = []
     warn_rank = SHAKE_CLASSES.index(profile.shake_warn_class)
     _moderate, handheld, severe = profile.shake_thresholds_pct
-    for i, shot in enumerate(a.shots, start=1):
+    for i, judged in enumerate(shots, start=1):
+        shot = judged.measured
         where = (
             f"shot {i} (frames {shot.start_frame}-{shot.end_frame}, "
             f"{shot.start_s:.2f}-{shot.end_s:.2f} s)"
         )
-        if SHAKE_CLASSES.index(shot.shake_class) >= warn_rank:
-            limit = handheld if shot.shake_class == "handheld" else severe
+        if SHAKE_CLASSES.index(judged.shake_class) >= warn_rank:
+            limit = handheld if judged.shake_class == "handheld" else severe
             out.append(Finding(
                 "shake", WARNING, shot.shake.score_pct, limit,
-                f"{where}: {shot.shake_class} camera shake, RMS jitter {shot.shake.score_pct:.2f}% "
+                f"{where}: {judged.shake_class} camera shake, RMS jitter {shot.shake.score_pct:.2f}% "
                 "of the frame diagonal",
                 "stabilise the shot before editing, or expect wobbling edits",
             ))
         ex = shot.exposure
-        if "under" in ex.flags:
+        if "under" in judged.exposure_flags:
             out.append(Finding(
                 "underexposed", WARNING, ex.mean_luma, profile.dark_mean_luma,
                 f"{where}: underexposed (mean luma {ex.mean_luma:.2f}, {ex.dark_pct:.1f}% crushed blacks)",
                 "brighten the shot (gain/gamma) before editing",
             ))
-        if "over" in ex.flags:
+        if "over" in judged.exposure_flags:
             out.append(Finding(
                 "overexposed", WARNING, ex.mean_luma, profile.bright_mean_luma,
                 f"{where}: overexposed (mean luma {ex.mean_luma:.2f}, {ex.bright_pct:.1f}% clipped whites)",
                 "lower exposure before editing; clipped detail cannot be recovered",
             ))
-        if "flicker" in ex.flags:
+        if "flicker" in judged.exposure_flags:
             out.append(Finding(
                 "flicker", WARNING, ex.flicker, profile.flicker_std,
                 f"{where}: brightness flicker (frame-to-frame swing {ex.flicker:.3f})",

@@ -66,7 +66,6 @@ from .splice import PassResult, split_intermediate
 
 def transitions_for(
     path: str,
-    profile: Profile,
     *,
     probe_result: Probe | None = None,
     progress: ProgressSink | None = None,
@@ -78,9 +77,7 @@ def transitions_for(
     """
     from ..check.analyze import analyze
 
-    result = analyze(
-        path, profile=profile, probe_result=probe_result, progress=progress, on_warning=on_warning
-    )
+    result = analyze(path, probe_result=probe_result, progress=progress, on_warning=on_warning)
     return tuple(result.transitions), int(result.frame_count)
 
 
@@ -115,7 +112,7 @@ def plan_fix(
         profile = load_profile(profile)
     info = probe_result or probe(path)
     transitions, frame_count = transitions_for(
-        path, profile, probe_result=info, progress=progress, on_warning=on_warning
+        path, probe_result=info, progress=progress, on_warning=on_warning
     )
     return make_plan(info, transitions, profile, frame_count=frame_count, crf=crf, preset=preset,
                      aspect=aspect, merge_ranges=merge_ranges)

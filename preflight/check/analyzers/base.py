@@ -1,9 +1,10 @@
 """The one small interface every analyzer implements.
 
 Like PySceneDetect's detectors, analyzers are fed by a single decode loop
-(:func:`preflight.analysis.analyze`); none of them opens the file itself. Each keeps only
-compact per-frame signals (a few floats per frame), never frames, so memory stays flat in
-clip length apart from those signals (~100 bytes per frame).
+(:func:`preflight.check.analyze.analyze`); none of them opens the file itself, and none knows
+an editor profile (they take measurement parameters only; :mod:`preflight.check.verdict`
+judges). Each keeps only compact per-frame signals (a few floats per frame), never frames, so
+memory stays flat in clip length apart from those signals (~100 bytes per frame).
 """
 
 from __future__ import annotations

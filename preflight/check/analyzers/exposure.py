@@ -1,4 +1,4 @@
-"""Exposure: per-frame brightness statistics on range-normalised luma; per-shot flags.
+"""Exposure: per-frame brightness statistics on range-normalised luma; per-shot means.
 
 Per frame (one 256-bin histogram each, ``cv2.calcHist``; every statistic is then a dot product
 of the ``(N, 256)`` histogram matrix with a 256-entry table, so a batch costs ~0.03 ms per
@@ -20,6 +20,10 @@ smooth and stay in the trend, periodic or erratic frame-to-frame swings (mains l
 with the frame rate, auto-exposure hunting) above ~1.3 Hz remain. A sinusoidal flicker of
 amplitude ``A`` (0-1 units) reads ``A / sqrt(2)``.
 
+This module only measures: it knows no editor profile. The under/over/flicker flags come from
+:func:`preflight.check.verdict.exposure_flags`, which compares a shot's
+:attr:`ExposureResult.outside_holds` and ``flicker`` with the profile's thresholds.
+
 References
 ----------
 .. [1] E. Peli, "Contrast in complex images", JOSA A 7(10), 1990.
@@ -36,7 +40,6 @@ import cv2
 import numpy as np
 
 from ...media.decode import AnalysisGeometry, FrameBatch
-from ...profile import Profile
 from ..shots import Shot, Transition
 from .shake import check_shot, fps_from_pts, odd_window, savgol_lowpass
 
@@ -49,6 +52,15 @@ FLICKER_WINDOW_S = 1.0
 HOLD_FLAT_PCT = 95.0
 # Shots shorter than this many frames have no meaningful high-passed series: flicker 0.
 _MIN_FLICKER_FRAMES = 8
+
+
+@dataclass(frozen=True)
+class LumaLevels:
+    """Mean normalised luma (0-1) and mean % of crushed / clipped pixels (0-100) over some frames."""
+
+    mean_luma: float
+    dark_pct: float
+    bright_pct: float
 
 
 @dataclass(frozen=True)
@@ -65,10 +77,12 @@ class ExposureResult:
         Mean per-frame standard deviation of normalised luma, 0-0.5.
     flicker : float
         RMS of the high-passed frame-mean-luma series, 0-1 units.
-    flags : tuple of str
-        Subset of ``("under", "over", "flicker")`` by the profile's ``[quality]`` thresholds.
     frames : int
         Frames in the shot.
+    outside_holds : LumaLevels or None
+        The same means over the frames that do not hold a fade's flat black or white
+        (:func:`fade_hold`): what the shot's exposure is judged on. None when every frame of
+        the shot holds a fade.
     """
 
     mean_luma: float
@@ -76,8 +90,8 @@ class ExposureResult:
     bright_pct: float
     contrast: float
     flicker: float
-    flags: tuple[str, ...]
     frames: int
+    outside_holds: LumaLevels | None
 
 
 def fade_hold(
@@ -114,7 +128,7 @@ def _run_length(flags: np.ndarray) -> int:
 
 
 class ExposureAnalyzer:
-    """Per-frame mean luma, crushed/clipped share and contrast; per-shot exposure flags.
+    """Per-frame mean luma, crushed/clipped share and contrast; per-shot means and flicker.
 
     Parameters
     ----------
@@ -182,17 +196,13 @@ class ExposureAnalyzer:
             "bright_pct": stats[:, 3].astype(np.float64),
         }
 
-    def shot_exposure(
-        self, shot: Shot, *, profile: Profile, transitions: Sequence[Transition] = ()
-    ) -> ExposureResult:
-        """Aggregate the frames of ``shot`` and flag it against ``profile``.
+    def shot_exposure(self, shot: Shot, *, transitions: Sequence[Transition] = ()) -> ExposureResult:
+        """Aggregate the frames of ``shot``.
 
-        ``under``: mean luma below ``dark_mean_luma`` or more than ``crushed_pct`` % crushed;
-        ``over``: mean luma above ``bright_mean_luma`` or more than ``clipped_pct`` % clipped;
-        ``flicker``: high-passed mean-luma RMS above ``flicker_std``. The flat black (white)
-        frames a fade through black (white) holds at the shot's edge (:func:`fade_hold`, from
-        ``transitions``) are part of that transition: they count in the reported means but
-        never toward ``under`` (``over``), so a fade's black is not "underexposed".
+        The flat black (white) frames a fade through black (white) holds at the shot's edge
+        (:func:`fade_hold`, from ``transitions``) are part of that transition: they count in the
+        reported means but not in :attr:`ExposureResult.outside_holds`, so a verdict on those
+        does not call a fade's black "underexposed".
 
         Raises
         ------
@@ -204,24 +214,19 @@ class ExposureAnalyzer:
         s = stats[shot.start_frame : shot.end_frame + 1].astype(np.float64)
         mean_luma, contrast, dark, bright = (float(v) for v in s.mean(axis=0)[[0, 1, 2, 3]])
         flicker = self._flicker(s[:, 0], pts[shot.start_frame : shot.end_frame + 1])
-        judged = s[~fade_hold(shot, s[:, 2], s[:, 3], transitions)]
-        flags = []
-        if judged.size:
-            j_mean, _, j_dark, j_bright = (float(v) for v in judged.mean(axis=0))
-            if j_mean < profile.dark_mean_luma or j_dark > profile.crushed_pct:
-                flags.append("under")
-            if j_mean > profile.bright_mean_luma or j_bright > profile.clipped_pct:
-                flags.append("over")
-        if flicker > profile.flicker_std:
-            flags.append("flicker")
+        kept = s[~fade_hold(shot, s[:, 2], s[:, 3], transitions)]
+        outside_holds = None
+        if kept.size:
+            k_mean, _, k_dark, k_bright = (float(v) for v in kept.mean(axis=0))
+            outside_holds = LumaLevels(mean_luma=k_mean, dark_pct=k_dark, bright_pct=k_bright)
         return ExposureResult(
             mean_luma=mean_luma,
             dark_pct=dark,
             bright_pct=bright,
             contrast=contrast,
             flicker=flicker,
-            flags=tuple(flags),
             frames=shot.frame_count,
+            outside_holds=outside_holds,
         )
 
     def _flicker(self, means: np.ndarray, pts: np.ndarray) -> float:
