@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 from ..media.decode import DEFAULT_ANALYSIS_SIZE
 from ..media.probe import Probe
@@ -29,15 +28,12 @@ class CheckResult:
     profile: Profile
     analysis: Analysis
     findings: tuple[Finding, ...]
+    shots: tuple[ShotVerdict, ...]
+    """The measured shots with their shake classes and exposure flags under ``profile``."""
 
     @property
     def passed(self) -> bool:
         return passed(self.findings)
-
-    @cached_property
-    def shots(self) -> tuple[ShotVerdict, ...]:
-        """The measured shots with their shake classes and exposure flags under ``profile``."""
-        return judge_shots(self.analysis, self.profile)
 
     def to_dict(self) -> dict[str, object]:
         """The ``--json`` document (schema ``preflight.check/1``)."""
@@ -99,4 +95,6 @@ def check(
         on_warning=on_warning,
         probe_result=probe_result,
     )
-    return CheckResult(profile=prof, analysis=analysis, findings=evaluate(analysis, prof))
+    shots = judge_shots(analysis, prof)
+    findings = evaluate(analysis, prof, shots=shots)
+    return CheckResult(profile=prof, analysis=analysis, findings=findings, shots=shots)

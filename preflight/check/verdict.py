@@ -153,12 +153,20 @@ def passed(findings: tuple[Finding, ...]) -> bool:
     return not any(f.severity == ERROR for f in findings)
 
 
-def evaluate(analysis: Analysis, profile: Profile) -> tuple[Finding, ...]:
-    """All findings for ``analysis`` under ``profile``, errors first."""
+def evaluate(
+    analysis: Analysis, profile: Profile, *, shots: tuple[ShotVerdict, ...] | None = None
+) -> tuple[Finding, ...]:
+    """All findings for ``analysis`` under ``profile``, errors first.
+
+    ``shots`` are the shots already judged by :func:`judge_shots` under the same profile (they are
+    judged here when not given).
+    """
+    if shots is None:
+        shots = judge_shots(analysis, profile)
     findings = [
         *probe_findings(analysis.probe, profile),
         *_cut_findings(analysis, profile),
-        *_quality_findings(judge_shots(analysis, profile), profile),
+        *_quality_findings(shots, profile),
         *_decode_findings(analysis),
         *header_findings(analysis, profile),
     ]
