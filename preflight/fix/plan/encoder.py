@@ -54,10 +54,14 @@ class EncoderPlan:
         opts = {"crf": str(self.crf), "preset": self.preset}
         if self.gop:
             opts["g"] = str(self.gop)
+        # x264 otherwise picks float approximations by instruction set, so the same clip and
+        # settings gave different bytes on different CPUs (a reproducibility promise for labs).
+        params = ["cpu-independent=1"]
         if self.preset == "ultrafast":
             # ultrafast turns the 8x8 transform off, which makes x264 write Constrained Baseline;
             # the transform is cheap and keeps the stream High profile as the plan promises.
-            opts["x264-params"] = "8x8dct=1"
+            params.append("8x8dct=1")
+        opts["x264-params"] = ":".join(params)
         return opts
 
     def to_dict(self) -> dict[str, object]:
