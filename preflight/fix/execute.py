@@ -40,7 +40,7 @@ import numpy as np
 
 from ..check.shot_tracker import ShotTracker
 from ..check.shots import Transition
-from ..media.convert import FrameConverter, Mapped, convert_mapped, timed
+from ..media.convert import FrameConverter, Mapped, convert_mapped, map_frames, timed
 from ..media.decode import iter_frames
 from ..media.deinterlace import deinterlaced
 from ..media.encode import SegmentWriter, SpliceError, add_video_stream, open_output, prepare_frame
@@ -134,10 +134,9 @@ def _output_frames(
     enc, rate = plan.encoder, plan.rate
     if enc.deinterlace:
         frames = deinterlaced(frames, parity=enc.deinterlace)
-    return convert_mapped(
-        frames, FrameConverter(plan.size, tonemap=enc.tonemap), mode=rate.mode, step=rate.step,
-        fps=rate.fps, count=rate.frame_count, on_warning=on_warning, label=plan.source, progress=progress,
-    )
+    mapped = map_frames(frames, mode=rate.mode, step=rate.step, fps=rate.fps, count=rate.frame_count,
+                        on_warning=on_warning, label=plan.source)
+    return convert_mapped(mapped, FrameConverter(plan.size, tonemap=enc.tonemap), progress=progress)
 
 
 def transcode(

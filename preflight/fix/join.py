@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import FailedError, InputError, PreflightError, UsageError, preview
 from ..media.audio import AUDIO_LEAD_S, AudioSamples
-from ..media.convert import FrameConverter, convert_mapped
+from ..media.convert import FrameConverter, convert_mapped, map_frames
 from ..media.decode import iter_frames
 from ..media.encode import SegmentWriter
 from ..media.outputs import atomic_path, check_output_path
@@ -230,13 +230,12 @@ def _join_segment(
         sar=p.sar, scaled_width=width, scaled_height=height, width=width, height=height,
         crop=None, pad=None, reason="join",
     )
-    frames = convert_mapped(
-        iter_frames(str(path), on_warning=warn), FrameConverter(geometry), mode="resample", step=1,
-        fps=fps, count=seg.frame_count, on_warning=warn, label=str(path), progress=progress,
-        progress_every=1,
+    mapped = map_frames(
+        iter_frames(str(path), on_warning=warn), mode="resample", step=1, fps=fps,
+        count=seg.frame_count, on_warning=warn, label=str(path),
     )
     written = 0
-    for _m, frame in frames:
+    for _m, frame in convert_mapped(mapped, FrameConverter(geometry), progress=progress, progress_every=1):
         writer.write_video(frame)
         written += 1
         if rate and writer.frames % 8 == 0:

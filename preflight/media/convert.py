@@ -233,19 +233,13 @@ def map_frames(
 
 
 def convert_mapped(
-    frames: Iterable[av.VideoFrame],
+    mapped: Iterable[Mapped],
     convert: Callable[[av.VideoFrame], av.VideoFrame],
     *,
-    mode: str,
-    step: int,
-    fps: Fraction,
-    count: int,
-    on_warning: WarningSink | None = None,
-    label: str = "",
     progress: ProgressSink | None = None,
     progress_every: int = 16,
 ) -> Iterator[tuple[Mapped, av.VideoFrame]]:
-    """:func:`map_frames` with every output frame converted: ``(mapping, converted frame)``.
+    """The frames of :func:`map_frames` converted: ``(mapping, converted frame)``.
 
     A source frame shown several times in a row (``repeat``, ``resample``) is converted once.
     ``progress`` gets the number of frames the caller has finished with (those it asked the
@@ -255,9 +249,6 @@ def convert_mapped(
         raise ValueError(f"progress_every must be >= 1, got {progress_every}")
     cache: tuple[int, av.VideoFrame] | None = None
     pending = 0
-    mapped = map_frames(
-        frames, mode=mode, step=step, fps=fps, count=count, on_warning=on_warning, label=label
-    )
     for m in mapped:
         if cache is None or cache[0] != m.index:
             cache = (m.index, convert(m.frame))

@@ -23,7 +23,6 @@ Segments are planned on the output timeline, where durations are what the editor
 from .common import (
     DEFAULT_CRF,
     DEFAULT_PRESET,
-    KEYFRAME_INTERVAL_S,
     X264_PRESETS,
     AudioMode,
     FieldOrder,
@@ -40,7 +39,6 @@ from .size import AspectPlan, SizePlan
 __all__ = [
     "DEFAULT_CRF",
     "DEFAULT_PRESET",
-    "KEYFRAME_INTERVAL_S",
     "X264_PRESETS",
     "AspectPlan",
     "AudioMode",
