@@ -5,10 +5,12 @@ segments back in order and a pipeline can map any segment time back to the sourc
 
     {
       "schema": "preflight.manifest/1",
-      "source": {"path": ..., "probe": {...}},
+      "tool": "preflight 0.1.0",
+      "source": {"path": ..., "probe": {...}},         # Probe.to_dict()
       "profile": "aleph-2",
       "plan": {...},                                   # preflight.fix.plan.Plan.to_dict()
-      "output": {"width", "height", "fps", "frame_count", "duration_s", "retime"},
+      "output": {"width", "height", "fps", "fps_float", "retime", "frame_count", "duration_s",
+                 "audio"},
       "segments": [{
           "index": 1, "file": "clip_seg01.mp4",
           "bytes": 123456, "sha256": "...",            # of the file as written: --force removes
@@ -17,10 +19,12 @@ segments back in order and a pipeline can map any segment time back to the sourc
           "start_frame": 0, "end_frame": 720,          # output timeline, end exclusive
           "start_s": 0.0, "end_s": 24.0,
           "source": {"start_frame", "last_frame", "start_pts", "last_pts", "time_base",
-                     "start_s", "end_s"},              # decode-order frames; seconds from frame 0
+                     "start_s", "last_s", "end_s"},    # decode-order frames; seconds from frame 0
+          "boundary": "...",                           # why the segment starts there
           "transitions": [...],                        # frames/seconds relative to the segment
           "anchors": [{"at": "first"|"last"|"time", "time_s", "source_time_s", "image"}],
-          "audio": {"mode", "rate", "samples", "duration_s"} }],
+          "audio": {"mode", "rate", "samples", "duration_s"} | null,
+          "requests": {service: path} }],              # only after fix --service
       "anchors": [...]                                 # every anchor as given and where it went
     }
 
