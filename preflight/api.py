@@ -23,9 +23,9 @@ from .profile import Profile, load_profile
 
 if TYPE_CHECKING:
     from .check.result import CheckResult
+    from .fix.anchors import AnchorSpec
     from .fix.execute import FixResult
     from .fix.join import JoinResult
-    from .fix.manifest import AnchorSpec
     from .fix.plan import Plan
     from .media.probe import Probe
     from .sinks import ProgressSink, WarningSink
@@ -81,8 +81,8 @@ def fix(
     preflight.errors.OutputError, preflight.errors.UsageError, preflight.errors.InputError
         Output refused, bad option or anchor, unreadable input.
     """
+    from .fix.anchors import parse_anchor
     from .fix.execute import fix_file
-    from .fix.manifest import parse_anchor
     from .fix.plan import validate_encoder_options
 
     validate_encoder_options(crf=crf, preset=preset)

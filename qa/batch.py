@@ -23,7 +23,7 @@ from preflight.errors import preview
 from .align import DEFAULT_MAX_OFFSET
 from .errors import QAInputError, QAUsageError
 from .gate import DEFAULT_MIN_MEAN, DEFAULT_MIN_P5, DEFAULT_WORST, Gate
-from .mask import BoxRegion, MaskDir, MaskVideo, Region, StaticMask, parse_box
+from .mask import Region, make_region, parse_box
 
 COLUMNS = ("source", "edited", "mask", "box")
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm"})
@@ -45,14 +45,14 @@ class Pair:
     def region(self) -> Region | None:
         """The region this row names (a mask image, video or folder, or boxes), or ``None``."""
         if self.box:
-            return BoxRegion([parse_box(b) for b in self.box.split(";") if b.strip()])
+            return make_region(boxes=[b for b in self.box.split(";") if b.strip()])
         if not self.mask:
             return None
         if os.path.isdir(self.mask):
-            return MaskDir(self.mask)
+            return make_region(folder=self.mask)
         if os.path.splitext(self.mask)[1].lower() in IMAGE_EXTENSIONS:
-            return StaticMask(self.mask)
-        return MaskVideo(self.mask)
+            return make_region(image=self.mask)
+        return make_region(video=self.mask)
 
 
 def read_pairs(path: str) -> list[Pair]:

@@ -22,7 +22,7 @@ from preflight.media.outputs import FolderRollback, check_output_path, refuse_in
 from .align import DEFAULT_MAX_OFFSET
 from .errors import QAUsageError
 from .gate import DEFAULT_MIN_MEAN, DEFAULT_MIN_P5, DEFAULT_WORST, Gate
-from .mask import BoxRegion, MaskDir, MaskVideo, Region, StaticMask, parse_box
+from .mask import Region, make_region, parse_box
 
 PROG = "qa"
 HEATMAP_GLOB = "worst_*_frame_*.png"
@@ -252,15 +252,7 @@ def _region(mask_image: str | None, mask_video: str | None, mask_dir: str | None
                             ("--box", boxes), ("--auto-region", auto_region)) if v]
     if len(kinds) > 1:
         raise QAUsageError(f"give one region kind, not {' and '.join(kinds)}")
-    if mask_image:
-        return StaticMask(mask_image)
-    if mask_video:
-        return MaskVideo(mask_video)
-    if mask_dir:
-        return MaskDir(mask_dir)
-    if boxes:
-        return BoxRegion([parse_box(b) for b in boxes])
-    return None
+    return make_region(image=mask_image, video=mask_video, folder=mask_dir, boxes=boxes)
 
 
 def _heatmap_dir(heatmap_dir: str | None, *, worst: int, inputs: list, input_dirs: list, force: bool) -> bool:

@@ -23,7 +23,7 @@ where the edit was.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -479,6 +479,37 @@ class MaskDir(Region):
 
     def describe(self) -> dict[str, object]:
         return {"kind": self.kind.value, "path": self.source_path, "files": len(self._files)}
+
+
+def make_region(
+    *,
+    image: str | None = None,
+    video: str | None = None,
+    folder: str | None = None,
+    boxes: Sequence[str] = (),
+) -> Region | None:
+    """The region named by one of a mask image, a mask video, a folder of per-frame masks or box
+    texts (``x,y,w,h[@t0-t1]``, see :func:`parse_box`); ``None`` when none is given.
+
+    Raises
+    ------
+    ValueError
+        More than one kind given (callers say which options clash first).
+    qa.errors.QAUsageError
+        A malformed box.
+    """
+    given = [kind for kind in (image, video, folder, tuple(boxes)) if kind]
+    if len(given) > 1:
+        raise ValueError("make_region takes one region kind")
+    if image:
+        return StaticMask(image)
+    if video:
+        return MaskVideo(video)
+    if folder:
+        return MaskDir(folder)
+    if boxes:
+        return BoxRegion([parse_box(b) for b in boxes])
+    return None
 
 
 def downsample_region(mask: np.ndarray, factor: int) -> np.ndarray:

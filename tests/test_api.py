@@ -52,5 +52,5 @@ def test_plan_fix_and_fix_agree(tmp_path):
     bounds = [(s.start_frame, s.end_frame) for s in plan.segments]
     assert [(s.start_frame, s.end_frame) for s in done.plan.segments] == bounds
     assert (done.plan.rate, done.plan.size) == (plan.rate, plan.size)
-    assert [p.name for p in done.segment_paths] == [s["file"] for s in done.manifest["segments"]]
+    assert [p.name for p in done.segment_paths] == [s.file for s in done.manifest.segments]
     assert len(done.anchors) == 1 and done.anchors[0]["segment"] == 1

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import manifest_doc
 
 from fixtures import bad
 from preflight.cli.main import cli
@@ -117,16 +118,8 @@ def assert_short_error(result, code: int, *needles: str, prog: str = "preflight"
 
 
 def minimal_manifest(**changes) -> dict:
-    """The smallest valid ``preflight.manifest/1`` document ``load_manifest`` accepts."""
-    doc = {
-        "schema": "preflight.manifest/1",
-        "source": {"path": "/nonexistent/clip.mp4"},
-        "output": {"width": 640, "height": 360, "fps": "25", "retime": "1"},
-        "plan": {"encoder": {"crf": 18, "preset": "medium"}},
-        "segments": [{"index": 1, "file": "clip_seg01.mp4", "frame_count": 50, "start_frame": 0}],
-    }
-    doc.update(changes)
-    return doc
+    """A small valid ``preflight.manifest/1`` document ``load_manifest`` accepts."""
+    return manifest_doc(**changes)
 
 
 def test_symlink_loop_and_device_say_what_is_wrong(runner, tmp_path):

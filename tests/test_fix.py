@@ -27,9 +27,11 @@ from preflight.check.result import check
 from preflight.check.shots import Transition
 from preflight.cli.fix import fix_command
 from preflight.errors import UsageError
+from preflight.fix.anchors import parse_anchor, place_anchors
 from preflight.fix.execute import fix_file, run_fix
-from preflight.fix.manifest import SCHEMA, parse_anchor, place_anchors
-from preflight.fix.plan import frame_limits, make_plan
+from preflight.fix.manifest import SCHEMA, load_manifest
+from preflight.fix.plan import make_plan
+from preflight.fix.plan.segments import frame_limits
 from preflight.media.decode import iter_frames, luma_plane
 from preflight.media.h264 import annexb_to_length_prefixed
 from preflight.media.probe import probe
@@ -189,7 +191,8 @@ def test_round_trip_direct_executor(out_root):
 
 def verify_round_trip(src: Path, info, plan, result) -> None:
     manifest = json.loads(result.manifest_path.read_text())
-    assert manifest["schema"] == SCHEMA and manifest == result.manifest
+    assert manifest["schema"] == SCHEMA and manifest == result.manifest.to_dict()
+    assert load_manifest(result.manifest_path) == result.manifest  # the typed model survives the file
     assert len(manifest["segments"]) == len(plan.segments) == len(result.segment_paths)
     fps = plan.fps
     min_f, max_f = frame_limits(fps, PROFILE)

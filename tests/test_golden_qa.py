@@ -13,10 +13,9 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import write_box_mask
 from golden_compare import assert_matches_golden
 
 from fixtures import qa as F
@@ -25,15 +24,6 @@ from qa.cli import cli
 GOLDEN = Path(__file__).parent / "golden"
 REPO = Path(__file__).resolve().parent.parent
 UPDATE = os.environ.get("PREFLIGHT_UPDATE_GOLDEN") == "1"
-
-
-def _mask_png(pair: F.Pair, tmp: Path) -> Path:
-    x, y, w, h = pair.boxes[0]
-    img = np.zeros((pair.size[1], pair.size[0]), np.uint8)
-    img[y : y + h, x : x + w] = 255
-    path = tmp / "mask.png"
-    cv2.imwrite(str(path), img)
-    return path
 
 
 def _box(pair: F.Pair, _tmp: Path) -> list[str]:
@@ -49,7 +39,8 @@ CASES: dict[str, tuple[Callable[[], F.Pair], Callable[[F.Pair, Path], list]]] = 
     "box": (lambda: F.box_pair(frames=24), _box),
     "box_moving_auto_region": (lambda: F.box_pair(frames=24, moving=True),
                                lambda p, t: [p.source, p.edited, "--auto-region"]),
-    "mask": (lambda: F.box_pair(frames=24), lambda p, t: [p.source, p.edited, "--mask", _mask_png(p, t)]),
+    "mask": (lambda: F.box_pair(frames=24),
+             lambda p, t: [p.source, p.edited, "--mask", write_box_mask(p, t)]),
     "no_region_scale2": (lambda: F.box_pair(frames=24), lambda p, t: [*_plain(p, t), "--scale", "2"]),
     "offset": (lambda: F.offset_pair(3), _plain),
     "scaled": (lambda: F.scaled_pair(), lambda p, t: [*_plain(p, t), "--scale", "auto"]),

@@ -10,7 +10,8 @@ import pytest
 
 from preflight.check.shots import Transition
 from preflight.cli.fix import parse_time_range
-from preflight.fix.plan import make_plan, merged_out
+from preflight.fix.plan import make_plan
+from preflight.fix.plan.segments import merged_out
 from preflight.profile import load_profile
 from tests.test_plan import make_probe
 

@@ -7,12 +7,9 @@ import os
 import pathlib
 import shutil
 
-import cv2
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from fixtures import qa as F
 from preflight.errors import OutputError
 from preflight.media.outputs import check_output_path
 from qa.cli import cli as qa_cli
@@ -20,21 +17,6 @@ from qa.cli import cli as qa_cli
 
 def qa(*args: object):
     return CliRunner().invoke(qa_cli, ["score", *map(str, args)], catch_exceptions=False)
-
-
-@pytest.fixture(scope="module")
-def pair():
-    return F.box_pair(frames=24)
-
-
-@pytest.fixture
-def mask(pair, tmp_path):
-    x, y, w, h = pair.boxes[0]
-    img = np.zeros((pair.size[1], pair.size[0]), np.uint8)
-    img[y : y + h, x : x + w] = 255
-    path = tmp_path / "mask.png"
-    cv2.imwrite(str(path), img)
-    return path
 
 
 # --------------------------------------------------------------------------- the shared check
@@ -63,32 +45,32 @@ def test_refuse_inputs_by_path_link_and_folder(tmp_path):
 
 
 @pytest.mark.parametrize("option", ["--csv", "--save-region"])
-def test_qa_force_never_overwrites_the_mask(pair, mask, option):
-    before = mask.read_bytes()
-    res = qa(pair.source, pair.edited, "--mask", mask, option, mask, "--force", "-q")
+def test_qa_force_never_overwrites_the_mask(pair, box_mask, option):
+    before = box_mask.read_bytes()
+    res = qa(pair.source, pair.edited, "--mask", box_mask, option, box_mask, "--force", "-q")
     assert res.exit_code == 2, res.output
-    assert "input" in res.output and mask.read_bytes() == before
+    assert "input" in res.output and box_mask.read_bytes() == before
 
 
-def test_qa_outputs_never_go_into_the_mask_folder(pair, mask, tmp_path):
+def test_qa_outputs_never_go_into_the_mask_folder(pair, box_mask, tmp_path):
     folder = tmp_path / "masks"
     folder.mkdir()
     names = [f"{i:04d}.png" for i in range(24)]  # one mask per source frame: a valid --mask-dir
     for name in names:
-        shutil.copy(mask, folder / name)
+        shutil.copy(box_mask, folder / name)
     res = qa(pair.source, pair.edited, "--mask-dir", folder, "--heatmaps", folder, "--force", "-q")
     assert res.exit_code == 2, res.output
     assert sorted(p.name for p in folder.iterdir()) == names
 
 
-def test_qa_worst_zero_creates_no_heatmap_folder(pair, mask, tmp_path):
+def test_qa_worst_zero_creates_no_heatmap_folder(pair, box_mask, tmp_path):
     hm = tmp_path / "heat"
-    res = qa(pair.source, pair.edited, "--mask", mask, "--worst", "0", "--heatmaps", hm, "-q")
+    res = qa(pair.source, pair.edited, "--mask", box_mask, "--worst", "0", "--heatmaps", hm, "-q")
     assert res.exit_code == 0, res.output
     assert not hm.exists()
 
 
-def test_qa_heatmaps_on_a_full_disk_leave_nothing(pair, mask, tmp_path, monkeypatch):
+def test_qa_heatmaps_on_a_full_disk_leave_nothing(pair, box_mask, tmp_path, monkeypatch):
     """The second PNG hits ENOSPC after half its bytes: no folder, no PNG, no temporary remain."""
     real = pathlib.Path.write_bytes
     calls = []
@@ -102,14 +84,14 @@ def test_qa_heatmaps_on_a_full_disk_leave_nothing(pair, mask, tmp_path, monkeypa
 
     monkeypatch.setattr(pathlib.Path, "write_bytes", full_disk)
     hm = tmp_path / "heat"
-    res = CliRunner().invoke(qa_cli, ["score", str(pair.source), str(pair.edited), "--mask", str(mask),
+    res = CliRunner().invoke(qa_cli, ["score", str(pair.source), str(pair.edited), "--mask", str(box_mask),
                                       "--worst", "3", "--heatmaps", str(hm), "-q"])
     assert res.exit_code != 0 and len(calls) == 2
     assert not hm.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mask.png"]
 
 
-def test_qa_heatmaps_failure_keeps_an_existing_folder_and_its_files(pair, mask, tmp_path, monkeypatch):
+def test_qa_heatmaps_failure_keeps_an_existing_folder_and_its_files(pair, box_mask, tmp_path, monkeypatch):
     hm = tmp_path / "heat"
     hm.mkdir()
     (hm / "notes.txt").write_text("mine")
@@ -118,7 +100,7 @@ def test_qa_heatmaps_failure_keeps_an_existing_folder_and_its_files(pair, mask, 
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("qa.report.write_heatmap", broken)
-    res = CliRunner().invoke(qa_cli, ["score", str(pair.source), str(pair.edited), "--mask", str(mask),
+    res = CliRunner().invoke(qa_cli, ["score", str(pair.source), str(pair.edited), "--mask", str(box_mask),
                                       "--worst", "2", "--heatmaps", str(hm), "-q"])
     assert res.exit_code != 0
     assert [p.name for p in hm.iterdir()] == ["notes.txt"]

@@ -17,21 +17,18 @@ import numpy as np
 import pytest
 
 from preflight.check.shots import Transition
-from preflight.fix.plan import (
-    NoPlanError,
+from preflight.fix.plan import NoPlanError, make_plan, validate_encoder_options
+from preflight.fix.plan.rate import plan_rate
+from preflight.fix.plan.segments import (
     Span,
     count_inside,
     frame_limits,
-    make_plan,
-    plan_aspect,
-    plan_rate,
-    plan_size,
     segmentation_cost,
     segmentation_problems,
     shot_boundary_flags,
     solve_segments,
-    validate_encoder_options,
 )
+from preflight.fix.plan.size import plan_aspect, plan_size
 from preflight.media.probe import AudioInfo, Probe
 from preflight.profile import load_profile
 

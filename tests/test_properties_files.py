@@ -14,6 +14,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from conftest import manifest_doc
 from hypothesis import given
 from hypothesis import strategies as st
 from properties import NUMBER_TEXT, PARSER_SETTINGS, PATH_TEXT, check_contract
@@ -106,22 +107,20 @@ def test_profile_toml_text(text: str) -> None:
     check_contract(profile_from_text, text, source="generated.toml")
 
 
-MANIFEST = {
-    "schema": "preflight.manifest/1",
-    "source": {"path": "/media/clip.mp4"},
-    "output": {"width": 640, "height": 360, "fps": "25", "retime": "1"},
-    "plan": {"encoder": {"crf": 18, "preset": "medium"}},
-    "segments": [
-        {"index": 1, "file": "clip_seg01.mp4", "frame_count": 50, "start_frame": 0},
-        {"index": 2, "file": "clip_seg02.mp4", "frame_count": 25, "start_frame": 50},
-    ],
-}
+MANIFEST = manifest_doc(count=2, anchors=[
+    {"spec": "last", "segment": 2, "at": "last", "time_s": 1.96, "source_time_s": 3.96, "image": None}
+])
+MANIFEST["segments"][1]["anchors"] = [{"at": "last", "time_s": 1.96, "source_time_s": 3.96, "image": None}]
 MANIFEST_PATHS = [
     ("schema",), ("source",), ("source", "path"), ("output",), ("output", "width"), ("output", "height"),
     ("output", "fps"), ("output", "retime"), ("plan",), ("plan", "encoder"), ("plan", "encoder", "crf"),
     ("plan", "encoder", "preset"), ("segments",), ("segments", 0), ("segments", 1, "index"),
     ("segments", 0, "file"), ("segments", 1, "file"), ("segments", 0, "frame_count"),
-    ("segments", 1, "start_frame"),
+    ("segments", 1, "start_frame"), ("segments", 0, "end_frame"), ("segments", 1, "sha256"),
+    ("segments", 0, "bytes"), ("segments", 0, "source", "time_base"), ("segments", 1, "source", "start_pts"),
+    ("segments", 0, "audio"), ("segments", 1, "anchors"), ("segments", 0, "requests"), ("anchors",),
+    ("anchors", 0, "segment"), ("anchors", 0, "image"), ("anchors", 0, "time_s"), ("output", "audio"),
+    ("output", "frame_count"), ("tool",), ("profile",), ("source", "probe"),
 ]
 
 
@@ -149,6 +148,7 @@ HOSTILE_JSON = st.one_of(
 def test_manifest_json_text(text: str) -> None:
     manifest = check_contract(manifest_from_text, text, path=Path("generated.json"))
     if manifest is not None:
-        assert manifest.width % 2 == 0 and manifest.height % 2 == 0 and manifest.fps > 0
+        out = manifest.output
+        assert out.width % 2 == 0 and out.height % 2 == 0 and out.fps > 0
         for seg in manifest.segments:
             assert "/" not in seg.file and "*" not in seg.file and seg.file not in (".", "..")

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from properties import NUMBER_TEXT, PARSER_SETTINGS, PATH_TEXT, check_contract
 
-from preflight.fix.manifest import parse_anchor
+from preflight.fix.anchors import parse_anchor
 from preflight.fix.plan import X264_PRESETS, validate_encoder_options
 from preflight.profile import load_profile
 from qa.cli import _scale

@@ -27,21 +27,6 @@ def _error_line(result) -> str:
     return lines[0]
 
 
-@pytest.fixture(scope="module")
-def pair():
-    return F.box_pair(frames=24)
-
-
-@pytest.fixture
-def box_mask(pair, tmp_path):
-    x, y, w, h = pair.boxes[0]
-    img = np.zeros((pair.size[1], pair.size[0]), np.uint8)
-    img[y : y + h, x : x + w] = 255
-    path = tmp_path / "mask.png"
-    cv2.imwrite(str(path), img)
-    return path
-
-
 def test_json_report_and_csv(pair, box_mask, tmp_path):
     out_csv = tmp_path / "frames.csv"
     res = run(pair.source, pair.edited, "--mask", box_mask, "--json", "--csv", out_csv, "--quiet")

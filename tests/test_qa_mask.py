@@ -133,3 +133,28 @@ def test_downsample_region_marks_a_coarse_pixel_if_any_fine_one_is():
         d = downsample_region(m, f)
         assert d.shape == (-(-12 // f),) * 2
         assert d.sum() == 1 and d[(5 + lead) // f, (7 + lead) // f] == 1
+
+
+def test_make_region_builds_the_one_kind_given(tmp_path):
+    from qa.batch import Pair
+    from qa.mask import MaskVideo, make_region
+
+    img = tmp_path / "m.png"
+    cv2.imwrite(str(img), np.full((18, 32), 255, np.uint8))
+    assert make_region() is None and make_region(boxes=()) is None
+    assert isinstance(make_region(image=str(img)), StaticMask)
+    assert isinstance(make_region(video="m.mp4"), MaskVideo)
+    assert isinstance(make_region(folder=str(tmp_path)), MaskDir)
+    boxes = make_region(boxes=["1,2,3,4", "5,6,7,8@1-2"])
+    assert isinstance(boxes, BoxRegion) and [b.x for b in boxes.boxes] == [1, 5]
+    with pytest.raises(ValueError, match="one region kind"):
+        make_region(image=str(img), boxes=["1,2,3,4"])
+    with pytest.raises(QAUsageError):
+        make_region(boxes=["1,2"])
+    # A PAIRS.csv row names its kind by the path: the same regions as the options give.
+    assert isinstance(Pair("s", "e", mask=str(img)).region(), StaticMask)
+    assert isinstance(Pair("s", "e", mask=str(tmp_path)).region(), MaskDir)
+    assert isinstance(Pair("s", "e", mask="m.mp4").region(), MaskVideo)
+    row = Pair("s", "e", box="1,2,3,4; ;5,6,7,8").region()
+    assert isinstance(row, BoxRegion) and [b.x for b in row.boxes] == [1, 5]
+    assert Pair("s", "e").region() is None

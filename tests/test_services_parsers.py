@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from preflight.anchors.times import parse_at
 from preflight.errors import UsageError
-from preflight.fix.manifest import parse_anchor
+from preflight.fix.anchors import parse_anchor
 from preflight.services.requests import fill_template, parse_video_url
 from preflight.services.table import SERVICES, parse_service
 

@@ -26,7 +26,8 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, UsageError
-from ..fix.manifest import AnchorSpec, load_manifest, place_anchors
+from ..fix.anchors import AnchorSpec, place_anchors
+from ..fix.manifest import load_manifest
 from ..media.outputs import atomic_path, check_output_path
 
 CONTACT_SHEET = "contact_sheet.png"

@@ -96,8 +96,8 @@ def fix_command(
     every limit checked first (a broken one: exit 2, nothing written). A Gen-4 service switches
     the size plan to its fixed sizes.
     """
+    from ..fix.anchors import parse_anchor
     from ..fix.execute import fix_file
-    from ..fix.manifest import parse_anchor
     from ..fix.plan import make_plan, validate_encoder_options
     from ..fix.segments import default_output_dir
     from ..media.probe import probe
@@ -163,8 +163,8 @@ def _dry_run(path: str, profile: Profile, info: Probe, req: Any, specs: list[Any
              crf: int, preset: str, aspect: str | None, merge_ranges: list[tuple[float, float]],
              as_json: bool, quiet: bool, on_warning: Any) -> None:
     """``fix --dry-run``: analyse, plan, print the plan (and request costs); write nothing."""
+    from ..fix.anchors import place_anchors
     from ..fix.execute import plan_fix
-    from ..fix.manifest import place_anchors
     from ..services import fixrun
 
     with progress_bar(info.frame_count, desc="analysing", quiet=quiet) as bar:

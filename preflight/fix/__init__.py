@@ -1,3 +1,3 @@
 """Fixing a clip: plan the conform (:mod:`.plan`), transcode and split it at shots
-(:mod:`.execute`, :mod:`.splice`, :mod:`.segments`), describe the segments (:mod:`.manifest`)
-and join edited segments back (:mod:`.join`)."""
+(:mod:`.execute`, :mod:`.splice`, :mod:`.segments`), place anchors (:mod:`.anchors`), describe
+the segments (:mod:`.manifest`) and join edited segments back (:mod:`.join`)."""

@@ -40,7 +40,7 @@ import numpy as np
 
 from ..check.shot_tracker import ShotTracker
 from ..check.shots import Transition
-from ..media.convert import FrameConverter, map_frames, timed
+from ..media.convert import FrameConverter, Mapped, convert_mapped, map_frames, timed
 from ..media.decode import iter_frames
 from ..media.deinterlace import deinterlaced
 from ..media.encode import SegmentWriter, SpliceError, add_video_stream, open_output, prepare_frame
@@ -48,7 +48,8 @@ from ..media.outputs import check_output_path, make_temp
 from ..media.probe import Probe
 from ..profile import Profile
 from ..sinks import ProgressSink, WarningLog, WarningSink
-from .plan import EncoderPlan, Plan
+from .manifest import Manifest
+from .plan import Plan
 from .segments import (
     MANIFEST_NAME,
     AudioFeed,
@@ -118,9 +119,21 @@ def plan_fix(
                      aspect=aspect, merge_ranges=merge_ranges)
 
 
-def _progressive(frames: Iterator[av.VideoFrame], enc: EncoderPlan) -> Iterator[av.VideoFrame]:
-    """``frames`` deinterlaced when the plan says the source is interlaced, else as they are."""
-    return deinterlaced(frames, parity=enc.deinterlace) if enc.deinterlace else frames
+def _output_frames(
+    plan: Plan,
+    frames: Iterator[av.VideoFrame],
+    *,
+    on_warning: WarningSink,
+    progress: ProgressSink | None,
+) -> Iterator[tuple[Mapped, av.VideoFrame]]:
+    """The plan's output frames from the source's decoded ``frames``: deinterlaced when the plan
+    says the source is interlaced, mapped onto the output rate and converted to the output size."""
+    enc, rate = plan.encoder, plan.rate
+    if enc.deinterlace:
+        frames = deinterlaced(frames, parity=enc.deinterlace)
+    mapped = map_frames(frames, mode=rate.mode, step=rate.step, fps=rate.fps, count=rate.frame_count,
+                        on_warning=on_warning, label=plan.source)
+    return convert_mapped(mapped, FrameConverter(plan.size, tonemap=enc.tonemap), progress=progress)
 
 
 def transcode(
@@ -144,14 +157,11 @@ def transcode(
     warn = on_warning or (lambda _m: None)
     rate, enc, size = plan.rate, plan.encoder, plan.size
     audio = AudioFeed(plan, probe_result)
-    convert = FrameConverter(size, tonemap=enc.tonemap)
     results: list[SegmentResult] = []
     writer: SegmentWriter | None = None
     seg_i = -1
     first: tuple[int, int] | None = None
     last_src: tuple[int, int] = (0, 0)
-    cache: tuple[int, av.VideoFrame] | None = None
-    pending_progress = 0
 
     def finish_segment() -> None:
         nonlocal writer, first
@@ -161,12 +171,8 @@ def transcode(
         first = None
 
     with abort_on_failure(audio, lambda: writer):
-        frames = _progressive(iter_frames(plan.source, on_warning=warn), plan.encoder)
-        mapped = map_frames(
-            frames, mode=rate.mode, step=rate.step, fps=rate.fps, count=rate.frame_count,
-            on_warning=warn, label=plan.source,
-        )
-        for m in mapped:
+        frames = iter_frames(plan.source, on_warning=warn)
+        for m, frame in _output_frames(plan, frames, on_warning=warn, progress=progress):
             while seg_i < 0 or m.k >= plan.segments[seg_i].end_frame:
                 if writer is not None:
                     finish_segment()
@@ -176,22 +182,14 @@ def transcode(
                     **audio.writer_options(),  # type: ignore[arg-type]
                 )
             assert writer is not None
-            if cache is None or cache[0] != m.index:
-                cache = (m.index, convert(m.frame))
             if first is None:
                 first = (m.index, m.pts)
             last_src = (m.index, m.pts)
-            writer.write_video(cache[1])
+            writer.write_video(frame)
             if writer.frames % 8 == 0:
                 audio.feed(writer, plan.segments[seg_i], final=False)
-            pending_progress += 1
-            if progress is not None and pending_progress >= 16:
-                progress(pending_progress)
-                pending_progress = 0
         if writer is not None:
             finish_segment()
-        if progress is not None and pending_progress:
-            progress(pending_progress)
     return results
 
 
@@ -235,32 +233,19 @@ def encode_and_analyze(
     n_out = rate.frame_count
     src_index = np.zeros(n_out, dtype=np.int64)
     src_pts = np.zeros(n_out, dtype=np.int64)
-    convert = FrameConverter(size, tonemap=enc.tonemap)
     container = open_output(intermediate)
     try:
         stream = add_video_stream(container, enc, width=size.width, height=size.height, fps=rate.fps)
         time_base = Fraction(1, 1) / rate.fps
-        cache: tuple[int, av.VideoFrame] | None = None
-        pending = 0
         # The detector sees the frames as decoded (at its 320-px analysis size combing is gone
         # anyway); the encoder gets them deinterlaced when the source is interlaced.
-        frames = _progressive(tapped(), enc)
-        for m in map_frames(frames, mode=rate.mode, step=rate.step, fps=rate.fps, count=n_out,
-                            on_warning=warn, label=plan.source):
-            if cache is None or cache[0] != m.index:
-                cache = (m.index, convert(m.frame))
+        for m, frame in _output_frames(plan, tapped(), on_warning=warn, progress=progress):
             src_index[m.k], src_pts[m.k] = m.index, m.pts
-            for packet in stream.encode(prepare_frame(cache[1], m.k, time_base)):
+            for packet in stream.encode(prepare_frame(frame, m.k, time_base)):
                 container.mux(packet)
-            pending += 1
-            if progress is not None and pending >= 16:
-                progress(pending)
-                pending = 0
         for packet in stream.encode(None):
             container.mux(packet)
         extradata = bytes(stream.codec_context.extradata or b"")
-        if progress is not None and pending:
-            progress(pending)
     finally:
         container.close()
     return PassResult(
@@ -277,12 +262,12 @@ class FixResult:
     plan: Plan
     manifest_path: Path
     segment_paths: tuple[Path, ...]
-    manifest: dict[str, object]
+    manifest: Manifest
 
     @property
     def anchors(self) -> list[dict[str, object]]:
         """The placed anchors, as recorded in the manifest."""
-        return list(self.manifest["anchors"])  # type: ignore[call-overload]
+        return [a.to_dict() for a in self.manifest.anchors]
 
 
 def _remove_if_created(out_dir: Path, created: bool) -> None:
@@ -305,7 +290,7 @@ def run_fix(
 ) -> FixResult:
     """Transcode ``plan`` into ``output_dir`` with a manifest; all files appear together or none.
 
-    ``anchors`` are parsed :class:`preflight.fix.manifest.AnchorSpec` s (placed and validated before
+    ``anchors`` are parsed :class:`preflight.fix.anchors.AnchorSpec` s (placed and validated before
     any file is touched).
 
     Raises
@@ -313,7 +298,8 @@ def run_fix(
     OutputError
         Output directory unusable, an output would overwrite the input, or exists without ``force``.
     """
-    from .manifest import build_manifest, place_anchors
+    from .anchors import place_anchors
+    from .manifest import build_manifest
 
     if not plan.ok:
         raise ValueError(plan.problem or "the plan has no segments")
@@ -374,10 +360,11 @@ def fix_file(
     NoPlanError
         No valid segmentation (clip too short, cuts too dense).
     OutputError, UsageError, InputError
-        As :func:`run_fix`, :func:`preflight.fix.manifest.place_anchors`, :func:`preflight.media.probe.probe`.
+        As :func:`run_fix`, :func:`preflight.fix.anchors.place_anchors`, :func:`preflight.media.probe.probe`.
     """
     from ..media.probe import probe
-    from .manifest import build_manifest, check_anchor_range, place_anchors
+    from .anchors import check_anchor_range, place_anchors
+    from .manifest import build_manifest
     from .plan import NoPlanError, make_plan
 
     info = probe_result or probe(path)

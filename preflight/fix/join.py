@@ -21,13 +21,13 @@ import numpy as np
 
 from ..errors import FailedError, InputError, PreflightError, UsageError, preview
 from ..media.audio import AUDIO_LEAD_S, AudioSamples
-from ..media.convert import FrameConverter, map_frames
+from ..media.convert import FrameConverter, convert_mapped, map_frames
 from ..media.decode import iter_frames
 from ..media.encode import SegmentWriter
 from ..media.outputs import atomic_path, check_output_path
 from ..media.probe import Probe, check_readable_file, probe
 from ..sinks import ProgressSink, WarningLog, WarningSink
-from .manifest import Manifest, ManifestSegment, load_manifest
+from .manifest import Manifest, Segment, load_manifest
 from .plan import EncoderPlan, SizePlan, validate_encoder_options
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
@@ -120,8 +120,13 @@ def find_edited(manifest: Manifest, edited_dir: str | os.PathLike[str]) -> list[
     return found
 
 
+def _seconds(seg: Segment, fps: Fraction) -> float:
+    """A segment's exact duration at the output rate ``fps``."""
+    return float(Fraction(seg.frame_count) / fps)
+
+
 def check_durations(
-    manifest: Manifest, segments: Sequence[ManifestSegment], probes: Sequence[Probe]
+    manifest: Manifest, segments: Sequence[Segment], probes: Sequence[Probe]
 ) -> None:
     """Refuse segments whose duration differs from the source segment's by more than one frame.
 
@@ -130,10 +135,11 @@ def check_durations(
     SegmentMismatchError
         Naming every offending segment with both durations.
     """
-    frame = 1.0 / float(manifest.fps)
+    fps = manifest.output.fps
+    frame = 1.0 / float(fps)
     bad = []
     for seg, p in zip(segments, probes, strict=True):
-        want = seg.duration_s(manifest.fps)
+        want = _seconds(seg, fps)
         if abs(p.duration_s - want) > frame + 1e-6:
             bad.append(f"{Path(p.path).name} lasts {p.duration_s:.3f} s, its source segment {want:.3f} s")
     if bad:
@@ -151,12 +157,9 @@ def _common_size(manifest: Manifest, probes: Sequence[Probe], warn: WarningSink)
     else:
         w, h = max(sizes, key=lambda s: s[0] * s[1])
         warn(f"edited segments come in {len(sizes)} sizes; all scaled to {w}x{h} (the largest)")
-    src_ratio = manifest.width / manifest.height
-    if abs((w / h) / src_ratio - 1.0) > 0.02:
-        warn(
-            f"edited size {w}x{h} has another aspect than the source segments "
-            f"({manifest.width}x{manifest.height})"
-        )
+    out = manifest.output
+    if abs((w / h) / (out.width / out.height) - 1.0) > 0.02:
+        warn(f"edited size {w}x{h} has another aspect than the source segments ({out.width}x{out.height})")
     return max(2, w // 2 * 2), max(2, h // 2 * 2)
 
 
@@ -173,7 +176,8 @@ def _join_audio(
         if not sp.audio:
             raise InputError(manifest.source, "has no audio stream (drop --source-audio)")
         src_samples = AudioSamples(
-            manifest.source, video_start_s=Fraction(sp.start_pts) * sp.time_base, retime=manifest.retime
+            manifest.source, video_start_s=Fraction(sp.start_pts) * sp.time_base,
+            retime=manifest.output.retime,
         )
         rate, layout = src_samples.rate, src_samples.layout
         audio_mode = "source"
@@ -197,7 +201,7 @@ def _join_audio(
 
 def _join_segment(
     writer: SegmentWriter,
-    seg: ManifestSegment,
+    seg: Segment,
     path: Path,
     p: Probe,
     *,
@@ -226,31 +230,25 @@ def _join_segment(
         sar=p.sar, scaled_width=width, scaled_height=height, width=width, height=height,
         crop=None, pad=None, reason="join",
     )
-    convert = FrameConverter(geometry)
-    cache = None
     mapped = map_frames(
         iter_frames(str(path), on_warning=warn), mode="resample", step=1, fps=fps,
         count=seg.frame_count, on_warning=warn, label=str(path),
     )
     written = 0
-    for m in mapped:
-        if cache is None or cache[0] != m.index:
-            cache = (m.index, convert(m.frame))
-        writer.write_video(cache[1])
+    for _m, frame in convert_mapped(mapped, FrameConverter(geometry), progress=progress, progress_every=1):
+        writer.write_video(frame)
         written += 1
         if rate and writer.frames % 8 == 0:
             now = round(Fraction(writer.frames) / fps * rate)
             target = min(seg_end, now + round(AUDIO_LEAD_S * rate))
             fed = _feed(writer, seg_audio, src_samples, fed, target, rate, layout)
-        if progress is not None:
-            progress(1)
     if rate:
         fed = _feed(writer, seg_audio, src_samples, fed, seg_end, rate, layout)
     if seg_audio is not None:
         seg_audio.close()
     return JoinedSegment(
         index=seg.index, edited=str(path), edited_duration_s=p.duration_s,
-        source_duration_s=seg.duration_s(fps), frames=seg.frame_count,
+        source_duration_s=_seconds(seg, fps), frames=seg.frame_count,
         audio=audio_mode if (audio_mode != "edited" or p.audio) else "silence",
     ), written
 
@@ -302,7 +300,7 @@ def run_join(
     probes = [probe(p) for p in edited]
     check_durations(manifest, manifest.segments, probes)
     width, height = _common_size(manifest, probes, warn)
-    fps = manifest.fps
+    fps = manifest.output.fps
     encoder = EncoderPlan(crf=crf, preset=preset)
 
     src_samples, rate, layout, audio_mode = _join_audio(

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .manifest import PlacedAnchor
+    from .anchors import PlacedAnchor
     from .plan import Plan
 
 FIX_SCHEMA = "preflight.fix/1"

@@ -30,6 +30,7 @@ from ..media.outputs import (
 )
 from ..media.probe import Probe
 from ..sinks import WarningSink
+from .manifest import Manifest
 from .plan import Plan, SegmentPlan
 
 
@@ -168,9 +169,9 @@ def write_segment_set(
     source: str,
     force: bool,
     write: Callable[[list[Path]], list[SegmentResult]],
-    describe: Callable[[list[SegmentResult]], dict[str, object]],
+    describe: Callable[[list[SegmentResult]], Manifest],
     on_warning: WarningSink | None,
-) -> tuple[Path, list[Path], dict[str, object]]:
+) -> tuple[Path, list[Path], Manifest]:
     """Write the segments ``names`` and their manifest into ``out_dir`` as one set.
 
     ``write`` gets the temporary paths to fill (in ``names`` order) and returns what it wrote;
@@ -192,7 +193,8 @@ def write_segment_set(
         tmp_manifest = stack.enter_context(atomic_path(manifest_path))  # entered first: renamed last
         tmps = [stack.enter_context(atomic_path(p)) for p in finals]
         manifest = describe(write(tmps))
-        tmp_manifest.write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        text = json.dumps(manifest.to_dict(), indent=2, allow_nan=False) + "\n"
+        tmp_manifest.write_text(text, encoding="utf-8")
     _remove_replaced(out_dir, stale, source=source, on_warning=on_warning)
     return manifest_path, finals, manifest
 

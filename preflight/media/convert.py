@@ -1,6 +1,6 @@
 """Decoded frame -> output frame: rotation, square pixels, crop or pad, tone mapping, 8-bit
-yuv420p (:class:`FrameConverter`, one FFmpeg filter graph), and the mapping of decoded frames onto
-an output frame rate (:func:`map_frames`).
+yuv420p (:class:`FrameConverter`, one FFmpeg filter graph), the mapping of decoded frames onto
+an output frame rate (:func:`map_frames`), and the two together (:func:`convert_mapped`).
 
 Used by ``fix`` (every segment) and ``join`` (edited segments conformed to the source's size).
 The geometry comes in as any object with the :class:`FrameGeometry` fields (``fix``'s
@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Protocol
 import av
 
 from ..errors import InputError
-from ..sinks import WarningSink
+from ..sinks import ProgressSink, WarningSink
 from .filters import video_chain
 
 
@@ -232,3 +232,30 @@ def map_frames(
             k += 1
 
 
+def convert_mapped(
+    mapped: Iterable[Mapped],
+    convert: Callable[[av.VideoFrame], av.VideoFrame],
+    *,
+    progress: ProgressSink | None = None,
+    progress_every: int = 16,
+) -> Iterator[tuple[Mapped, av.VideoFrame]]:
+    """The frames of :func:`map_frames` converted: ``(mapping, converted frame)``.
+
+    A source frame shown several times in a row (``repeat``, ``resample``) is converted once.
+    ``progress`` gets the number of frames the caller has finished with (those it asked the
+    next one after), in batches of ``progress_every``, and the rest at the end.
+    """
+    if progress_every < 1:
+        raise ValueError(f"progress_every must be >= 1, got {progress_every}")
+    cache: tuple[int, av.VideoFrame] | None = None
+    pending = 0
+    for m in mapped:
+        if cache is None or cache[0] != m.index:
+            cache = (m.index, convert(m.frame))
+        yield m, cache[1]
+        pending += 1
+        if progress is not None and pending >= progress_every:
+            progress(pending)
+            pending = 0
+    if progress is not None and pending:
+        progress(pending)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..fix.manifest import AnchorSpec, place_anchors
+from ..fix.anchors import AnchorSpec, place_anchors
 from ..fix.plan import Plan
 from ..fix.segments import segment_names
 from ..media.outputs import check_output_path
@@ -172,7 +172,7 @@ def write_extras(
     out_dir = result.manifest_path.parent
     names = [p.name for p in result.segment_paths]
     extra: dict[str, object] = {}
-    manifest = result.manifest
+    manifest = result.manifest.to_dict()
     if opts is not None:
         paths, manifest, bodies = write_fix_requests(
             opts,

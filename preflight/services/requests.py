@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..fix.manifest import AnchorSpec, PlacedAnchor, place_anchors
+from ..fix.anchors import AnchorSpec, PlacedAnchor, place_anchors
 from ..fix.plan import Plan
 from ..media.outputs import atomic_path, check_output_path, write_text_atomic
 from ..profile import Profile
