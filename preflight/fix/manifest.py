@@ -419,8 +419,12 @@ class Manifest:
         """The x264 preset the segments were encoded with (``plan.encoder.preset``)."""
         return str(self.plan["encoder"]["preset"])
 
+    def to_json(self) -> str:
+        """The file's text: :meth:`to_dict` as indented JSON, the one format manifests are written in."""
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+
     def to_dict(self) -> dict[str, object]:
-        """The document as ``fix`` writes it (``json.dumps(..., indent=2)``)."""
+        """The document as ``fix`` writes it (:meth:`to_json`)."""
         return {
             "schema": SCHEMA,
             "tool": self.tool,

@@ -193,8 +193,7 @@ def write_segment_set(
         tmp_manifest = stack.enter_context(atomic_path(manifest_path))  # entered first: renamed last
         tmps = [stack.enter_context(atomic_path(p)) for p in finals]
         manifest = describe(write(tmps))
-        text = json.dumps(manifest.to_dict(), indent=2, allow_nan=False) + "\n"
-        tmp_manifest.write_text(text, encoding="utf-8")
+        tmp_manifest.write_text(manifest.to_json(), encoding="utf-8")
     _remove_replaced(out_dir, stale, source=source, on_warning=on_warning)
     return manifest_path, finals, manifest
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..fix.anchors import AnchorSpec, PlacedAnchor, place_anchors
+from ..fix.manifest import Manifest
 from ..fix.plan import Plan
 from ..media.outputs import atomic_path, check_output_path, write_text_atomic
 from ..profile import Profile
@@ -229,5 +230,6 @@ def manifest_with_requests(manifest: Mapping[str, Any], requests: Sequence[Reque
 
 
 def rewrite_manifest(path: str | os.PathLike[str], manifest: Mapping[str, Any]) -> None:
-    """Replace the manifest file atomically, in the format ``fix`` writes it."""
-    write_text_atomic(path, json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+    """Replace the manifest file atomically with ``manifest``, validated by the manifest model and
+    written in the one format ``fix`` writes (:meth:`preflight.fix.manifest.Manifest.to_json`)."""
+    write_text_atomic(path, Manifest.from_dict(manifest, path=Path(path)).to_json())
