@@ -245,13 +245,18 @@ def _score_batch(source: str | None, edited: str | None, pairs_csv: str | None, 
     run_batch_command(PROG, pairs, task, key_of=attrgetter("key"), **batch)
 
 
+def _one_region_kind(*options: tuple[str, object]) -> None:
+    """Refuse more than one region kind among ``(option name, value)`` pairs."""
+    kinds = [name for name, value in options if value]
+    if len(kinds) > 1:
+        raise QAUsageError(f"give one region kind, not {' and '.join(kinds)}")
+
+
 def _region(mask_image: str | None, mask_video: str | None, mask_dir: str | None, boxes: tuple[str, ...],
             auto_region: bool) -> Region | None:
     """The region the options name (at most one kind)."""
-    kinds = [k for k, v in (("--mask", mask_image), ("--mask-video", mask_video), ("--mask-dir", mask_dir),
-                            ("--box", boxes), ("--auto-region", auto_region)) if v]
-    if len(kinds) > 1:
-        raise QAUsageError(f"give one region kind, not {' and '.join(kinds)}")
+    _one_region_kind(("--mask", mask_image), ("--mask-video", mask_video), ("--mask-dir", mask_dir),
+                     ("--box", boxes), ("--auto-region", auto_region))
     return make_region(image=mask_image, video=mask_video, folder=mask_dir, boxes=boxes)
 
 
@@ -302,9 +307,7 @@ def anchors_cmd(manifest: str, edited_dir: str, mask_image: str | None, boxes: t
     """
     from .anchors import DEFAULT_MAX_DELTA_E, format_anchors, score_anchors
 
-    kinds = [k for k, v in (("--mask", mask_image), ("--box", boxes), ("--auto-region", auto_region)) if v]
-    if len(kinds) > 1:
-        raise QAUsageError(f"give one region kind, not {' and '.join(kinds)}")
+    _one_region_kind(("--mask", mask_image), ("--box", boxes), ("--auto-region", auto_region))
     result = score_anchors(
         manifest, edited_dir, mask=mask_image, boxes=[parse_box(b) for b in boxes],
         max_delta_e=DEFAULT_MAX_DELTA_E if max_delta_e is None else max_delta_e,
