@@ -394,6 +394,20 @@ def test_fast_montage_cuts_four_frames_apart():
     _assert_exact_cuts(path, truth)
 
 
+def test_converted_clip_with_still_shots_and_fast_montages():
+    """Clip 506 of the tune2 set (24 -> 48 fps 2:2 with dropped frames, still photographs,
+    fast montages, whip pans, dark shots): every cut exactly, no false one. It missed three
+    cuts: one between two crops of a still picture (a structural change below the jump-cut
+    floor) and two montage cuts whose neighbour two distinct frames back, another cut behind
+    one still frame, counted as motion."""
+    from fixtures import transitions_eval as te
+
+    recipe = te.tune2_set()[6]
+    assert recipe.seed == 506
+    path, truth = te.build(recipe)
+    _assert_exact_cuts(path, truth)
+
+
 # ------------------------------------------------- repeated frames: decision-stage regressions
 # Frames rendered in memory (no codec) and fed to the detector directly: a 24 fps source shown
 # at 60 fps with a 3:2 cadence, whose ground truth is known by construction.

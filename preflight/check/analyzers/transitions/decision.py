@@ -20,6 +20,10 @@ from .signals import WIPE_MAX_RB, WindowField, mix_like, wipe_like
 # A repeated frame (cadence conversion): mean absolute difference of the 64 px thumbnails up to
 # this, coding noise (repeats measure < 0.0012 after H.264 at CRF 20; real motion > 0.003).
 _DUP_DIFF = 0.003
+# Structural level (1 - NCC) of a still shot (coding noise), and the smallest structural change
+# that makes a cut between two still pictures (two crops of one photograph measure >= 0.06).
+_STILL_STRUCT = 0.01
+_STILL_CUT_STRUCT = 0.05
 # Runs of repeated frames in a row that make a cadence (see Decider._distinct).
 _CADENCE_RUNS = 4
 # A candidate cut is motion when both distinct neighbours change at least this share of its
@@ -205,11 +209,18 @@ class Decider:
         # smaller structural change that stands out very sharply from both neighbourhoods; or
         # a structural change blurred by fast motion on one side (struct's local level is high
         # there) confirmed by a jump of the luma histogram, which motion hardly moves.
+        # Between two still pictures (the levels of both sides at coding noise) a smaller
+        # structural change is a new picture too: a cut between two crops of one still
+        # photograph (a flash over a still shot is the flash test's, below).
+        still = (np.fmax(np.nan_to_num(db), np.nan_to_num(da)) <= _DUP_DIFF) & (
+            np.fmax(np.nan_to_num(sb), np.nan_to_num(sa)) <= _STILL_STRUCT
+        )
         structural = (
             has_s
             & (diff >= p.cut_min_diff)
             & (
                 ((st >= p.cut_min_struct) & (rd >= p.cut_ratio) & (rs >= p.cut_ratio))
+                | (still & (st >= _STILL_CUT_STRUCT) & (rd >= p.jump_cut_ratio) & (rs >= p.jump_cut_ratio))
                 | ((st >= p.jump_cut_min_struct) & (rd >= p.jump_cut_ratio) & (rs >= p.jump_cut_ratio))
                 | (
                     (st >= p.jump_cut_min_struct)
@@ -273,34 +284,45 @@ class Decider:
         ``_MOTION_SHARE`` of it, or at least half that share when the frame is no peak (a
         neighbour changes more: the flank of a motion) or the two together reach 2.5 times
         that share (a short ramp: a motion that speeds up and slows down over a few frames,
-        while a cut's neighbours are both quiet)."""
+        while a cut's neighbours are both quiet). Another cut of a fast montage two distinct
+        frames away, with a still frame between, is no motion."""
         n = st.size
         idx = np.nonzero(distinct)[0]
         out = np.zeros(n, bool)
         if idx.size < 3:
             return out
         vals = st[idx]
+        m = vals.size
+        pad = np.concatenate([[0.0] * 4, vals, [0.0] * 4])
+        # Distinct frames k = 1..4 before (prev[k]) and after (nxt[k]) each distinct frame.
+        prev = {k: pad[4 - k : 4 - k + m].copy() for k in range(1, 5)}
+        nxt = {k: pad[4 + k : 4 + k + m].copy() for k in range(1, 5)}
+        # The second distinct frame on a side is no motion when it is another cut of a fast
+        # montage: a structural change with a still frame between it and this one and nothing
+        # beyond it (in a converted clip a still shot of 3-4 source frames shows one or two
+        # distinct frames).
+        floor = 0.5 * _MOTION_SHARE
+        for near, second, beyond in ((prev[1], prev[2], np.maximum(prev[3], prev[4])),
+                                     (nxt[1], nxt[2], np.maximum(nxt[3], nxt[4]))):
+            cut_like = (second >= self.p.cut_min_struct) & (near < floor * second) & (beyond < floor * second)
+            second[cut_like] = 0.0
         # The larger of the two distinct frames on each side: a repeat whose coding noise passed
         # for a distinct frame must not hide the motion.
-        pad = np.concatenate([[0.0, 0.0], vals, [0.0, 0.0]])
-        prev_v = np.maximum(pad[:-4], pad[1:-3])
-        next_v = np.maximum(pad[3:-1], pad[4:])
+        prev_v = np.maximum(prev[1], prev[2])
+        next_v = np.maximum(nxt[1], nxt[2])
         low, high = np.minimum(prev_v, next_v), np.maximum(prev_v, next_v)
         ramp = (high > vals) | (low + high >= 2.5 * _MOTION_SHARE * vals)
         shared = (low >= _MOTION_SHARE * vals) | (ramp & (low >= 0.5 * _MOTION_SHARE * vals))
         # The start or end of a sustained fast move: both distinct frames on one side change
         # about as much (a cut's new shot settles at once).
-        pad_min_prev = np.minimum(pad[:-4], pad[1:-3])
-        pad_min_next = np.minimum(pad[3:-1], pad[4:])
-        onset = np.maximum(pad_min_prev, pad_min_next) >= 0.8 * vals
+        onset = np.maximum(np.minimum(prev[1], prev[2]), np.minimum(nxt[1], nxt[2])) >= 0.8 * vals
         # A move that speeds up into the frame (or slows down out of it): the three distinct
         # frames on one side grow towards it, the nearest already a quarter of its change. A
         # dropped source frame there doubles one step (two source frames of motion in one), so
         # the peak can stand 2-4 times above its neighbour. Only for a change below a hard
         # cut's floor (a jump cut's): a cut out of an accelerating pan has that ramp too.
-        pad3 = np.concatenate([[0.0] * 3, vals, [0.0] * 3])
-        p1, p2, p3 = pad3[2:-4], pad3[1:-5], pad3[:-6]
-        n1, n2, n3 = pad3[4:-2], pad3[5:-1], pad3[6:]
+        p1, p2, p3 = prev[1], prev[2], prev[3]
+        n1, n2, n3 = nxt[1], nxt[2], nxt[3]
         jump = vals < self.p.cut_min_struct
         speeding = jump & (p3 < p2) & (p2 < p1) & (p1 >= 0.25 * vals) & (p1 < vals)
         slowing = jump & (n3 < n2) & (n2 < n1) & (n1 >= 0.25 * vals) & (n1 < vals)
