@@ -43,6 +43,8 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   2:2, 2:3 and irregular cadences with dropped frames at 48/50/60 fps; dissolves up to 47 and
   fades up to 35 source frames): the failure kinds of the held-out draw 3000-3013, which was
   reported and so inspected, rebuilt from other material to tune on.
+* **tune3** (``--set tune3``): as tune2 at seeds 600-609 with about half the shots joined by
+  a dissolve or a fade.
 * **heldout2** (``--set heldout2``): the held-out recipes and sources at seeds 4000-4013, a
   fresh draw run once after tuning on tune2.
 
@@ -149,6 +151,8 @@ def eval_clips(split: str, first_seed: int | None = None) -> list[Truth]:
         recipes = transitions_eval.tune_set()
     elif split == "tune2":
         recipes = transitions_eval.tune2_set()
+    elif split == "tune3":
+        recipes = transitions_eval.tune3_set()
     elif split == "heldout2":
         recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT2_FIRST_SEED)
     else:
@@ -331,7 +335,7 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", dest="sets", action="append",
-                        choices=("legacy", "tune", "tune2", "heldout", "heldout2"),
+                        choices=("legacy", "tune", "tune2", "tune3", "heldout", "heldout2"),
                         help="clip sets to report (repeatable; default tune and heldout)")
     parser.add_argument("--montages", type=int, default=20,
                         help="legacy set: random montage clips (default 20)")

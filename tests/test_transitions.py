@@ -488,6 +488,19 @@ def test_montage_back_to_a_still_shot_of_a_converted_clip():
     assert_cuts(_detect_frames(frames), truth)
 
 
+@pytest.mark.parametrize("gap", [2, 3, 4])
+def test_cut_just_before_a_strobe(gap):
+    """A cut ``gap`` frames before a strobe (every other frame flashed, 5 flashes): the strobe
+    frames stay out of the luminance level, which they raised above the cut's own change (the
+    cut was missed)."""
+    def flash(f: np.ndarray) -> np.ndarray:
+        return np.clip(f.astype(np.float32) * 0.4 + 235 * 0.6, 0, 255).astype(np.uint8)
+
+    b = [flash(f) if gap <= k < gap + 10 and (k - gap) % 2 == 0 else f
+         for k, f in enumerate(_panning(2, 40, 1))]
+    assert_cuts(_detect_frames(_panning(1, 30, 2) + b + _panning(3, 30, 3)), [30, 70])
+
+
 def test_flash_over_black_in_a_converted_clip():
     """Black, two uniform grey frames, black (a strobe over black): no cut, no flat-frame
     exception to the return test (guards the montage-to-black rule)."""

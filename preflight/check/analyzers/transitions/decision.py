@@ -24,6 +24,13 @@ _DUP_DIFF = 0.003
 # that makes a cut between two still pictures (two crops of one photograph measure >= 0.06).
 _STILL_STRUCT = 0.01
 _STILL_CUT_STRUCT = 0.05
+# A luminance event (flash, strobe frame): histogram distance >= hist_cut_min with a structural
+# change below this.
+_LUM_EVENT_STRUCT = 0.1
+# Largest structural distance (1 - NCC) of two frames around a flash that still look alike,
+# whatever the spike between (beyond it the shot's own motion must account for it): two
+# different still pictures of a montage measure 0.25 and more.
+_ALIKE_MAX_STRUCT = 0.2
 # Runs of repeated frames in a row that make a cadence (see Decider._distinct).
 _CADENCE_RUNS = 4
 # A candidate cut is motion when both distinct neighbours change at least this share of its
@@ -191,7 +198,10 @@ class Decider:
         # Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
         # material shown at 50-60 fps): time spans given in frames stretch by it.
         self._rep, self._rep_clip = _frames_per_distinct(distinct, diff <= _DUP_DIFF)
-        db, da = _side_medians(diff, p.window, distinct)
+        # The luminance level leaves out the frames of a flash or a strobe (see _flash_like),
+        # which would hide a cut next to a strobe.
+        db, da = _side_medians(np.where(self._flash_like(distinct), np.nan, diff), p.window, distinct)
+        change_before, _ = _side_medians(diff, p.window, distinct)
         sb, sa = _side_medians(struct, p.window, distinct)
         dlevel = np.fmax(np.fmax(np.nan_to_num(db), np.nan_to_num(da)), 0.004)
         slevel = np.fmax(np.fmax(np.nan_to_num(sb), np.nan_to_num(sa)), 0.01)
@@ -273,10 +283,31 @@ class Decider:
         # In-shot structural change per frame, for the flash test's tolerance (the shot before
         # the candidate; after it may be the flash itself).
         self._motion = np.nan_to_num(sb, nan=0.0)
-        self._change = np.nan_to_num(db, nan=0.0)
+        self._change = np.nan_to_num(change_before, nan=0.0)
         self._flat = flat
         flashes = self._flash_frames([c for c, _ in kept])
         return [(c, conf) for c, conf in kept if c not in flashes]
+
+    def _flash_like(self, distinct: np.ndarray) -> np.ndarray:
+        """Distinct frames of a luminance event that goes and comes back (a flash or a strobe
+        frame): the histogram jumps (``hist_cut_min``), the structure stays (below
+        ``_LUM_EVENT_STRUCT``), and the next or the previous distinct frame moves the mean
+        luma the other way by at least a third as much (a fade or an exposure ramp keeps its
+        direction)."""
+        struct, hist = np.nan_to_num(self.sig["struct"], nan=1.0), self.sig["hist"]
+        idx = np.nonzero(distinct)[0]
+        out = np.zeros(self.n, bool)
+        if idx.size < 2:
+            return out
+        step = np.diff(self.sig["mean"][idx].astype(np.float64), prepend=np.nan)
+        nxt = np.concatenate([step[1:], [np.nan]])
+        prv = np.concatenate([[np.nan], step[:-1]])
+        with np.errstate(invalid="ignore"):
+            back = ((nxt * step < 0) & (np.abs(nxt) >= np.abs(step) / 3)) | (
+                (prv * step < 0) & (np.abs(prv) >= np.abs(step) / 3)
+            )
+        out[idx] = back & (hist[idx] >= self.p.hist_cut_min) & (struct[idx] < _LUM_EVENT_STRUCT)
+        return out
 
     def _in_motion(self, st: np.ndarray, distinct: np.ndarray) -> np.ndarray:
         """Frames whose structural change both sides share (the larger of the two distinct
@@ -442,7 +473,7 @@ class Decider:
         ref_d = float(self.sig["diff"][c])
         ref_s = float(self.sig["struct"][c]) if np.isfinite(self.sig["struct"][c]) else 1.0
         tol_d = max(0.5 * ref_d, min(0.75 * ref_d, 1.5 * gap * float(self._change[c])))
-        tol_s = max(0.5 * ref_s, 0.15, 1.5 * gap * float(self._motion[c]))
+        tol_s = max(min(0.5 * ref_s, _ALIKE_MAX_STRUCT), 0.15, 1.5 * gap * float(self._motion[c]))
         return bool(np.isfinite(bd) and np.isfinite(bs) and bd <= tol_d and bs <= tol_s)
 
     def _calm(self, frames: np.ndarray, limit: float, candidate: int) -> np.ndarray:
