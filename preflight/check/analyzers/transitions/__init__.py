@@ -56,9 +56,13 @@ Decisions:
   (``diff`` rises over several frames, not in one). Two more ways in: a *jump cut* (one scene
   re-framed, or a time skip) changes structure less but stands out ``jump_cut_ratio`` times
   from both sides; a cut into or out of fast motion, where ``struct``'s level is high, is
-  confirmed by a jump of the histogram distance. Next to a flat (black/white) frame NCC is
-  undefined and ``diff`` with the histogram distance decide. No cut within one frame of the
-  clip's ends (one side of the comparison missing); of two adjacent candidates the stronger.
+  confirmed by a jump of the histogram distance; between two still pictures (both levels at
+  coding noise) a structural change of 0.05 standing out as much as a jump cut's is a cut (two
+  crops of one photograph). Next to a flat (black/white) frame NCC is undefined and ``diff``
+  with the histogram distance decide. The ``diff`` level leaves out the frames of a flash or
+  strobe (a histogram jump without structural change that the next or previous distinct frame
+  reverses), which would hide a cut next to a strobe. No cut within one frame of the clip's
+  ends (one side of the comparison missing); of two adjacent candidates the stronger.
 * **Repeated frames** (24-30 fps material shown at 48-60 fps: 2:2, 3:2, irregular): a frame
   whose difference is coding noise, well below the changes around it, repeats the previous
   one. Local levels are medians over *distinct* frames only (a repeat's zero would make every
@@ -71,11 +75,14 @@ Decisions:
   the two sides together reach 2.5 times that share; or, for a change below a hard cut's floor,
   when the three distinct frames on one side ramp up to it (a move speeding up, where a
   dropped source frame doubles one step); or when a neighbour changes more and the other side
-  at least a tenth as much (the flank of a larger change).
+  at least a tenth as much (the flank of a larger change). The second distinct frame on a side
+  is no motion when it is another cut of a fast montage (a still frame between, nothing
+  beyond).
 * **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` apart,
   one before it and one at or after it, look alike (the picture before the flash comes back:
   the flashlight test of Heng and Ngan [3]_), within a tolerance that grows with the shot's
-  own motion; or when the picture from before it returns within ``return_span`` frames (an
+  own motion (structurally at most 0.2 beyond it: two still pictures of a montage are not
+  alike); or when the picture from before it returns within ``return_span`` frames (an
   occluder passing the lens), comparing only frames away from any spike, within a tolerance
   bounded by the shot's own motion. In a converted clip the span follows the clip's cadence
   even inside a still shot (which shows none); beyond the local span only the same picture,

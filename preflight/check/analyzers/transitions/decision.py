@@ -271,15 +271,7 @@ class Decider:
             np.minimum.reduce([rd / p.cut_ratio, diff / p.flat_cut_min_diff, hist / 0.2]),
         )
         cands = [(int(i), 1.0 - 0.5 / max(float(strength[i]), 1.0)) for i in np.nonzero(ok)[0]]
-        # Non-maximum suppression of adjacent candidates (an encoder-blended or interlaced cut
-        # shows on two consecutive frames): keep the stronger.
-        kept: list[tuple[int, float]] = []
-        for c, conf in cands:
-            if kept and c - kept[-1][0] <= 1:
-                if score[c] > score[kept[-1][0]]:
-                    kept[-1] = (c, conf)
-                continue
-            kept.append((c, conf))
+        kept = _suppress_adjacent(cands, score)
         # In-shot structural change per frame, for the flash test's tolerance (the shot before
         # the candidate; after it may be the flash itself).
         self._motion = np.nan_to_num(sb, nan=0.0)
@@ -565,6 +557,20 @@ class Decider:
                 return False
         return True
 
+
+
+def _suppress_adjacent(cands: list[tuple[int, float]], score: np.ndarray) -> list[tuple[int, float]]:
+    """Non-maximum suppression of adjacent candidates ``(frame, confidence)`` in frame order (an
+    encoder-blended or interlaced cut shows on two consecutive frames): the higher ``score``
+    stays."""
+    kept: list[tuple[int, float]] = []
+    for c, conf in cands:
+        if kept and c - kept[-1][0] <= 1:
+            if score[c] > score[kept[-1][0]]:
+                kept[-1] = (c, conf)
+            continue
+        kept.append((c, conf))
+    return kept
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
