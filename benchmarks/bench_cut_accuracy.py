@@ -38,13 +38,22 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   skipped when the shared folder is absent. (Earlier draws were inspected to diagnose
   failures and are no longer held out: seeds 1000-1013 and 2000-2013; ``--heldout-seed
   1000`` or ``2000`` reproduces them.)
+* **tune2** (``--set tune2``): 10 clips x 40 s from the tune sources, seeds 500-509, built
+  with the held-out recipes (constant-speed whip pans, twice as frequent; rect/blob occluders;
+  2:2, 2:3 and irregular cadences with dropped frames at 48/50/60 fps; dissolves up to 47 and
+  fades up to 35 source frames): the failure kinds of the held-out draw 3000-3013, which was
+  reported and so inspected, rebuilt from other material to tune on.
+* **tune3** (``--set tune3``): as tune2 at seeds 600-609 with about half the shots joined by
+  a dissolve or a fade.
+* **heldout2** (``--set heldout2``): the held-out recipes and sources at seeds 4000-4013, a
+  fresh draw run once after tuning on tune2.
 
 For these sets the report adds false cuts per hard-negative kind (a false cut within a
 negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a converted clip)
 and, per repeated-frame clip, reported versus true cut counts.
 
-Usage: python benchmarks/bench_cut_accuracy.py [--set legacy|tune|heldout ...] [--montages N]
-                                              [--first-seed S] [--only-montages] [--no-scenedetect]
+Usage: python benchmarks/bench_cut_accuracy.py [--set legacy|tune|tune2|heldout|heldout2 ...]
+           [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 """
 
 from __future__ import annotations
@@ -140,6 +149,12 @@ def eval_clips(split: str, first_seed: int | None = None) -> list[Truth]:
     """The tune or held-out clips of ``fixtures/transitions_eval.py``."""
     if split == "tune":
         recipes = transitions_eval.tune_set()
+    elif split == "tune2":
+        recipes = transitions_eval.tune2_set()
+    elif split == "tune3":
+        recipes = transitions_eval.tune3_set()
+    elif split == "heldout2":
+        recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT2_FIRST_SEED)
     else:
         recipes = transitions_eval.heldout_set(first_seed=first_seed)
     out = []
@@ -319,7 +334,8 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", dest="sets", action="append", choices=("legacy", "tune", "heldout"),
+    parser.add_argument("--set", dest="sets", action="append",
+                        choices=("legacy", "tune", "tune2", "tune3", "heldout", "heldout2"),
                         help="clip sets to report (repeatable; default tune and heldout)")
     parser.add_argument("--montages", type=int, default=20,
                         help="legacy set: random montage clips (default 20)")

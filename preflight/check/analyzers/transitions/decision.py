@@ -1,0 +1,583 @@
+"""Decision stage of the transition detector: per-frame signals in, transitions out.
+
+Cuts, repeated frames, motion, flashes, fades, dissolves and wipes are decided on the whole
+series of per-frame signals (:mod:`.signals`), so every test can look both ways in time; the
+rules and their references are in the package docstring
+(:mod:`preflight.check.analyzers.transitions`). The extents of gradual transitions are fitted
+in :mod:`.fitting`.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .fitting import fade_extent, mix_extent
+from .params import TransitionParams
+from .signals import WIPE_MAX_RB, WindowField, mix_like, wipe_like
+
+# A repeated frame (cadence conversion): mean absolute difference of the 64 px thumbnails up to
+# this, coding noise (repeats measure < 0.0012 after H.264 at CRF 20; real motion > 0.003).
+_DUP_DIFF = 0.003
+# Structural level (1 - NCC) of a still shot (coding noise), and the smallest structural change
+# that makes a cut between two still pictures (two crops of one photograph measure >= 0.06).
+_STILL_STRUCT = 0.01
+_STILL_CUT_STRUCT = 0.05
+# A luminance event (flash, strobe frame): histogram distance >= hist_cut_min with a structural
+# change below this.
+_LUM_EVENT_STRUCT = 0.1
+# Largest structural distance (1 - NCC) of two frames around a flash that still look alike,
+# whatever the spike between (beyond it the shot's own motion must account for it): two
+# different still pictures of a montage measure 0.25 and more.
+_ALIKE_MAX_STRUCT = 0.2
+# Runs of repeated frames in a row that make a cadence (see Decider._distinct).
+_CADENCE_RUNS = 4
+# A candidate cut is motion when both distinct neighbours change at least this share of its
+# structural change (see Decider._in_motion).
+_MOTION_SHARE = 0.3
+# Smallest tolerance of the return test (mean absolute difference, 0-1) whatever the motion.
+_RETURN_MIN_TOL = 0.08
+# The same picture again after an occluder (mean absolute difference, 0-1; coding noise and a
+# still shot's drift stay below it).
+_SAME_PICTURE = 0.02
+# A flat frame: this share of its pixels within 0.1 of black (or white).
+_FLAT_SHARE = 0.9
+# Largest error of the ends' mean as a predictor of a dissolve window's middle frame, relative
+# to the nearer end's (field ``P``): a linear mix is predicted by the mean far better than by
+# either end; motion is not.
+_DISSOLVE_MAX_PRED = 0.6
+
+
+
+def _side_medians(
+    x: np.ndarray, w: int, distinct: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """NaN-aware medians of ``x`` over the ``w`` frames before and the ``w`` after each frame.
+
+    Frame 0's value (no predecessor) never enters a median. With a boolean ``distinct`` mask,
+    only distinct frames count and the windows hold ``w`` of them (the series is compressed to
+    the distinct frames, and each frame takes the medians of its place there): repeated frames
+    neither enter the medians nor shorten the span they cover.
+    """
+    if distinct is not None and not distinct.all():
+        keep = distinct.copy()
+        if keep.size:
+            keep[0] = True
+        idx = np.nonzero(keep)[0]
+        cb, ca = _side_medians(x[idx], w)
+        # A repeated frame (never a cut: it changes nothing) takes the levels of the next
+        # distinct frame.
+        at = np.clip(np.searchsorted(idx, np.arange(x.size), side="left"), 0, idx.size - 1)
+        before, after = cb[at], ca[at]
+        return before, after
+    n = x.size
+    y = x.astype(np.float64)
+    if n:
+        y[0] = np.nan
+    pad = np.full(w, np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, y, pad]), w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows -> NaN, on purpose
+        before = np.nanmedian(windows[0:n], axis=1)  # y[i - w : i]
+        after = np.nanmedian(windows[w + 1 : w + 1 + n], axis=1)  # y[i + 1 : i + 1 + w]
+    return before, after
+
+
+def _frames_per_distinct(
+    distinct: np.ndarray, quiet: np.ndarray, reach: int = 24
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
+    material shown at 50-60 fps): counted within ``reach`` frames of each frame, and that
+    raised to the clip's own ratio (at most 2.5) in a converted clip.
+
+    The clip's ratio leaves out quiet frames that are no repeat of a cadence (a still shot,
+    where a repeat cannot be told from the source holding still); a clip is converted when it
+    is 1.5 or more. Inside a still shot of a converted clip the local ratio is too low and
+    every span measured in frames too short (an occluder crossing a still shot of a 24 -> 60
+    fps clip).
+    """
+    n = distinct.size
+    cum = np.concatenate([[0], np.cumsum(distinct)])
+    lo = np.clip(np.arange(n) - reach, 0, n)
+    hi = np.clip(np.arange(n) + reach + 1, 0, n)
+    local = (hi - lo) / np.maximum(cum[hi] - cum[lo], 1)
+    known = ~(distinct & quiet)
+    new = int((distinct & known).sum())
+    clip = float(known.sum()) / new if new else 1.0
+    if clip < 1.5:
+        return local, local
+    return local, np.maximum(local, min(clip, 2.5))
+
+
+Found = tuple[str, int, int, float, "str | None"]
+
+
+class Decider:
+    """The decision stage: per-frame signals in, ``(type, start, end, confidence, via)`` out."""
+
+    def __init__(self, p: TransitionParams, sig: dict[str, np.ndarray], lin: np.ndarray,
+                 bridge: np.ndarray) -> None:
+        self.p = p
+        self.sig = sig
+        self.lin = lin
+        self.bridge = bridge
+        self.n = int(sig["pts"].size)
+        self.cut_score = np.zeros(self.n)
+        self.dissolve_resid = np.full(self.n, np.nan)
+
+    def run(self) -> list[Found]:
+        if self.n < 2:
+            return []
+        flat, via = self._flat_frames()
+        cuts = self._cuts(flat)
+        fades = self._fades(flat, via, cuts)
+        busy = flat.copy()  # frames owned by a fade or a flat run
+        for _kind, a, b, _c, _v in fades:
+            busy[a : b + 1] = True
+        # A cut strictly inside a fade is the fade's own steepest step, not a shot change.
+        cuts = [(c, conf) for c, conf in cuts if not any(a < c <= b for _k, a, b, _c, _v in fades)]
+        gradual = self._gradual(busy, cuts)
+        out: list[Found] = fades + gradual + [("cut", c, c, conf, None) for c, conf in cuts]
+        out.sort(key=lambda t: (t[1], t[2]))
+        return out
+
+    # -- flat frames and fades ------------------------------------------------
+    def _flat_frames(self) -> tuple[np.ndarray, np.ndarray]:
+        std, dark, bright = self.sig["std"], self.sig["dark"], self.sig["bright"]
+        quiet = std <= self.p.flat_max_std
+        black = quiet & (dark >= _FLAT_SHARE)
+        white = quiet & (bright >= _FLAT_SHARE)
+        via = np.where(black, "black", np.where(white, "white", ""))
+        return black | white, via
+
+    def _fades(self, flat: np.ndarray, via: np.ndarray, cuts: list[tuple[int, float]]) -> list[Found]:
+        p, n = self.p, self.n
+        mean, std = self.sig["mean"].astype(np.float64), self.sig["std"].astype(np.float64)
+        is_cut = np.zeros(n + 1, bool)
+        for c, _ in cuts:
+            is_cut[c] = True
+        out: list[Found] = []
+        runs = sorted(_runs(flat & (via == "black")) + _runs(flat & (via == "white")))
+        for a, b in runs:
+            kind_via = str(via[a])
+            level = float(np.median(mean[a : b + 1]))
+            # RMS distance of each frame from the flat level: a gain ramp makes it linear in time.
+            amp = np.sqrt(std**2 + (mean - level) ** 2)
+            # fade-out: frames before a; fade-in: frames after b. Never across a cut or flat run.
+            lo = a - 1
+            while lo > 0 and a - lo < p.max_fade_frames and not flat[lo - 1] and not is_cut[lo]:
+                lo -= 1
+            hi = b + 1
+            while hi < n - 1 and hi - b < p.max_fade_frames and not flat[hi + 1] and not is_cut[hi + 1]:
+                hi += 1
+            fade_out = fade_in = None
+            if a - 1 >= 0 and not flat[a - 1] and not is_cut[a]:
+                fade_out = fade_extent(amp, lo, a - 1, (a, b), -1, min_frames=p.min_fade_frames)
+            if b + 1 < n and not flat[b + 1] and not is_cut[b + 1]:
+                fade_in = fade_extent(amp, b + 1, hi, (a, b), 1, min_frames=p.min_fade_frames)
+            # A flat run is left by a fade-in, a cut or the clip's end, and entered by a fade-out,
+            # a cut or the clip's start: a "fade" into one white frame after which the same
+            # picture pops back is a flash over a brightening shot.
+            leaves = fade_in is not None or b == n - 1 or is_cut[b + 1] or flat[b + 1]
+            enters = fade_out is not None or a == 0 or is_cut[a] or flat[a - 1]
+            if fade_out is not None and leaves:
+                out.append(("fade_out", fade_out[0], fade_out[1], fade_out[2], kind_via))
+            if fade_in is not None and enters:
+                out.append(("fade_in", fade_in[0], fade_in[1], fade_in[2], kind_via))
+        return out
+
+    # -- cuts -----------------------------------------------------------------
+    def _cuts(self, flat: np.ndarray) -> list[tuple[int, float]]:
+        p, n = self.p, self.n
+        diff, struct, hist, mean = self.sig["diff"], self.sig["struct"], self.sig["hist"], self.sig["mean"]
+        # Levels over distinct frames only: a repeated frame (2:2, 3:2 or irregular cadence)
+        # changes nothing, and counting its zero would make every real change of the source
+        # look like a spike.
+        distinct = self._distinct()
+        # Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
+        # material shown at 50-60 fps): time spans given in frames stretch by it.
+        self._rep, self._rep_clip = _frames_per_distinct(distinct, diff <= _DUP_DIFF)
+        # The luminance level leaves out the frames of a flash or a strobe (see _flash_like),
+        # which would hide a cut next to a strobe.
+        db, da = _side_medians(np.where(self._flash_like(distinct), np.nan, diff), p.window, distinct)
+        change_before, _ = _side_medians(diff, p.window, distinct)
+        sb, sa = _side_medians(struct, p.window, distinct)
+        dlevel = np.fmax(np.fmax(np.nan_to_num(db), np.nan_to_num(da)), 0.004)
+        slevel = np.fmax(np.fmax(np.nan_to_num(sb), np.nan_to_num(sa)), 0.01)
+        rd = diff / dlevel
+        has_s = np.isfinite(struct)
+        rs = np.where(has_s, np.nan_to_num(struct) / slevel, np.inf)
+        score = np.minimum(rd, rs)
+        score[0] = 0.0
+        self.cut_score = score
+
+        hb, ha = _side_medians(hist, p.window, distinct)
+        rh = hist / np.fmax(np.fmax(np.nan_to_num(hb), np.nan_to_num(ha)), 0.01)
+        st = np.nan_to_num(struct)
+        # Two shots: unrelated images; or (a jump cut: one scene re-framed, or a time skip) a
+        # smaller structural change that stands out very sharply from both neighbourhoods; or
+        # a structural change blurred by fast motion on one side (struct's local level is high
+        # there) confirmed by a jump of the luma histogram, which motion hardly moves.
+        # Between two still pictures (the levels of both sides at coding noise) a smaller
+        # structural change is a new picture too: a cut between two crops of one still
+        # photograph (a flash over a still shot is the flash test's, below).
+        still = (np.fmax(np.nan_to_num(db), np.nan_to_num(da)) <= _DUP_DIFF) & (
+            np.fmax(np.nan_to_num(sb), np.nan_to_num(sa)) <= _STILL_STRUCT
+        )
+        structural = (
+            has_s
+            & (diff >= p.cut_min_diff)
+            & (
+                ((st >= p.cut_min_struct) & (rd >= p.cut_ratio) & (rs >= p.cut_ratio))
+                | (still & (st >= _STILL_CUT_STRUCT) & (rd >= p.jump_cut_ratio) & (rs >= p.jump_cut_ratio))
+                | ((st >= p.jump_cut_min_struct) & (rd >= p.jump_cut_ratio) & (rs >= p.jump_cut_ratio))
+                | (
+                    (st >= p.jump_cut_min_struct)
+                    & (rd >= p.cut_ratio)
+                    & (rs >= 0.75 * p.cut_ratio)
+                    & (hist >= p.hist_cut_min)
+                    & (rh >= 1.5 * p.cut_ratio)
+                )
+            )
+        )
+        # Next to a flat frame: luminance and histogram must both jump; black-to-black (two
+        # flat frames of one level) is no change at all.
+        prev_mean = np.concatenate([[mean[0]], mean[:-1]])
+        same_flat = flat & np.concatenate([[False], flat[:-1]]) & (np.abs(mean - prev_mean) < 0.3)
+        flatcut = ~has_s & (diff >= p.flat_cut_min_diff) & (rd >= p.cut_ratio) & (hist >= 0.2) & ~same_flat
+        ok = structural | flatcut
+        # Motion, not a new shot: a cut is an isolated structural change, while the fastest
+        # frame of a whip pan or of an object crossing the lens sits between frames that also
+        # change a lot (the motion ramps up and down). Neighbours are the previous and next
+        # *distinct* frames (repeats of a cadence conversion change nothing).
+        ok &= ~self._in_motion(st, distinct)
+        # A cut needs two frames of each shot to stand out from: none within one frame of the
+        # clip's ends, where one side of the comparison is missing (fast motion right at the
+        # start of a clip looks like a spike there).
+        ok[:2] = False
+        ok[n - 1 :] = False
+        strength = np.where(
+            has_s,
+            np.maximum.reduce([
+                np.minimum.reduce([rd / p.cut_ratio, rs / p.cut_ratio, st / p.cut_min_struct,
+                                   diff / p.cut_min_diff]),
+                np.minimum.reduce([rd / p.jump_cut_ratio, rs / p.jump_cut_ratio,
+                                   st / p.jump_cut_min_struct, diff / p.cut_min_diff]),
+                np.minimum.reduce([rd / p.cut_ratio, rs / (0.75 * p.cut_ratio), rh / (1.5 * p.cut_ratio),
+                                   st / p.jump_cut_min_struct,
+                                   hist / p.hist_cut_min, diff / p.cut_min_diff]),
+            ]),
+            np.minimum.reduce([rd / p.cut_ratio, diff / p.flat_cut_min_diff, hist / 0.2]),
+        )
+        cands = [(int(i), 1.0 - 0.5 / max(float(strength[i]), 1.0)) for i in np.nonzero(ok)[0]]
+        kept = _suppress_adjacent(cands, score)
+        # In-shot structural change per frame, for the flash test's tolerance (the shot before
+        # the candidate; after it may be the flash itself).
+        self._motion = np.nan_to_num(sb, nan=0.0)
+        self._change = np.nan_to_num(change_before, nan=0.0)
+        self._flat = flat
+        flashes = self._flash_frames([c for c, _ in kept])
+        return [(c, conf) for c, conf in kept if c not in flashes]
+
+    def _flash_like(self, distinct: np.ndarray) -> np.ndarray:
+        """Distinct frames of a luminance event that goes and comes back (a flash or a strobe
+        frame): the histogram jumps (``hist_cut_min``), the structure stays (below
+        ``_LUM_EVENT_STRUCT``), and the next or the previous distinct frame moves the mean
+        luma the other way by at least a third as much (a fade or an exposure ramp keeps its
+        direction)."""
+        struct, hist = np.nan_to_num(self.sig["struct"], nan=1.0), self.sig["hist"]
+        idx = np.nonzero(distinct)[0]
+        out = np.zeros(self.n, bool)
+        if idx.size < 2:
+            return out
+        step = np.diff(self.sig["mean"][idx].astype(np.float64), prepend=np.nan)
+        nxt = np.concatenate([step[1:], [np.nan]])
+        prv = np.concatenate([[np.nan], step[:-1]])
+        with np.errstate(invalid="ignore"):
+            back = ((nxt * step < 0) & (np.abs(nxt) >= np.abs(step) / 3)) | (
+                (prv * step < 0) & (np.abs(prv) >= np.abs(step) / 3)
+            )
+        out[idx] = back & (hist[idx] >= self.p.hist_cut_min) & (struct[idx] < _LUM_EVENT_STRUCT)
+        return out
+
+    def _in_motion(self, st: np.ndarray, distinct: np.ndarray) -> np.ndarray:
+        """Frames whose structural change both sides share (the larger of the two distinct
+        frames before, and after): each at least
+        ``_MOTION_SHARE`` of it, or at least half that share when the frame is no peak (a
+        neighbour changes more: the flank of a motion) or the two together reach 2.5 times
+        that share (a short ramp: a motion that speeds up and slows down over a few frames,
+        while a cut's neighbours are both quiet). Another cut of a fast montage two distinct
+        frames away, with a still frame between, is no motion."""
+        n = st.size
+        idx = np.nonzero(distinct)[0]
+        out = np.zeros(n, bool)
+        if idx.size < 3:
+            return out
+        vals = st[idx]
+        m = vals.size
+        pad = np.concatenate([[0.0] * 4, vals, [0.0] * 4])
+        # Distinct frames k = 1..4 before (prev[k]) and after (nxt[k]) each distinct frame.
+        prev = {k: pad[4 - k : 4 - k + m].copy() for k in range(1, 5)}
+        nxt = {k: pad[4 + k : 4 + k + m].copy() for k in range(1, 5)}
+        # The second distinct frame on a side is no motion when it is another cut of a fast
+        # montage: a structural change with a still frame between it and this one and nothing
+        # beyond it (in a converted clip a still shot of 3-4 source frames shows one or two
+        # distinct frames).
+        floor = 0.5 * _MOTION_SHARE
+        for near, second, beyond in ((prev[1], prev[2], np.maximum(prev[3], prev[4])),
+                                     (nxt[1], nxt[2], np.maximum(nxt[3], nxt[4]))):
+            cut_like = (second >= self.p.cut_min_struct) & (near < floor * second) & (beyond < floor * second)
+            second[cut_like] = 0.0
+        # The larger of the two distinct frames on each side: a repeat whose coding noise passed
+        # for a distinct frame must not hide the motion.
+        prev_v = np.maximum(prev[1], prev[2])
+        next_v = np.maximum(nxt[1], nxt[2])
+        low, high = np.minimum(prev_v, next_v), np.maximum(prev_v, next_v)
+        ramp = (high > vals) | (low + high >= 2.5 * _MOTION_SHARE * vals)
+        shared = (low >= _MOTION_SHARE * vals) | (ramp & (low >= 0.5 * _MOTION_SHARE * vals))
+        # The start or end of a sustained fast move: both distinct frames on one side change
+        # about as much (a cut's new shot settles at once).
+        onset = np.maximum(np.minimum(prev[1], prev[2]), np.minimum(nxt[1], nxt[2])) >= 0.8 * vals
+        # A move that speeds up into the frame (or slows down out of it): the three distinct
+        # frames on one side grow towards it, the nearest already a quarter of its change. A
+        # dropped source frame there doubles one step (two source frames of motion in one), so
+        # the peak can stand 2-4 times above its neighbour. Only for a change below a hard
+        # cut's floor (a jump cut's): a cut out of an accelerating pan has that ramp too.
+        p1, p2, p3 = prev[1], prev[2], prev[3]
+        n1, n2, n3 = nxt[1], nxt[2], nxt[3]
+        jump = vals < self.p.cut_min_struct
+        speeding = jump & (p3 < p2) & (p2 < p1) & (p1 >= 0.25 * vals) & (p1 < vals)
+        slowing = jump & (n3 < n2) & (n2 < n1) & (n1 >= 0.25 * vals) & (n1 < vals)
+        # The flank of a larger change next to it (a neighbour changes more) with some change on
+        # the other side too.
+        flank = (high > vals) & (low >= 0.1 * vals)
+        out[idx] = (vals > 0) & (shared | onset | speeding | slowing | flank)
+        return out
+
+    def _distinct(self) -> np.ndarray:
+        """Frames that are not a repeat of the previous one.
+
+        A repeated frame of a 2:2, 3:2 or irregular cadence differs by coding noise only: a
+        mean absolute difference under ``_DUP_DIFF`` and under a third of the largest change
+        within 3 frames. A still shot looks the same frame by frame; what tells a cadence is
+        its rhythm: runs of 1-3 such frames, each after one or two changing frames, at least
+        ``_CADENCE_RUNS`` runs in a row. Only those count as repeats (a still shot's frames,
+        or the quiet frames between the cuts of a montage of still shots, do not).
+        """
+        diff = self.sig["diff"].astype(np.float64)
+        n = diff.size
+        reach = 3
+        padded = np.concatenate([np.zeros(reach), diff, np.zeros(reach)])
+        near = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).max(axis=1)
+        tiny = (diff <= _DUP_DIFF) & (diff <= 0.35 * near)
+        runs = _runs(tiny)
+        distinct = np.ones(n, bool)
+        if not runs:
+            return distinct
+        first = np.array([r[0] for r in runs])
+        last = np.array([r[1] for r in runs])
+        short = last - first + 1 <= 3
+        # Run i and run i + 1 belong to one rhythm: both short, one or two frames apart.
+        link = short[:-1] & short[1:] & (first[1:] - last[:-1] - 1 <= 2)
+        chain = np.concatenate([[0], np.cumsum(~link)])  # chain id of each run
+        size = np.bincount(chain)
+        for i in np.nonzero(short & (size[chain] >= _CADENCE_RUNS))[0]:
+            distinct[first[i] : last[i] + 1] = False
+        return distinct
+
+    def _flash_frames(self, cands: list[int]) -> set[int]:
+        """Candidates that start, sit in or end a flash, or an occluder passing the lens."""
+        p, n = self.p, self.n
+        out: set[int] = set()
+        for c in cands:
+            if c in out:
+                continue
+            ref_d = float(self.sig["diff"][c])
+            # A flash around c: two frames at most max_flash_frames + 1 apart, one before c and
+            # one at or after it, that look alike (pair (q - lag, q) stored as lag at frame q).
+            for lag in range(2, p.max_flash_frames + 2):
+                for q in range(c, min(c + lag, n)):
+                    if q - lag < 0:
+                        continue
+                    if self._alike(c, *self.bridge[q, lag - 2], gap=lag):
+                        out.update(k for k in cands if q - lag < k <= q)
+                        break
+                if c in out:
+                    break
+            # A cut between a black or white frame and a picture is no occluder (those cover
+            # part of the frame), and black "returns" after any shot of a montage cut to black
+            # and back. (A flash over black, flat frames in between, still goes through.)
+            to_flat = (
+                (self._flat[c - 1] or self._flat[c])
+                and ref_d >= p.flat_cut_min_diff
+                and max(self.sig["std"][c - 1], self.sig["std"][c]) > p.flat_max_std
+            )
+            if c in out or p.return_span < 2 or to_flat:
+                continue
+            # Longer occlusions: the picture from before c comes back within return_span frames
+            # (window pairs (T[i - L], T[i]) that span c, i.e. i in [c, c + L - 1]).
+            span = p.return_span * min(float(self._rep[c]), 3.0)
+            # Beyond the local span (a still shot of a converted clip), only the same picture
+            # counts: two crops of one still scene in a montage differ by more.
+            far_span = p.return_span * min(float(self._rep_clip[c]), 3.0)
+            for li, win in enumerate(p.gradual_windows):
+                if win > max(span, far_span):
+                    break
+                hi = min(c + win - 1, n - 1)
+                d = self.lin[c : hi + 1, li, WindowField.D]
+                # Both frames of a pair must be ordinary frames, not spikes themselves: a flash
+                # frame of either shot can look like the other shot.
+                later = np.arange(c, hi + 1)
+                # The old picture is back: no further from it than a third of the spike, nor
+                # than the shot's own motion would take it (a huge spike, say from a dark shot,
+                # must not make any other shot "the same picture").
+                tol = min(0.35 * ref_d, max(_RETURN_MIN_TOL, 4.0 * float(self._change[c])))
+                if win > span:
+                    tol = min(tol, max(_SAME_PICTURE, 2.0 * float(self._change[c])))
+                back = np.isfinite(d) & (d <= tol) & (later - win >= 1)
+                if win > span:
+                    # ... and the earlier frame of the pair is of the shot just before c (a
+                    # montage A-B-A brings A back across B).
+                    back &= later - win > max((k for k in cands if k < c), default=-1)
+                back &= self._calm(later - win, 0.5 * ref_d, c) & self._calm(later, 0.5 * ref_d, c)
+                if back.any():
+                    j = c + int(np.argmax(back))
+                    if win > span and not self._keeps_changing(c, j):
+                        continue
+                    out.update(k for k in cands if c <= k <= j)
+                    break
+        return out
+
+    def _keeps_changing(self, c: int, j: int) -> bool:
+        """Whether every distinct frame changes from candidate ``c`` until the picture is back
+        at ``j`` (up to the frames that must be calm before ``j``): an object crossing the lens
+        moves on each frame, while a montage that cuts back to a still shot holds each shot in
+        between (a run of more than 3 unchanged frames: longer than any cadence's repeats)."""
+        quiet = self.sig["diff"][c + 1 : j - self.p.max_flash_frames] <= _DUP_DIFF
+        return all(b - a + 1 <= 3 for a, b in _runs(quiet))
+
+    def _alike(self, c: int, bd: float, bs: float, *, gap: int) -> bool:
+        """Two frames ``gap`` apart around candidate ``c`` (luminance difference ``bd``,
+        structural ``bs``) look like one shot: no further apart than half the spike at ``c``
+        or than that shot's own motion over ``gap`` frames allows (luminance capped at 3/4 of
+        the spike)."""
+        ref_d = float(self.sig["diff"][c])
+        ref_s = float(self.sig["struct"][c]) if np.isfinite(self.sig["struct"][c]) else 1.0
+        tol_d = max(0.5 * ref_d, min(0.75 * ref_d, 1.5 * gap * float(self._change[c])))
+        tol_s = max(min(0.5 * ref_s, _ALIKE_MAX_STRUCT), 0.15, 1.5 * gap * float(self._motion[c]))
+        return bool(np.isfinite(bd) and np.isfinite(bs) and bd <= tol_d and bs <= tol_s)
+
+    def _calm(self, frames: np.ndarray, limit: float, candidate: int) -> np.ndarray:
+        """Frames away from any spike: every frame-to-frame change within ``max_flash_frames``
+        + 1 of them stays below ``limit`` (the candidate's own change excepted), so neither an
+        edge nor the inside of a flash counts as an ordinary frame of a shot."""
+        diff = self.sig["diff"].astype(np.float64).copy()
+        diff[candidate] = 0.0
+        reach = self.p.max_flash_frames + 1
+        padded = np.concatenate([np.zeros(reach), diff, np.zeros(reach + 1)])
+        # Largest change over [f - reach + 1, f + reach] (the change into f + reach's frame).
+        peak = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach).max(axis=1)
+        idx = np.clip(frames, 0, self.n - 1) + 1
+        return peak[idx] < limit
+
+    # -- dissolves and wipes ----------------------------------------------------
+    def _gradual(self, busy: np.ndarray, cuts: list[tuple[int, float]]) -> list[Found]:
+        p, n = self.p, self.n
+        energy = self.sig["detail"].astype(np.float64) ** 2
+        cut_mark = np.zeros(n, np.int64)
+        for c, _ in cuts:
+            cut_mark[c] = 1
+        cut_cum = np.concatenate([[0], np.cumsum(cut_mark)])  # cuts at frames < i
+        busy_cum = np.concatenate([[0], np.cumsum(busy)])
+        best_resid = np.full(n, np.inf)
+        cands: list[tuple[float, str, int, int, int]] = []  # (score, kind, a, e, window index)
+        for li, win in enumerate(p.gradual_windows):
+            if n <= win:
+                break
+            e = np.arange(win, n)
+            a = e - win
+            m = e - win // 2
+            f = self.lin[win:, li]
+            d = f[:, WindowField.D].astype(np.float64)
+            r = f[:, WindowField.R].astype(np.float64)
+            c = f[:, WindowField.C].astype(np.float64)
+            valid = (
+                np.isfinite(d)
+                & (d >= p.dissolve_min_diff)
+                & (busy_cum[e + 1] - busy_cum[a] == 0)  # no fade or flat frame in [a, e]
+                & (cut_cum[e + 1] - cut_cum[a + 1] == 0)  # no cut in (a, e]
+            )
+            np.fmin.at(best_resid, m[valid], r[valid])
+            ends = 0.5 * (energy[a] + energy[e])
+            dip = np.where(ends > 0, energy[m] / np.maximum(ends, 1e-12), 1.0)
+            struct_ok = np.isfinite(c) & (c >= p.dissolve_min_struct)
+            with np.errstate(invalid="ignore"):
+                predicted = f[:, WindowField.P] <= _DISSOLVE_MAX_PRED
+            dissolve = valid & struct_ok & mix_like(r, dip, p) & predicted
+            for q in np.nonzero(dissolve)[0]:
+                score = (1.0 - r[q] / p.dissolve_max_resid) * min(1.0, c[q]) * (1.0 - 0.5 * dip[q])
+                cands.append((float(score), "dissolve", int(a[q]), int(e[q]), li))
+            if p.detect_wipes:
+                wipe = valid & ~dissolve & (c >= 0.5) & wipe_like(f)
+                for q in np.nonzero(wipe)[0]:
+                    score = 0.5 * (1.0 - f[q, WindowField.RB] / WIPE_MAX_RB) * min(1.0, c[q])
+                    cands.append((float(score), "wipe", int(a[q]), int(e[q]), li))
+        self.dissolve_resid = np.where(np.isfinite(best_resid), best_resid, np.nan)
+
+        # Best-scoring windows first; a window overlapping an accepted transition is skipped.
+        cands.sort(key=lambda t: -t[0])
+        taken = busy.copy()
+        for c, _ in cuts:
+            taken[c] = True
+        out: list[Found] = []
+        for score, kind, a, e, li in cands:
+            if taken[a + 1 : e].any() or not self._persists(li, a, e):
+                continue
+            extent = mix_extent(self.sig["blocks"], self.sig["std"], a, e, taken,
+                                longest_window=max(p.gradual_windows))
+            if extent is None:
+                continue
+            s, t, r2 = extent
+            taken[s : t + 1] = True
+            out.append((kind, s, t, 0.5 * min(1.0, 2.0 * score) + 0.5 * r2, None))
+        return out
+
+    def _persists(self, li: int, a: int, e: int) -> bool:
+        """Frames further on still differ from the window's first frame ``a`` (no return of the
+        old picture, as after an occluder); windows past the clip's end count as persisting."""
+        wins = self.p.gradual_windows
+        d_ae = self.lin[e, li, WindowField.D]
+        for lj in range(li + 1, len(wins)):
+            e2 = a + wins[lj]
+            if e2 >= self.n:
+                break
+            d2 = self.lin[e2, lj, WindowField.D]
+            if np.isfinite(d2) and d2 < 0.5 * d_ae:
+                return False
+        return True
+
+
+
+def _suppress_adjacent(cands: list[tuple[int, float]], score: np.ndarray) -> list[tuple[int, float]]:
+    """Non-maximum suppression of adjacent candidates ``(frame, confidence)`` in frame order (an
+    encoder-blended or interlaced cut shows on two consecutive frames): the higher ``score``
+    stays."""
+    kept: list[tuple[int, float]] = []
+    for c, conf in cands:
+        if kept and c - kept[-1][0] <= 1:
+            if score[c] > score[kept[-1][0]]:
+                kept[-1] = (c, conf)
+            continue
+        kept.append((c, conf))
+    return kept
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Maximal runs of True in ``mask`` as inclusive ``(first, last)`` pairs."""
+    if not mask.any():
+        return []
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    starts = np.nonzero(edges == 1)[0]
+    ends = np.nonzero(edges == -1)[0] - 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))

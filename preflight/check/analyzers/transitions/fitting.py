@@ -1,0 +1,224 @@
+"""Fitting the extent of gradual transitions: a ramp of the mixing weight over every
+candidate (start, end) pair, by least squares, batched.
+
+A fade is a gain ramp: the RMS distance of each frame to the flat level falls (or rises)
+linearly (Lienhart [1]_), so :func:`fade_extent` fits a piecewise-linear ramp to it. A dissolve
+or a wipe mixes two images: :func:`mix_extent` projects each frame's block descriptor on the
+window's change direction (its progress) and fits the ramp jointly to that and to the luma std
+curve, a quadratic in the mixing weight (Alattar's "parabola" [2]_, blind to motion).
+
+References
+----------
+.. [1] R. Lienhart, "Comparison of automatic shot boundary detection algorithms", SPIE Storage
+   and Retrieval for Image and Video Databases VII, 1999.
+.. [2] A. M. Alattar, "Detecting and compressing dissolve regions in video sequences with a DVI
+   multimedia image compression algorithm", ISCAS 1993.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Weight of the std (variance-curve) residual against the progress residual in fit_mix,
+# chosen on generated edits (fixtures.transitions.montage seeds 0-39): the std curve also
+# moves with in-shot content.
+_STD_WEIGHT = 0.5
+def _ramps(
+    w: int, *, s_max: int | None = None, t_min: int = 0, max_len: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate transitions ``s <= t`` inside ``w`` frames and their mixing-weight ramps.
+
+    ``ramp[q, j]`` is 0 before ``s``, ``(j - s + 1) / (t - s + 2)`` from ``s`` to ``t`` and 1
+    after: a transition of ``t - s + 1`` frames whose weight steps evenly. ``s <= s_max``,
+    ``t >= t_min`` and ``t - s + 1 <= max_len`` prune candidates that cannot be the answer
+    (the cost of the fit is candidates x frames).
+    """
+    s_idx, t_idx = np.triu_indices(w)
+    keep = t_idx >= t_min
+    if s_max is not None:
+        keep &= s_idx <= s_max
+    if max_len is not None:
+        keep &= t_idx - s_idx + 1 <= max_len
+    if keep.any():
+        s_idx, t_idx = s_idx[keep], t_idx[keep]
+    j = np.arange(w)[None, :]
+    ramp = np.clip((j - s_idx[:, None] + 1) / (t_idx[:, None] - s_idx[:, None] + 2.0), 0.0, 1.0)
+    return s_idx, t_idx, ramp
+
+
+def _linear_fit_sse(y: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares fit of ``y`` (W,) on ``basis`` (P, K, W) for each of the P candidates.
+
+    Returns the residual sum of squares (P,) and the coefficients (P, K); K is tiny (2-3), so
+    the normal equations are solved in closed form, batched.
+    """
+    gram = np.einsum("pkw,plw->pkl", basis, basis)
+    rhs = np.einsum("pkw,w->pk", basis, y)
+    gram += np.eye(basis.shape[1])[None] * 1e-9
+    coef = np.linalg.solve(gram, rhs[..., None])[..., 0]
+    resid = y[None, :] - np.einsum("pk,pkw->pw", coef, basis)
+    return (resid * resid).sum(axis=1), coef
+
+
+def fit_ramp(y: np.ndarray) -> tuple[int, int, float, float]:
+    """Least-squares fit of ``y[j] ~ lo + k * ramp(j; s, t)`` over every ``s <= t`` (see
+    :func:`_ramps`); ``lo`` and ``k`` in closed form for each candidate.
+
+    Returns
+    -------
+    s, t : int
+        First and last transition frame (indices into ``y``).
+    r2 : float
+        Coefficient of determination of the best fit (0-1).
+    k : float
+        Fitted step height (signed).
+    """
+    w = y.size
+    if w < 3:
+        return 0, max(w - 1, 0), 0.0, 0.0
+    y = y.astype(np.float64)
+    s_idx, t_idx, ramp = _ramps(w)
+    basis = np.stack([np.ones_like(ramp), ramp], axis=1)
+    sse, coef = _linear_fit_sse(y, basis)
+    best = int(np.argmin(sse))
+    total = float(((y - y.mean()) ** 2).sum())
+    r2 = 1.0 - float(sse[best]) / total if total > 0 else 0.0
+    return int(s_idx[best]), int(t_idx[best]), max(0.0, r2), float(coef[best, 1])
+
+
+def fit_mix(
+    progress: np.ndarray, std: np.ndarray, *, s_max: int | None = None, t_min: int = 0,
+    max_len: int | None = None,
+) -> tuple[int, int, float, float]:
+    """Extent of a mix (dissolve, wipe) from two views of its weight ``alpha(j)``:
+
+    * the progress (block-descriptor projection): ``lo + k * alpha``, precise when the shots
+      hold still, disturbed by their motion;
+    * the luma standard deviation, a quadratic in ``alpha`` for any mix of two images
+      (``(1-a)^2 s_A^2 + a^2 s_B^2 + 2 a (1-a) rho s_A s_B`` for the variance; Alattar's
+      "parabola"), blind to motion.
+
+    Each residual is normalised by its series' own spread (floored at codec noise) and the
+    candidate ``(s, t)`` with the smallest sum wins. Returns ``(s, t, r2, k)`` with the progress
+    fit's R^2 and step ``k``; ``s_max``, ``t_min``, ``max_len`` bound the candidates (see
+    :func:`_ramps`).
+    """
+    w = progress.size
+    if w < 4:
+        s, t, r2, k = fit_ramp(progress)
+        return s, t, r2, k
+    y = progress.astype(np.float64)
+    v = std.astype(np.float64)
+    s_idx, t_idx, ramp = _ramps(w, s_max=s_max, t_min=t_min, max_len=max_len)
+    ones = np.ones_like(ramp)
+    sse_p, coef = _linear_fit_sse(y, np.stack([ones, ramp], axis=1))
+    sse_v, _ = _linear_fit_sse(v, np.stack([ones, ramp, ramp * ramp], axis=1))
+    tot_p = max(float(((y - y.mean()) ** 2).sum()), 1e-9)
+    # 0.003 (0-1 luma units) is the frame-to-frame jitter of a still shot's std after coding.
+    tot_v = max(float(((v - v.mean()) ** 2).sum()), w * 0.003**2 * 4)
+    cost = sse_p / tot_p + _STD_WEIGHT * sse_v / tot_v
+    best = int(np.argmin(cost))
+    r2 = max(0.0, 1.0 - float(sse_p[best]) / tot_p)
+    return int(s_idx[best]), int(t_idx[best]), r2, float(coef[best, 1])
+
+
+
+def fade_extent(
+    amp: np.ndarray, lo: int, hi: int, run: tuple[int, int], outward: int, *, min_frames: int
+) -> tuple[int, int, float] | None:
+    """A fade: a ramp of ``amp`` (the RMS distance of each frame to the flat level) over
+    frames ``[lo, hi]`` next to the flat run ``run``, on its side ``outward`` (-1: a fade-out
+    before it, 1: a fade-in after it), at least ``min_frames`` long; ``(first, last,
+    confidence)`` or None.
+
+    Walks away from the flat run while the distance to the flat level keeps growing, then
+    fits the piecewise-linear ramp on that stretch plus a few frames of plateau and of the
+    flat run (the last frames of a fade are already as good as flat and belong to it).
+    """
+    a, b = run
+    edge = a if outward < 0 else b
+    frames = []
+    j = edge + outward
+    prev = amp[edge]
+    while lo <= j <= hi:
+        if amp[j] > prev + 0.002:
+            frames.append(j)
+            prev = amp[j]
+            j += outward
+            continue
+        # Repeated frames (a cadence conversion) hold the level for up to 3 frames; the
+        # fade goes on if the distance grows again right after them.
+        k = j
+        while lo <= k <= hi and abs(k - j) < 3 and abs(amp[k] - prev) <= 0.002:
+            k += outward
+        if k == j or not lo <= k <= hi or not amp[k] > prev + 0.002:
+            break
+        frames.extend(range(j, k, outward))
+        j = k
+    if len(frames) < min_frames - 1:
+        return None
+    # Plateau: up to 8 frames beyond the walk that stay near the level where it stopped (a
+    # flash or another event there must not enter the fit).
+    top = amp[frames[-1]]
+    height = top - amp[edge]
+    far = frames[-1]
+    while (lo <= far + outward <= hi and abs(far - frames[-1]) < min(8, len(frames))
+           and abs(amp[far + outward] - top) <= 0.25 * height):
+        far += outward
+    into = min(10, b - a)  # frames of the flat run included in the fit
+    # Fade-out: plateau, ramp down, flat. Fade-in: flat, ramp up, plateau.
+    seg = np.arange(far, a + into + 1) if outward < 0 else np.arange(b - into, far + 1)
+    s, t, r2, k = fit_ramp(amp[seg])
+    first, last = int(seg[s]), int(seg[t])
+    # The fit is linear, the tail of a real fade often is not (codec, clipping): frames still
+    # measurably above the flat level and still moving towards it belong to the fade.
+    floor = float(np.median(amp[a : b + 1])) + 0.01
+    if outward < 0:
+        while last + 1 <= b and amp[last + 1] < amp[last] - 0.002 and amp[last + 1] > floor:
+            last += 1
+    else:
+        while first - 1 >= a and amp[first - 1] < amp[first] - 0.002 and amp[first - 1] > floor:
+            first -= 1
+    if last - first + 1 < min_frames or (k > 0) == (outward < 0) or r2 < 0.8:
+        return None
+    return first, last, 0.5 + 0.5 * r2
+
+
+
+def mix_extent(
+    blocks: np.ndarray, std: np.ndarray, a: int, e: int, taken: np.ndarray, *, longest_window: int
+) -> tuple[int, int, float] | None:
+    """First and last frame of the transition seen in window ``(a, e)``, and the R^2 of its
+    progress ramp, from the block descriptors ``blocks`` (frames, blocks) and the luma std
+    ``std`` of every frame; ``taken`` marks the frames of other transitions.
+
+    The best-scoring window may sit inside a longer transition (its ends mixes already), so
+    the fit covers the window widened by ``max(8, its length, longest_window / 2)`` frames
+    on each side, up to a cut or another transition. In that range every frame's block
+    descriptor is projected on the window's change direction (0 at ``a``, 1 at ``e``) and
+    :func:`fit_mix` fits the ramp jointly to it and to the luma std curve.
+    """
+    n = blocks.shape[0]
+    blocks = blocks.astype(np.float64)
+    # Average two frames at each end of the window against in-shot motion.
+    pre = blocks[max(0, a - 1) : a + 1].mean(axis=0)
+    post = blocks[e : min(n - 1, e + 1) + 1].mean(axis=0)
+    direction = post - pre
+    norm2 = float(direction @ direction)
+    if norm2 < (0.02**2) * direction.size:
+        return None  # the two shots share their layout: no measurable progress
+    reach = max(8, e - a, longest_window // 2)
+    lo, hi = a, e
+    while lo > 0 and a - lo < reach and not taken[lo - 1]:
+        lo -= 1
+    while hi < n - 1 and hi - e < reach and not taken[hi + 1]:
+        hi += 1
+    progress = (blocks[lo : hi + 1] - pre) @ direction / norm2
+    # The transition overlaps the window and is at most about twice as long.
+    s, t, r2, k = fit_mix(
+        progress, std[lo : hi + 1], s_max=e - lo, t_min=a - lo, max_len=2 * (e - a) + 8
+    )
+    if k <= 0.5 or t - s + 1 < 2:
+        return None
+    return lo + s, lo + t, r2
+
