@@ -349,9 +349,12 @@ def estimate_offset(
 
 def frame_time(frame: av.VideoFrame, first_pts: int | None, index: int, fps: float) -> float:
     """Seconds since the clip's first frame: from PTS when present, else from the index."""
-    if frame.pts is None or first_pts is None or frame.time_base is None:
+    tb = frame.time_base
+    if frame.pts is None or first_pts is None or tb is None:
         return index / fps
-    return float((frame.pts - first_pts) * frame.time_base)
+    # int / int is correctly rounded, as float(Fraction) is: the same float without Fraction
+    # arithmetic (a gcd per frame).
+    return (frame.pts - first_pts) * tb.numerator / tb.denominator
 
 
 # --------------------------------------------------------------------------- clip-wide evidence

@@ -91,6 +91,22 @@ def test_area_downscale_matches_block_mean():
     assert odd.shape == (180, 320)
 
 
+def test_area_downscale_into_reused_buffers_gives_the_same_pixels():
+    import numpy as np
+
+    from preflight.media.decode import area_downscale
+
+    rng = np.random.default_rng(1)
+    scratch: dict = {}
+    for shape, size in [((1080, 1920), (320, 180)), ((1080, 1920), (320, 180)), ((1001, 1777), (320, 180)),
+                        ((720, 1280), (320, 180))]:
+        img = rng.integers(0, 256, shape, dtype=np.uint8)
+        ref = area_downscale(img, size)
+        got = area_downscale(img, size, scratch=scratch)
+        assert np.array_equal(got, ref)
+        assert any(np.shares_memory(got, b) for b in scratch.values())  # written into a kept buffer
+
+
 def test_declared_header_recorded_without_decoding():
     """The header fields an ingest reads first (ffprobe's format.duration, stream duration,
     avg_frame_rate, nb_frames), for an honest clip and one whose last packet lies."""

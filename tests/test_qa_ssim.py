@@ -346,7 +346,7 @@ def test_scaled_ssim_is_skimage_on_downsampled_images():
 
 @pytest.mark.parametrize("native", [True, False], ids=["c", "numpy"])
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
-@pytest.mark.parametrize("f", [2, 3, 4, 5, 8, 16])
+@pytest.mark.parametrize("f", [2, 3, 4, 5, 6, 7, 8, 16])
 @pytest.mark.parametrize("shape", [(90, 160), (97, 131)])
 def test_integer_block_means_are_bit_identical_to_float_area_resampling(native, dtype, f, shape, monkeypatch):
     # The integer paths (C kernel, numpy; no float copy of the frame) must give exactly what the

@@ -229,10 +229,16 @@ def luma_bit_depth(frame: av.VideoFrame) -> int:
     return int(frame.format.components[0].bits)
 
 
-def analysis_luma(frame: av.VideoFrame, geometry: AnalysisGeometry) -> np.ndarray:
-    """One frame's luma at analysis size and display orientation, ``uint8``."""
+def analysis_luma(
+    frame: av.VideoFrame, geometry: AnalysisGeometry, *, scratch: dict[tuple, np.ndarray] | None = None
+) -> np.ndarray:
+    """One frame's luma at analysis size and display orientation, ``uint8``.
+
+    With ``scratch`` (see :func:`area_downscale`) the result may view a reused buffer: copy it
+    before the next call.
+    """
     y = luma_plane(frame)
-    small = area_downscale(y, _resize_size(geometry))
+    small = area_downscale(y, _resize_size(geometry), scratch=scratch)
     if small.dtype != np.uint8:
         small = (small >> (luma_bit_depth(frame) - 8)).astype(np.uint8)
     if geometry.rotation:
@@ -250,7 +256,9 @@ def analysis_bgr(frame: av.VideoFrame, geometry: AnalysisGeometry) -> np.ndarray
     return small
 
 
-def area_downscale(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def area_downscale(
+    img: np.ndarray, size: tuple[int, int], *, scratch: dict[tuple, np.ndarray] | None = None
+) -> np.ndarray:
     """Area-average ``img`` down to ``size`` (width, height).
 
     Halves with ``INTER_AREA`` while the image is at least twice the target in both axes, then
@@ -258,13 +266,32 @@ def area_downscale(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     1080p -> 320x180 costs 0.42 ms this way against 1.15 ms in one step (single thread,
     measured here), and the mean of block means equals the block mean up to rounding
     whenever the factor is an integer.
+
+    ``scratch``: a dict the caller keeps between calls; the steps then write into buffers kept
+    there (same pixels). A fresh 960x540 result per 1080p frame cost ~0.2 ms of page faults,
+    40% of the halving (``qa score`` does this for every source frame). The result then views a
+    buffer that the next call overwrites.
     """
     w, h = size
     while _halving_keeps_area(img.shape[1], img.shape[0], w, h):
-        img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        half = (img.shape[1] // 2, img.shape[0] // 2)
+        img = cv2.resize(img, half, dst=_buffer(scratch, half, img.dtype), interpolation=cv2.INTER_AREA)
     if (img.shape[1], img.shape[0]) != (w, h):
-        img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+        img = cv2.resize(img, (w, h), dst=_buffer(scratch, (w, h), img.dtype), interpolation=cv2.INTER_AREA)
     return img
+
+
+def _buffer(
+    scratch: dict[tuple, np.ndarray] | None, size: tuple[int, int], dtype: np.dtype
+) -> np.ndarray | None:
+    """The reused destination of one resize step to ``size`` (width, height), or None (allocate)."""
+    if scratch is None:
+        return None
+    key = (size, dtype.str)
+    buf = scratch.get(key)
+    if buf is None:
+        buf = scratch[key] = np.empty((size[1], size[0]), dtype)
+    return buf
 
 
 def _halving_keeps_area(src_w: int, src_h: int, w: int, h: int) -> bool:
@@ -306,6 +333,7 @@ class LumaBatcher:
         self._time_base: Fraction | None = None
         self._last_pts: int | None = None
         self._step = 1
+        self._scratch: dict[tuple, np.ndarray] = {}  # resize buffers reused frame to frame
         self._new_buffers()
 
     def _new_buffers(self) -> None:
@@ -326,7 +354,7 @@ class LumaBatcher:
             self._step = p - self._last_pts
         self._last_pts = p
         i = self._n
-        self._luma[i] = analysis_luma(frame, self.geometry)
+        self._luma[i] = analysis_luma(frame, self.geometry, scratch=self._scratch)
         if self._bgr is not None:
             self._bgr[i] = analysis_bgr(frame, self.geometry)
         self._pts[i] = p
