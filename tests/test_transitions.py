@@ -408,6 +408,37 @@ def test_converted_clip_with_still_shots_and_fast_montages():
     _assert_exact_cuts(path, truth)
 
 
+
+def test_dissolve_between_moving_shots_without_a_detail_dip():
+    """Clip 601 of the tune3 set (30 -> 60 fps, irregular cadence): the 38-frame dissolve at
+    frames 975-1012 joins two moving shots whose middle frame keeps its detail (no dip), and was
+    missed before the undipped rule (``P``, ``C`` and the accumulated change decide instead)."""
+    from fixtures import transitions_eval as te
+
+    recipe = te.tune3_set()[1]
+    assert recipe.seed == 601
+    path, truth = te.build(recipe)
+    assert {"type": "dissolve", "start": 975, "end": 1012} in truth["gradual"]
+    det, _ = analyse(path)
+    hits = [t for t in gradual_of(det.transitions()) if t.start_frame <= 1012 and t.end_frame >= 975]
+    assert [t.type for t in hits] == ["dissolve"], [t.to_dict() for t in hits]
+
+
+def test_whip_pan_is_not_an_undipped_dissolve():
+    """Clip 501 of the tune2 set: the whip pan at frames 2136-2169 has a window whose middle is
+    well predicted by the mean of its ends, without a detail dip; its frame-to-frame change adds
+    up to 8x the end-to-end change (a dissolve: 1-2), so it is no dissolve."""
+    from fixtures import transitions_eval as te
+
+    recipe = te.tune2_set()[1]
+    assert recipe.seed == 501
+    path, truth = te.build(recipe)
+    assert ["whip_pan", 2136, 2169] in truth["negatives"]
+    det, _ = analyse(path)
+    inside = [t.to_dict() for t in gradual_of(det.transitions())
+              if t.start_frame <= 2169 and t.end_frame >= 2136]
+    assert inside == []
+
 # ------------------------------------------------- repeated frames: decision-stage regressions
 # Frames rendered in memory (no codec) and fed to the detector directly: a 24 fps source shown
 # at 60 fps with a 3:2 cadence, whose ground truth is known by construction.

@@ -98,7 +98,10 @@ Decisions:
   linear mixing model of Alattar [2]_ and Lienhart [4]_) and predicted by that average far
   better than by either end (``P``: motion is not), whose ends are different images (``C``),
   with a fine-detail dip in the middle, no cut or flat frame inside and new content that stays
-  (the accumulated change of twin comparison, Zhang et al. [5]_).
+  (the accumulated change of twin comparison, Zhang et al. [5]_). Moving or differently sharp
+  shots need not dip: without the dip, ``P`` must be lower, the ends clearly unrelated
+  (``C`` >= 0.5) and the change gradual (the frame-to-frame ``diff`` summed over the window at
+  most 3 times ``D``: a pan travels much further than it ends up).
 * **Wipes**: windows whose middle frame is, block by block, either the first or the last image
   (``Rb`` small, ``alpha_b`` binary, ``R`` ~ 0.5), in which every block changes and the new
   content stays.

@@ -15,7 +15,7 @@ import numpy as np
 
 from .fitting import fade_extent, mix_extent
 from .params import TransitionParams
-from .signals import WIPE_MAX_RB, WindowField, mix_like, wipe_like
+from .signals import UNDIPPED_MAX_PRED, WIPE_MAX_RB, WindowField, mix_like, wipe_like
 
 # A repeated frame (cadence conversion): mean absolute difference of the 64 px thumbnails up to
 # this, coding noise (repeats measure < 0.0012 after H.264 at CRF 20; real motion > 0.003).
@@ -47,6 +47,14 @@ _FLAT_SHARE = 0.9
 # to the nearer end's (field ``P``): a linear mix is predicted by the mean far better than by
 # either end; motion is not.
 _DISSOLVE_MAX_PRED = 0.6
+# A dissolve window without a detail dip (moving or differently sharp shots: the middle frame
+# keeps its detail) needs stronger evidence instead: ends clearly unrelated (``C`` at least
+# this)...
+_UNDIPPED_MIN_STRUCT = 0.5
+# ...and a change that accumulated gradually: the frame-to-frame ``diff`` summed over the window
+# at most this multiple of its end-to-end ``D`` (a linear mix of still shots gives 1, slow
+# motion during it ~2; a pan or a whip pan travels much further than it ends up: 8 and more).
+_UNDIPPED_MAX_PATH = 3.0
 
 
 
@@ -490,6 +498,7 @@ class Decider:
             cut_mark[c] = 1
         cut_cum = np.concatenate([[0], np.cumsum(cut_mark)])  # cuts at frames < i
         busy_cum = np.concatenate([[0], np.cumsum(busy)])
+        diff_cum = np.concatenate([[0.0], np.cumsum(self.sig["diff"].astype(np.float64))])
         best_resid = np.full(n, np.inf)
         cands: list[tuple[float, str, int, int, int]] = []  # (score, kind, a, e, window index)
         for li, win in enumerate(p.gradual_windows):
@@ -513,10 +522,17 @@ class Decider:
             dip = np.where(ends > 0, energy[m] / np.maximum(ends, 1e-12), 1.0)
             struct_ok = np.isfinite(c) & (c >= p.dissolve_min_struct)
             with np.errstate(invalid="ignore"):
-                predicted = f[:, WindowField.P] <= _DISSOLVE_MAX_PRED
-            dissolve = valid & struct_ok & mix_like(r, dip, p) & predicted
+                pred = f[:, WindowField.P]
+                # A mix with a detail dip, or without one when the mean of the ends predicts the
+                # middle frame clearly better than either end does.
+                path = (diff_cum[e + 1] - diff_cum[a + 1]) / np.maximum(d, 1e-6)
+                mixed = (mix_like(r, dip, p) & (pred <= _DISSOLVE_MAX_PRED)) | (
+                    (r <= p.dissolve_max_resid) & (pred <= UNDIPPED_MAX_PRED)
+                    & (c >= _UNDIPPED_MIN_STRUCT) & (path <= _UNDIPPED_MAX_PATH)
+                )
+            dissolve = valid & struct_ok & mixed
             for q in np.nonzero(dissolve)[0]:
-                score = (1.0 - r[q] / p.dissolve_max_resid) * min(1.0, c[q]) * (1.0 - 0.5 * dip[q])
+                score = (1.0 - r[q] / p.dissolve_max_resid) * min(1.0, c[q]) * (1.0 - 0.5 * min(dip[q], 1.0))
                 cands.append((float(score), "dissolve", int(a[q]), int(e[q]), li))
             if p.detect_wipes:
                 wipe = valid & ~dissolve & (c >= 0.5) & wipe_like(f)

@@ -51,6 +51,10 @@ class WindowField(IntEnum):
 WIPE_MIN_R = 0.4
 WIPE_MAX_RB = 0.16
 WIPE_MAX_BIN = 0.08
+# Largest ``P`` of a dissolve window whose middle frame keeps its detail (no dip: moving or
+# differently sharp shots), chosen on fixtures.transitions_eval tune2/tune3: stricter than the
+# 0.6 allowed with a dip.
+UNDIPPED_MAX_PRED = 0.55
 
 
 class Series:
@@ -301,10 +305,13 @@ class SignalStream:
             maybe = big & mix_like(r, dip, p)
             # How much better the mean of the ends predicts the middle frame than the nearer end
             # does: a linear mix (a dissolve) leaves ~0 of the nearer end's error, motion ~1.
-            q = np.nonzero(maybe)[0]
+            # Measured also without the detail dip (see Decider._gradual: a dissolve between
+            # moving or differently sharp shots need not dip).
+            q = np.nonzero(maybe | (big & (r <= p.dissolve_max_resid)))[0]
             if q.size:
                 near = np.minimum(np.abs(ma[q]).sum(axis=1), np.abs(ma[q] - ea[q]).sum(axis=1)) * inv_px
                 out[q, W.P] = r[q] * dd[q] / np.maximum(near, 1e-4)
+                maybe[q[out[q, W.P] <= UNDIPPED_MAX_PRED]] = True
             wipe_rows = np.nonzero(big & (r >= WIPE_MIN_R))[0] if p.detect_wipes else np.zeros(0, np.int64)
             if wipe_rows.size:
                 bea, bma = blocks(ea[wipe_rows]), blocks(ma[wipe_rows])
