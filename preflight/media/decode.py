@@ -257,7 +257,8 @@ def area_downscale(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     finishes with one ``INTER_AREA`` step. OpenCV has a dedicated fast path for exact halving:
     1080p -> 320x180 costs 0.42 ms this way against 1.15 ms in one step (single thread,
     measured here), and the mean of block means equals the block mean up to rounding
-    whenever the factor is an integer.
+    whenever the factor is an integer. A final integer step of 3x or more (1080p and 4K to
+    320 px) goes through :func:`_block_mean_u8`, the same bytes at half the cost.
     """
     w, h = size
     while _halving_keeps_area(img.shape[1], img.shape[0], w, h):
