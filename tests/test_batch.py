@@ -157,7 +157,8 @@ def _kill_and_resume_dir(tmp_path: Path, n: int) -> Path:
 
 
 def test_sigkill_at_random_moments_then_resume_records_each_item_once(tmp_path):
-    d = _kill_and_resume_dir(tmp_path, 12)
+    n = 20
+    d = _kill_and_resume_dir(tmp_path, n)
     results = tmp_path / "r.jsonl"
     cmd = [str(BIN / "preflight"), "check", str(d), "--results", str(results), "--jobs", "2", "-q"]
     rng = random.Random(7)
@@ -166,23 +167,30 @@ def test_sigkill_at_random_moments_then_resume_records_each_item_once(tmp_path):
         return results.read_bytes().count(b"\n") if results.exists() else 0
 
     kills = 0
-    # Each run is killed once it has recorded one more item than the last (so every kill lands
-    # mid-batch whatever the machine's speed), at a random moment after that: between items,
-    # inside one, or while a line is being written.
+    gap = 0.4  # the shortest time between two recorded lines seen so far (this machine's item pace)
+    # Each run is killed once it has recorded `target` items, at a random moment within about one
+    # item's time after that (between items, inside one, or while a line is being written). At
+    # least 11 items are left at every kill, so it lands mid-batch whatever the machine's speed.
     for target in (0, 1, 3, 5, 7, 9):
         proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
         deadline = time.monotonic() + 120
+        seen, last = lines(), None
         while lines() < target and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, 0.4))
+            now, count = time.monotonic(), lines()
+            if count > seen:
+                if last is not None:
+                    gap = min(gap, (now - last) / (count - seen))
+                seen, last = count, now
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 2 * gap))
         if proc.poll() is not None:
             break
         os.killpg(proc.pid, signal.SIGKILL)  # the batch and its workers, as a crash or OOM kill would
         proc.wait()
         kills += 1
-    assert kills >= 5
+    assert kills == 6, f"a run finished before its kill ({kills} kills)"
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert res.returncode == 1, res.stderr  # every clip fails aleph-2 (144 px)
     data = results.read_bytes()
