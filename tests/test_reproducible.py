@@ -10,25 +10,21 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import av
 import numpy as np
+import pytest
 
-from fixtures.synth import real_frames, yuv420p_frame
+from fixtures.synth import real_frames, write_clip
 from preflight.fix.plan.encoder import EncoderPlan
 
 
+@pytest.fixture(scope="module")
+def frames() -> list[np.ndarray]:
+    """60 real 320x240 frames (enough for x264's macroblock tree to matter)."""
+    return [f[:240, :320].copy() for _, f in zip(range(60), real_frames(), strict=False)]
+
+
 def _encode(path: Path, options: dict[str, str], frames: list[np.ndarray]) -> str:
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=25)
-        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
-        stream.pix_fmt = "yuv420p"
-        stream.options = options
-        stream.codec_context.thread_count = 1
-        for i, img in enumerate(frames):
-            frame = yuv420p_frame(img)
-            frame.pts = i
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode())
+    write_clip(path, frames, fps=25, options=options)
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -39,17 +35,15 @@ def _options(plan: EncoderPlan, extra: str | None) -> dict[str, str]:
     return opts
 
 
-def test_fix_encoder_output_does_not_depend_on_the_instruction_set(tmp_path: Path) -> None:
-    frames = [f[:240, :320].copy() for _, f in zip(range(60), real_frames(), strict=False)]
+def test_fix_encoder_output_does_not_depend_on_the_instruction_set(tmp_path: Path, frames) -> None:
     for plan in (EncoderPlan(), EncoderPlan(preset="ultrafast"), EncoderPlan(crf=28, preset="slow")):
         native = _encode(tmp_path / "native.mp4", _options(plan, None), frames)
         plain_c = _encode(tmp_path / "c.mp4", _options(plan, "no-asm=1"), frames)
         assert native == plain_c, plan.preset
 
 
-def test_the_check_can_fail(tmp_path: Path) -> None:
+def test_the_check_can_fail(tmp_path: Path, frames) -> None:
     """Without cpu-independent the two encodes differ: the test above measures something."""
-    frames = [f[:240, :320].copy() for _, f in zip(range(60), real_frames(), strict=False)]
     opts = {"crf": "18", "preset": "medium"}
     native = _encode(tmp_path / "native.mp4", opts, frames)
     plain_c = _encode(tmp_path / "c.mp4", {**opts, "x264-params": "no-asm=1"}, frames)
