@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from fractions import Fraction
 from types import SimpleNamespace
 
@@ -12,6 +13,7 @@ import pytest
 from fixtures.long import shots_clip
 from preflight.check.shots import Transition
 from preflight.check.verdict import Finding
+from preflight.fix.manifest import load_manifest
 from preflight.fix.plan import source_rate
 from preflight.media.probe import probe
 from preflight.timeline import check_timeline, segments_timeline
@@ -111,18 +113,19 @@ def test_edl_needs_a_timecode_rate(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def test_segments_timeline_from_a_manifest_dict(fixed):
-    clip, _truth, _out = fixed
+def test_segments_timeline_from_a_manifest(fixed):
+    """The clips start at each segment's first source frame and tile the source to its end."""
+    clip, _truth, out = fixed
     info = probe(str(clip))
     assert source_rate(info) == NTSC
-    manifest = {
-        "profile": "x",
-        "segments": [
-            {"index": 1, "file": "a.mp4", "frame_count": 100, "source": {"start_frame": 0}, "anchors": []},
-            {"index": 2, "file": "b.mp4", "frame_count": 619, "source": {"start_frame": 100}, "anchors": []},
-        ],
-    }
-    ranges = clip_ranges(segments_timeline(manifest, info))
+    manifest = load_manifest(out / "manifest.json")
+    first, second = manifest.segments[:2]
+    moved = replace(
+        manifest,
+        segments=(first, replace(second, source=replace(second.source, start_frame=100))),
+        anchors=(),
+    )
+    ranges = clip_ranges(segments_timeline(moved, info))
     assert [(r.start_time.value, r.duration.value) for r in ranges] == [(0, 100), (100, 619)]
 
 

@@ -10,13 +10,14 @@ then builds the final bodies (data URIs need the written segments) and lists the
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
 from ..fix.anchors import AnchorSpec, place_anchors
+from ..fix.manifest import Manifest
 from ..fix.plan import Plan
 from ..fix.segments import segment_names
 from ..media.outputs import check_output_path
@@ -172,7 +173,7 @@ def write_extras(
     out_dir = result.manifest_path.parent
     names = [p.name for p in result.segment_paths]
     extra: dict[str, object] = {}
-    manifest = result.manifest.to_dict()
+    manifest: Manifest = result.manifest
     if opts is not None:
         paths, manifest, bodies = write_fix_requests(
             opts,
@@ -216,13 +217,13 @@ def write_fix_requests(
     names: Sequence[str],
     out_dir: Path,
     manifest_path: Path,
-    manifest: Mapping[str, Any],
+    manifest: Manifest,
     force: bool,
     source: str,
-) -> tuple[list[Path], dict[str, Any], tuple[RequestFile, ...]]:
+) -> tuple[list[Path], Manifest, tuple[RequestFile, ...]]:
     """Build the final bodies, write ``requests/``, and rewrite the manifest listing them."""
     requests = plan_requests(opts, plan, specs, precision_s=precision_s, names=names, directory=out_dir)
     paths = write_requests(out_dir, requests, force=force, inputs=[source])
-    doc = manifest_with_requests(manifest, requests)
-    rewrite_manifest(manifest_path, doc)
-    return paths, doc, requests
+    listed = manifest_with_requests(manifest, requests)
+    rewrite_manifest(manifest_path, listed)
+    return paths, listed, requests

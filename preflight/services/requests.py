@@ -15,7 +15,7 @@ import mimetypes
 import os
 import string
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -218,18 +218,19 @@ def write_requests(
     return paths
 
 
-def manifest_with_requests(manifest: Mapping[str, Any], requests: Sequence[RequestFile]) -> dict[str, Any]:
-    """A copy of ``manifest`` whose segments list their request files (``requests``: paths
-    relative to the manifest, by service)."""
-    doc = json.loads(json.dumps(manifest))
-    for seg in doc["segments"]:
-        seg["requests"] = {
-            r.service: f"{REQUESTS_DIR}/{r.name}" for r in requests if r.segment == seg["index"]
-        }
-    return doc
+def manifest_with_requests(manifest: Manifest, requests: Sequence[RequestFile]) -> Manifest:
+    """``manifest`` with each segment listing its request files (``requests``: paths relative to
+    the manifest, by service)."""
+    segments = tuple(
+        dataclasses.replace(
+            seg, requests={r.service: f"{REQUESTS_DIR}/{r.name}" for r in requests if r.segment == seg.index}
+        )
+        for seg in manifest.segments
+    )
+    return dataclasses.replace(manifest, segments=segments)
 
 
-def rewrite_manifest(path: str | os.PathLike[str], manifest: Mapping[str, Any]) -> None:
-    """Replace the manifest file atomically with ``manifest``, validated by the manifest model and
-    written in the one format ``fix`` writes (:meth:`preflight.fix.manifest.Manifest.to_json`)."""
-    write_text_atomic(path, Manifest.from_dict(manifest, path=Path(path)).to_json())
+def rewrite_manifest(path: str | os.PathLike[str], manifest: Manifest) -> None:
+    """Replace the manifest file atomically with ``manifest``, in the one format ``fix`` writes
+    (:meth:`preflight.fix.manifest.Manifest.to_json`)."""
+    write_text_atomic(path, manifest.to_json())

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 import opentimelineio as otio
 
 from ..errors import UsageError
+from ..fix.manifest import Manifest
 from ..fix.plan import source_rate
 from ..media.outputs import atomic_path
 from ..media.probe import Probe
@@ -107,7 +108,7 @@ def check_timeline(result: Any, *, frame_count: int | None = None) -> otio.schem
     return _timeline(Path(probe.path).name, rate, track, {"profile": result.profile.name})
 
 
-def segments_timeline(manifest: Mapping[str, Any], probe: Probe) -> otio.schema.Timeline:
+def segments_timeline(manifest: Manifest, probe: Probe) -> otio.schema.Timeline:
     """One clip per segment of a ``preflight.manifest/1`` document, at its exact source range.
 
     A segment's source range runs from its first source frame to the next segment's (the last
@@ -116,30 +117,29 @@ def segments_timeline(manifest: Mapping[str, Any], probe: Probe) -> otio.schema.
     """
     rate = source_rate(probe)
     r = float(rate)
-    segs: Sequence[Mapping[str, Any]] = manifest["segments"]
-    starts = [int(s["source"]["start_frame"]) for s in segs] + [probe.frame_count]
+    segs = manifest.segments
+    starts = [s.source.start_frame for s in segs] + [probe.frame_count]
     track = otio.schema.Track(name="segments", kind=otio.schema.TrackKind.Video)
     for seg, start, end in zip(segs, starts[:-1], starts[1:], strict=True):
         clip = otio.schema.Clip(
-            name=seg["file"],
+            name=seg.file,
             media_reference=_media(probe, r),
             source_range=_range(start, end - start, r),
-            metadata={
-                "preflight": {"index": seg["index"], "file": seg["file"], "frame_count": seg["frame_count"]}
-            },
+            metadata={"preflight": {"index": seg.index, "file": seg.file, "frame_count": seg.frame_count}},
         )
-        for a in seg.get("anchors", ()):
-            frame = min(end - 1, max(start, round(Fraction(str(a["source_time_s"])) * rate)))
+        for a in (a for a in manifest.anchors if a.segment == seg.index):
+            entry = a.segment_entry()
+            frame = min(end - 1, max(start, round(Fraction(str(entry["source_time_s"])) * rate)))
             clip.markers.append(
                 otio.schema.Marker(
-                    name=f"anchor {a['at']} {a['time_s']:.2f} s",
+                    name=f"anchor {a.at} {a.time_s:.2f} s",
                     marked_range=_range(frame, 0, r),
                     color=_ANCHOR_COLOR,
-                    metadata={"preflight": dict(a)},
+                    metadata={"preflight": entry},
                 )
             )
         track.append(clip)
-    return _timeline(Path(probe.path).name, rate, track, {"profile": manifest.get("profile")})
+    return _timeline(Path(probe.path).name, rate, track, {"profile": manifest.profile})
 
 
 def write_otio(timeline: otio.schema.Timeline, path: str | os.PathLike[str]) -> None:
