@@ -650,3 +650,25 @@ def test_dissolve_of_repeated_frames_at_60_fps(cadence):
     found = _detect_at(frames, 60)
     assert cuts_of(found) == []
     assert_gradual(gradual_of(found), [{"type": "dissolve", "start": start, "end": end}])
+
+
+@pytest.mark.parametrize("hold", [0, 3])
+def test_fade_in_followed_by_a_strobe(hold):
+    """A fade through black whose fade-in ends ``hold`` frames before a strobe on the new shot:
+    the fade's ramp stops at the strobe (it climbed into the first flash frame, the ramp fit
+    failed and, the black run having no way out, the fade-out was dropped too)."""
+    a = _panning_f(31, 60, 1)
+    b = [16 + 0.5 * (f - 16) for f in _panning_f(32, 60, 1)]  # a dim shot: the flash dwarfs the ramp
+    black = np.full((_H, _W), 16.0, np.float32)
+    ramp = np.linspace(0, 1, 18)[1:-1]
+    out = [(1 - t) * x + t * black for t, x in zip(ramp, a[30:46], strict=True)]
+    into = [t * y + (1 - t) * black for t, y in zip(ramp, b[:16], strict=True)]
+    rest = [np.clip(f * 0.4 + 235 * 0.6, 0, 255) if hold <= k < hold + 8 and (k - hold) % 2 == 0 else f
+            for k, f in enumerate(b[16:60])]
+    frames = a[:30] + out + [black] * 2 + into + rest
+    found = _detect_at(frames, 30)
+    assert cuts_of(found) == []
+    truth = [{"type": "fade_out", "via": "black", "start": 30, "end": 45},
+             {"type": "fade_in", "via": "black", "start": 48, "end": 63}]
+    assert_gradual(gradual_of(found), truth, min_iou=0.7)
+

@@ -331,11 +331,16 @@ class Decider:
         # The second distinct frame on a side is no motion when it is another cut of a fast
         # montage: a structural change with a still frame between it and this one and nothing
         # beyond it (in a converted clip a still shot of 3-4 source frames shows one or two
-        # distinct frames).
+        # distinct frames), when this one is a hard cut's change too (a smaller change next to
+        # a large one is its flank: an object entering a still shot of a converted clip,
+        # whose repeats hide the cadence, changes a little, then a lot two frames later).
         floor = 0.5 * _MOTION_SHARE
         for near, second, beyond in ((prev[1], prev[2], np.maximum(prev[3], prev[4])),
                                      (nxt[1], nxt[2], np.maximum(nxt[3], nxt[4]))):
-            cut_like = (second >= self.p.cut_min_struct) & (near < floor * second) & (beyond < floor * second)
+            cut_like = (
+                (second >= self.p.cut_min_struct) & (near < floor * second) & (beyond < floor * second)
+                & (vals >= self.p.cut_min_struct)
+            )
             second[cut_like] = 0.0
         # The larger of the two distinct frames on each side: a repeat whose coding noise passed
         # for a distinct frame must not hide the motion.
@@ -358,8 +363,10 @@ class Decider:
         speeding = jump & (p3 < p2) & (p2 < p1) & (p1 >= 0.25 * vals) & (p1 < vals)
         slowing = jump & (n3 < n2) & (n2 < n1) & (n1 >= 0.25 * vals) & (n1 < vals)
         # The flank of a larger change next to it (a neighbour changes more) with some change on
-        # the other side too.
-        flank = (high > vals) & (low >= 0.1 * vals)
+        # the other side too; for a change below a hard cut's floor, whatever the other side
+        # does (the first touch of an object entering a still shot: the frames after change
+        # more).
+        flank = (high > vals) & ((low >= 0.1 * vals) | jump)
         out[idx] = (vals > 0) & (shared | onset | speeding | slowing | flank)
         return out
 
@@ -437,10 +444,13 @@ class Decider:
                 # Both frames of a pair must be ordinary frames, not spikes themselves: a flash
                 # frame of either shot can look like the other shot.
                 later = np.arange(c, hi + 1)
-                # The old picture is back: no further from it than a third of the spike, nor
-                # than the shot's own motion would take it (a huge spike, say from a dark shot,
-                # must not make any other shot "the same picture").
-                tol = min(0.35 * ref_d, max(_RETURN_MIN_TOL, 4.0 * float(self._change[c])))
+                # The old picture is back: no further from it than a third of the spike (or
+                # than the shot drifted over as many frames just before c, up to half the
+                # spike: a moving shot under a dark object that barely stands out), nor than
+                # the shot's own motion would take it (a huge spike, say from a dark shot, must
+                # not make any other shot "the same picture").
+                spike_tol = max(0.35 * ref_d, min(self._drift(c, li, win, cands), 0.5 * ref_d))
+                tol = min(spike_tol, max(_RETURN_MIN_TOL, 4.0 * float(self._change[c])))
                 if win > span:
                     tol = min(tol, max(_SAME_PICTURE, 2.0 * float(self._change[c])))
                 back = np.isfinite(d) & (d <= tol) & (later - win >= 1)
@@ -456,6 +466,16 @@ class Decider:
                     out.update(k for k in cands if c <= k <= j)
                     break
         return out
+
+    def _drift(self, c: int, li: int, win: int, cands: list[int]) -> float:
+        """How far the shot before candidate ``c`` drifted over ``win`` frames (window ``li``)
+        just before it: the distance of frames ``c - 1 - win`` and ``c - 1``; 0 when another
+        candidate lies between them (they may not be one shot)."""
+        first = c - 1 - win
+        if first < 0 or any(first < k < c for k in cands):
+            return 0.0
+        value = float(self.lin[c - 1, li, WindowField.D])
+        return value if np.isfinite(value) else 0.0
 
     def _keeps_changing(self, c: int, j: int) -> bool:
         """Whether every distinct frame changes from candidate ``c`` until the picture is back
