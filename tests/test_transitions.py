@@ -672,3 +672,27 @@ def test_fade_in_followed_by_a_strobe(hold):
              {"type": "fade_in", "via": "black", "start": 48, "end": 63}]
     assert_gradual(gradual_of(found), truth, min_iou=0.7)
 
+
+
+@pytest.mark.parametrize("gap_mean, cut_in_gap, joined", [
+    (0.07, False, True),  # a dim shot drifting across the flat share: one flat period
+    (0.07, True, False),  # a shot cut in between (a montage to black and back)
+    (0.4, False, False),  # a picture between
+])
+def test_flat_runs_join_across_a_dim_gap(gap_mean, cut_in_gap, joined):
+    """Two black runs 4 frames apart (tune3 clip 605: a dim shot fading to black crossed the
+    90% dark share twice, so neither run had both a way in and a way out and both fades were
+    dropped)."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    n = 40
+    mean = np.full(n, 0.05, np.float32)
+    mean[20:24] = gap_mean
+    sig = {"pts": np.arange(n), "mean": mean, "std": np.full(n, 0.02, np.float32)}
+    dec = Decider(TransitionParams(), sig, np.zeros((n, 0, 8), np.float32), np.zeros((n, 3, 2), np.float32))
+    dec._rep_clip = np.ones(n)
+    is_cut = np.zeros(n + 1, bool)
+    is_cut[20] = cut_in_gap
+    via = np.array(["black"] * n)
+    runs = dec._join_dim_gaps([(10, 19), (24, 30)], via, is_cut)
+    assert runs == ([(10, 30)] if joined else [(10, 19), (24, 30)])

@@ -167,7 +167,7 @@ class Decider:
             is_cut[c] = True
         out: list[Found] = []
         runs = sorted(_runs(flat & (via == "black")) + _runs(flat & (via == "white")))
-        for a, b in runs:
+        for a, b in self._join_dim_gaps(runs, via, is_cut):
             kind_via = str(via[a])
             level = float(np.median(mean[a : b + 1]))
             # RMS distance of each frame from the flat level: a gain ramp makes it linear in time.
@@ -193,6 +193,31 @@ class Decider:
                 out.append(("fade_out", fade_out[0], fade_out[1], fade_out[2], kind_via))
             if fade_in is not None and enters:
                 out.append(("fade_in", fade_in[0], fade_in[1], fade_in[2], kind_via))
+        return out
+
+    def _join_dim_gaps(
+        self, runs: list[tuple[int, int]], via: np.ndarray, is_cut: np.ndarray
+    ) -> list[tuple[int, int]]:
+        """Flat runs of one kind joined across a short gap of dim frames: a dim shot fading to
+        black drifts across the flat share for a few frames (its fade-out starts before the
+        first run, its black ends the second). The gap holds no cut, spans at most
+        ``2 * max_flash_frames`` distinct frames, and its frames are as quiet as flat ones
+        (std) and near the runs' level (mean within 0.1): a picture between, even a 3-frame
+        montage shot cut in, keeps the runs apart."""
+        mean, std = self.sig["mean"], self.sig["std"]
+        out: list[tuple[int, int]] = []
+        for a, b in runs:
+            if out and via[out[-1][0]] == via[a]:
+                pa, pb = out[-1]
+                longest = 2 * self.p.max_flash_frames * min(float(self._rep_clip[a]), 3.0)
+                level = float(np.median(mean[pa : pb + 1]))
+                gap = slice(pb + 1, a)
+                if (a - pb - 1 <= longest and not is_cut[pb + 1 : a + 1].any()
+                        and (std[gap] <= self.p.flat_max_std).all()
+                        and (np.abs(mean[gap] - level) <= 0.1).all()):
+                    out[-1] = (pa, b)
+                    continue
+            out.append((a, b))
         return out
 
     # -- cuts -----------------------------------------------------------------
