@@ -696,3 +696,21 @@ def test_flat_runs_join_across_a_dim_gap(gap_mean, cut_in_gap, joined):
     via = np.array(["black"] * n)
     runs = dec._join_dim_gaps([(10, 19), (24, 30)], via, is_cut)
     assert runs == ([(10, 30)] if joined else [(10, 19), (24, 30)])
+
+
+def test_fade_out_into_a_long_black_hold_left_unmeasurably():
+    """A fade to black held for 20 frames, after which a shot fades in too dark to measure (at
+    most a few code values) and a lit object shows up: the held black is no flash, so the
+    fade-out stands although no fade-in or cut leaves it (held-out draw 4000-4013: fades into
+    near-black shots were dropped)."""
+    a, b = _panning_f(33, 60, 1), _panning_f(34, 60, 1)
+    black = np.full((_H, _W), 16.0, np.float32)
+    ramp = np.linspace(0, 1, 18)[1:-1]
+    out = [(1 - t) * x + t * black for t, x in zip(ramp, a[30:46], strict=True)]
+    dim = [16 + min(k / 30, 1) * 0.02 * (f - 16) for k, f in enumerate(b)]
+    for k in range(30, 60):  # then a lit object (a tenth of the frame) shows up at once
+        dim[k][:, :32] = 120.0
+    found = _detect_at(a[:30] + out + [black] * 20 + dim, 30)
+    assert cuts_of(found) == []
+    assert_gradual(gradual_of(found), [{"type": "fade_out", "via": "black", "start": 30, "end": 45}],
+                   min_iou=0.7)

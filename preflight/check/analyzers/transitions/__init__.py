@@ -97,8 +97,10 @@ Decisions:
   piecewise-linear ramp fitted to it gives the extent, a fade-in mirrors it. The ramp grows by
   even steps: a jump far above the last steps (a flash or strobe frame on the shot) ends it. A
   flat run must be entered by a fade-out, a cut or the clip's start and left by a fade-in, a
-  cut or the end; two runs of one kind a few dim, quiet frames apart, with no cut between, are
-  one (a dim shot fading to black crosses the flat share more than once).
+  cut or the end (a flash is no fade), unless it lasts longer than a flash and its frames are
+  mostly too uniform for NCC (a black hold left by a shot too dark to measure); two runs of
+  one kind a few dim, quiet frames apart, with no cut between, are one (a dim shot fading to
+  black crosses the flat share more than once).
 * **Dissolves**: windows whose middle frame is the average of its ends (``R`` small: the
   linear mixing model of Alattar [2]_ and Lienhart [4]_) and predicted by that average far
   better than by either end (``P``: motion is not), whose ends are different images (``C``),

@@ -186,9 +186,15 @@ class Decider:
                 fade_in = fade_extent(amp, b + 1, hi, (a, b), 1, min_frames=p.min_fade_frames)
             # A flat run is left by a fade-in, a cut or the clip's end, and entered by a fade-out,
             # a cut or the clip's start: a "fade" into one white frame after which the same
-            # picture pops back is a flash over a brightening shot.
-            leaves = fade_in is not None or b == n - 1 or is_cut[b + 1] or flat[b + 1]
-            enters = fade_out is not None or a == 0 or is_cut[a] or flat[a - 1]
+            # picture pops back is a flash over a brightening shot. A run longer than a flash
+            # (max_flash_frames source frames) whose frames are mostly too uniform to hold a
+            # structure (NCC undefined) is a flat period whatever ends it (a fade into a shot
+            # too dark to measure, an object entering it); a dim or bright shot that moves
+            # within the flat share is not.
+            held = (b - a + 1 > p.max_flash_frames * min(float(self._rep_clip[a]), 3.0)
+                    and np.isnan(self.sig["struct"][a : b + 1]).mean() >= 0.5)
+            leaves = held or fade_in is not None or b == n - 1 or is_cut[b + 1] or flat[b + 1]
+            enters = held or fade_out is not None or a == 0 or is_cut[a] or flat[a - 1]
             if fade_out is not None and leaves:
                 out.append(("fade_out", fade_out[0], fade_out[1], fade_out[2], kind_via))
             if fade_in is not None and enters:
