@@ -531,14 +531,14 @@ class Decider:
         """Frames away from any spike: every frame-to-frame change within ``max_flash_frames``
         + 1 of them stays below ``limit`` (the candidate's own change excepted), so neither an
         edge nor the inside of a flash counts as an ordinary frame of a shot."""
-        diff = self.sig["diff"].astype(np.float64).copy()
-        diff[candidate] = 0.0
+        diff = self.sig["diff"]
         reach = self.p.max_flash_frames + 1
-        padded = np.concatenate([np.zeros(reach), diff, np.zeros(reach + 1)])
-        # Largest change over [f - reach + 1, f + reach] (the change into f + reach's frame).
-        peak = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach).max(axis=1)
-        idx = np.clip(frames, 0, self.n - 1) + 1
-        return peak[idx] < limit
+        # Largest change over [f - reach + 1, f + reach] (the change into f + reach's frame),
+        # gathered for these frames only (the candidate's and those outside the clip as 0).
+        k = np.clip(frames, 0, self.n - 1)[:, None] + np.arange(1 - reach, reach + 1)[None, :]
+        inside = (k >= 0) & (k < self.n) & (k != candidate)
+        peak = np.where(inside, diff[np.clip(k, 0, self.n - 1)], 0.0).max(axis=1)
+        return peak < limit
 
     # -- dissolves and wipes ----------------------------------------------------
     def _gradual(self, busy: np.ndarray, cuts: list[tuple[int, float]]) -> list[Found]:
