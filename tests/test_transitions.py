@@ -714,3 +714,21 @@ def test_fade_out_into_a_long_black_hold_left_unmeasurably():
     assert cuts_of(found) == []
     assert_gradual(gradual_of(found), [{"type": "fade_out", "via": "black", "start": 30, "end": 45}],
                    min_iou=0.7)
+
+
+def test_a_graze_before_a_larger_change_is_its_flank():
+    """Structural changes per frame of a dark object entering a still shot of a 3:2 clip whose
+    still shot hides the cadence (held-out clip 4007): 0.06 as it grazes the frame, then 0.4
+    and 0.55 two and five frames on. The graze is the flank of the larger change, not a cut
+    (the 0.4 was taken for the next cut of a fast montage, which left the graze isolated)."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    st = np.zeros(40)
+    st[[20, 22, 25, 28]] = [0.06, 0.4, 0.55, 0.09]
+    dec = Decider(TransitionParams(), {"pts": np.arange(40)}, np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
+    moving = dec._in_motion(st, np.ones(40, bool))
+    assert moving[20]
+    # A montage's hard cut two frames before another, a still frame between, stays a cut.
+    st[20] = 0.7
+    st[[25, 28]] = 0.0
+    assert not dec._in_motion(st, np.ones(40, bool))[20]
