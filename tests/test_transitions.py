@@ -650,3 +650,85 @@ def test_dissolve_of_repeated_frames_at_60_fps(cadence):
     found = _detect_at(frames, 60)
     assert cuts_of(found) == []
     assert_gradual(gradual_of(found), [{"type": "dissolve", "start": start, "end": end}])
+
+
+@pytest.mark.parametrize("hold", [0, 3])
+def test_fade_in_followed_by_a_strobe(hold):
+    """A fade through black whose fade-in ends ``hold`` frames before a strobe on the new shot:
+    the fade's ramp stops at the strobe (it climbed into the first flash frame, the ramp fit
+    failed and, the black run having no way out, the fade-out was dropped too)."""
+    a = _panning_f(31, 60, 1)
+    b = [16 + 0.5 * (f - 16) for f in _panning_f(32, 60, 1)]  # a dim shot: the flash dwarfs the ramp
+    black = np.full((_H, _W), 16.0, np.float32)
+    ramp = np.linspace(0, 1, 18)[1:-1]
+    out = [(1 - t) * x + t * black for t, x in zip(ramp, a[30:46], strict=True)]
+    into = [t * y + (1 - t) * black for t, y in zip(ramp, b[:16], strict=True)]
+    rest = [np.clip(f * 0.4 + 235 * 0.6, 0, 255) if hold <= k < hold + 8 and (k - hold) % 2 == 0 else f
+            for k, f in enumerate(b[16:60])]
+    frames = a[:30] + out + [black] * 2 + into + rest
+    found = _detect_at(frames, 30)
+    assert cuts_of(found) == []
+    truth = [{"type": "fade_out", "via": "black", "start": 30, "end": 45},
+             {"type": "fade_in", "via": "black", "start": 48, "end": 63}]
+    assert_gradual(gradual_of(found), truth, min_iou=0.7)
+
+
+
+@pytest.mark.parametrize("gap_mean, cut_in_gap, joined", [
+    (0.07, False, True),  # a dim shot drifting across the flat share: one flat period
+    (0.07, True, False),  # a shot cut in between (a montage to black and back)
+    (0.4, False, False),  # a picture between
+])
+def test_flat_runs_join_across_a_dim_gap(gap_mean, cut_in_gap, joined):
+    """Two black runs 4 frames apart (tune3 clip 605: a dim shot fading to black crossed the
+    90% dark share twice, so neither run had both a way in and a way out and both fades were
+    dropped)."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    n = 40
+    mean = np.full(n, 0.05, np.float32)
+    mean[20:24] = gap_mean
+    sig = {"pts": np.arange(n), "mean": mean, "std": np.full(n, 0.02, np.float32)}
+    dec = Decider(TransitionParams(), sig, np.zeros((n, 0, 8), np.float32), np.zeros((n, 3, 2), np.float32))
+    dec._rep_clip = np.ones(n)
+    is_cut = np.zeros(n + 1, bool)
+    is_cut[20] = cut_in_gap
+    via = np.array(["black"] * n)
+    runs = dec._join_dim_gaps([(10, 19), (24, 30)], via, is_cut)
+    assert runs == ([(10, 30)] if joined else [(10, 19), (24, 30)])
+
+
+def test_fade_out_into_a_long_black_hold_left_unmeasurably():
+    """A fade to black held for 20 frames, after which a shot fades in too dark to measure (at
+    most a few code values) and a lit object shows up: the held black is no flash, so the
+    fade-out stands although no fade-in or cut leaves it (held-out draw 4000-4013: fades into
+    near-black shots were dropped)."""
+    a, b = _panning_f(33, 60, 1), _panning_f(34, 60, 1)
+    black = np.full((_H, _W), 16.0, np.float32)
+    ramp = np.linspace(0, 1, 18)[1:-1]
+    out = [(1 - t) * x + t * black for t, x in zip(ramp, a[30:46], strict=True)]
+    dim = [16 + min(k / 30, 1) * 0.02 * (f - 16) for k, f in enumerate(b)]
+    for k in range(30, 60):  # then a lit object (a tenth of the frame) shows up at once
+        dim[k][:, :32] = 120.0
+    found = _detect_at(a[:30] + out + [black] * 20 + dim, 30)
+    assert cuts_of(found) == []
+    assert_gradual(gradual_of(found), [{"type": "fade_out", "via": "black", "start": 30, "end": 45}],
+                   min_iou=0.7)
+
+
+def test_a_graze_before_a_larger_change_is_its_flank():
+    """Structural changes per frame of a dark object entering a still shot of a 3:2 clip whose
+    still shot hides the cadence (held-out clip 4007): 0.06 as it grazes the frame, then 0.4
+    and 0.55 two and five frames on. The graze is the flank of the larger change, not a cut
+    (the 0.4 was taken for the next cut of a fast montage, which left the graze isolated)."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    st = np.zeros(40)
+    st[[20, 22, 25, 28]] = [0.06, 0.4, 0.55, 0.09]
+    dec = Decider(TransitionParams(), {"pts": np.arange(40)}, np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
+    moving = dec._in_motion(st, np.ones(40, bool))
+    assert moving[20]
+    # A montage's hard cut two frames before another, a still frame between, stays a cut.
+    st[20] = 0.7
+    st[[25, 28]] = 0.0
+    assert not dec._in_motion(st, np.ones(40, bool))[20]

@@ -75,25 +75,32 @@ Decisions:
   the two sides together reach 2.5 times that share; or, for a change below a hard cut's floor,
   when the three distinct frames on one side ramp up to it (a move speeding up, where a
   dropped source frame doubles one step); or when a neighbour changes more and the other side
-  at least a tenth as much (the flank of a larger change). The second distinct frame on a side
-  is no motion when it is another cut of a fast montage (a still frame between, nothing
-  beyond).
+  at least a tenth as much, or whatever the other side does for a change below that floor
+  (the flank of a larger change: an object entering a still shot). The second distinct frame
+  on a side is no motion when it is another cut of a fast montage (a still frame between,
+  nothing beyond) and the candidate is a hard cut's change itself.
 * **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` apart,
   one before it and one at or after it, look alike (the picture before the flash comes back:
   the flashlight test of Heng and Ngan [3]_), within a tolerance that grows with the shot's
   own motion (structurally at most 0.2 beyond it: two still pictures of a montage are not
   alike); or when the picture from before it returns within ``return_span`` frames (an
   occluder passing the lens), comparing only frames away from any spike, within a tolerance
-  bounded by the shot's own motion. In a converted clip the span follows the clip's cadence
-  even inside a still shot (which shows none); beyond the local span only the same picture,
-  after frames that kept changing (an object moves; a montage holds each shot), from the shot
-  just before the candidate counts. Cuts between a black or white frame and a picture are
-  exempt (a montage cut to black and back).
+  bounded by the shot's own motion: a third of the spike, or as far as the shot drifted over
+  the same number of frames just before the candidate (up to half the spike). In a converted
+  clip the span follows the clip's cadence even inside a still shot (which shows none); beyond
+  the local span only the same picture, after frames that kept changing (an object moves; a
+  montage holds each shot), from the shot just before the candidate counts. Cuts between a
+  black or white frame and a picture are exempt (a montage cut to black and back).
 * **Fades**: runs of flat frames (at least 90% of the pixels within 0.1 of black or white,
   which a caption on black does not spoil) bound fades. The RMS distance of each frame to the
   flat level shrinks linearly during a fade-out (a gain ramp, Lienhart [4]_); a
-  piecewise-linear ramp fitted to it gives the extent, a fade-in mirrors it. A flat run must be
-  entered by a fade-out, a cut or the clip's start and left by a fade-in, a cut or the end.
+  piecewise-linear ramp fitted to it gives the extent, a fade-in mirrors it. The ramp grows by
+  even steps: a jump far above the last steps (a flash or strobe frame on the shot) ends it. A
+  flat run must be entered by a fade-out, a cut or the clip's start and left by a fade-in, a
+  cut or the end (a flash is no fade), unless it lasts longer than a flash and its frames are
+  mostly too uniform for NCC (a black hold left by a shot too dark to measure); two runs of
+  one kind a few dim, quiet frames apart, with no cut between, are one (a dim shot fading to
+  black crosses the flat share more than once).
 * **Dissolves**: windows whose middle frame is the average of its ends (``R`` small: the
   linear mixing model of Alattar [2]_ and Lienhart [4]_) and predicted by that average far
   better than by either end (``P``: motion is not), whose ends are different images (``C``),

@@ -167,7 +167,7 @@ class Decider:
             is_cut[c] = True
         out: list[Found] = []
         runs = sorted(_runs(flat & (via == "black")) + _runs(flat & (via == "white")))
-        for a, b in runs:
+        for a, b in self._join_dim_gaps(runs, via, is_cut):
             kind_via = str(via[a])
             level = float(np.median(mean[a : b + 1]))
             # RMS distance of each frame from the flat level: a gain ramp makes it linear in time.
@@ -186,13 +186,44 @@ class Decider:
                 fade_in = fade_extent(amp, b + 1, hi, (a, b), 1, min_frames=p.min_fade_frames)
             # A flat run is left by a fade-in, a cut or the clip's end, and entered by a fade-out,
             # a cut or the clip's start: a "fade" into one white frame after which the same
-            # picture pops back is a flash over a brightening shot.
-            leaves = fade_in is not None or b == n - 1 or is_cut[b + 1] or flat[b + 1]
-            enters = fade_out is not None or a == 0 or is_cut[a] or flat[a - 1]
+            # picture pops back is a flash over a brightening shot. A run longer than a flash
+            # (max_flash_frames source frames) whose frames are mostly too uniform to hold a
+            # structure (NCC undefined) is a flat period whatever ends it (a fade into a shot
+            # too dark to measure, an object entering it); a dim or bright shot that moves
+            # within the flat share is not.
+            held = (b - a + 1 > p.max_flash_frames * min(float(self._rep_clip[a]), 3.0)
+                    and np.isnan(self.sig["struct"][a : b + 1]).mean() >= 0.5)
+            leaves = held or fade_in is not None or b == n - 1 or is_cut[b + 1] or flat[b + 1]
+            enters = held or fade_out is not None or a == 0 or is_cut[a] or flat[a - 1]
             if fade_out is not None and leaves:
                 out.append(("fade_out", fade_out[0], fade_out[1], fade_out[2], kind_via))
             if fade_in is not None and enters:
                 out.append(("fade_in", fade_in[0], fade_in[1], fade_in[2], kind_via))
+        return out
+
+    def _join_dim_gaps(
+        self, runs: list[tuple[int, int]], via: np.ndarray, is_cut: np.ndarray
+    ) -> list[tuple[int, int]]:
+        """Flat runs of one kind joined across a short gap of dim frames: a dim shot fading to
+        black drifts across the flat share for a few frames (its fade-out starts before the
+        first run, its black ends the second). The gap holds no cut, spans at most
+        ``2 * max_flash_frames`` distinct frames, and its frames are as quiet as flat ones
+        (std) and near the runs' level (mean within 0.1): a picture between, even a 3-frame
+        montage shot cut in, keeps the runs apart."""
+        mean, std = self.sig["mean"], self.sig["std"]
+        out: list[tuple[int, int]] = []
+        for a, b in runs:
+            if out and via[out[-1][0]] == via[a]:
+                pa, pb = out[-1]
+                longest = 2 * self.p.max_flash_frames * min(float(self._rep_clip[a]), 3.0)
+                level = float(np.median(mean[pa : pb + 1]))
+                gap = slice(pb + 1, a)
+                if (a - pb - 1 <= longest and not is_cut[pb + 1 : a + 1].any()
+                        and (std[gap] <= self.p.flat_max_std).all()
+                        and (np.abs(mean[gap] - level) <= 0.1).all()):
+                    out[-1] = (pa, b)
+                    continue
+            out.append((a, b))
         return out
 
     # -- cuts -----------------------------------------------------------------
@@ -331,11 +362,16 @@ class Decider:
         # The second distinct frame on a side is no motion when it is another cut of a fast
         # montage: a structural change with a still frame between it and this one and nothing
         # beyond it (in a converted clip a still shot of 3-4 source frames shows one or two
-        # distinct frames).
+        # distinct frames), when this one is a hard cut's change too (a smaller change next to
+        # a large one is its flank: an object entering a still shot of a converted clip,
+        # whose repeats hide the cadence, changes a little, then a lot two frames later).
         floor = 0.5 * _MOTION_SHARE
         for near, second, beyond in ((prev[1], prev[2], np.maximum(prev[3], prev[4])),
                                      (nxt[1], nxt[2], np.maximum(nxt[3], nxt[4]))):
-            cut_like = (second >= self.p.cut_min_struct) & (near < floor * second) & (beyond < floor * second)
+            cut_like = (
+                (second >= self.p.cut_min_struct) & (near < floor * second) & (beyond < floor * second)
+                & (vals >= self.p.cut_min_struct)
+            )
             second[cut_like] = 0.0
         # The larger of the two distinct frames on each side: a repeat whose coding noise passed
         # for a distinct frame must not hide the motion.
@@ -358,8 +394,10 @@ class Decider:
         speeding = jump & (p3 < p2) & (p2 < p1) & (p1 >= 0.25 * vals) & (p1 < vals)
         slowing = jump & (n3 < n2) & (n2 < n1) & (n1 >= 0.25 * vals) & (n1 < vals)
         # The flank of a larger change next to it (a neighbour changes more) with some change on
-        # the other side too.
-        flank = (high > vals) & (low >= 0.1 * vals)
+        # the other side too; for a change below a hard cut's floor, whatever the other side
+        # does (the first touch of an object entering a still shot: the frames after change
+        # more).
+        flank = (high > vals) & ((low >= 0.1 * vals) | jump)
         out[idx] = (vals > 0) & (shared | onset | speeding | slowing | flank)
         return out
 
@@ -437,10 +475,13 @@ class Decider:
                 # Both frames of a pair must be ordinary frames, not spikes themselves: a flash
                 # frame of either shot can look like the other shot.
                 later = np.arange(c, hi + 1)
-                # The old picture is back: no further from it than a third of the spike, nor
-                # than the shot's own motion would take it (a huge spike, say from a dark shot,
-                # must not make any other shot "the same picture").
-                tol = min(0.35 * ref_d, max(_RETURN_MIN_TOL, 4.0 * float(self._change[c])))
+                # The old picture is back: no further from it than a third of the spike (or
+                # than the shot drifted over as many frames just before c, up to half the
+                # spike: a moving shot under a dark object that barely stands out), nor than
+                # the shot's own motion would take it (a huge spike, say from a dark shot, must
+                # not make any other shot "the same picture").
+                spike_tol = max(0.35 * ref_d, min(self._drift(c, li, win, cands), 0.5 * ref_d))
+                tol = min(spike_tol, max(_RETURN_MIN_TOL, 4.0 * float(self._change[c])))
                 if win > span:
                     tol = min(tol, max(_SAME_PICTURE, 2.0 * float(self._change[c])))
                 back = np.isfinite(d) & (d <= tol) & (later - win >= 1)
@@ -456,6 +497,16 @@ class Decider:
                     out.update(k for k in cands if c <= k <= j)
                     break
         return out
+
+    def _drift(self, c: int, li: int, win: int, cands: list[int]) -> float:
+        """How far the shot before candidate ``c`` drifted over ``win`` frames (window ``li``)
+        just before it: the distance of frames ``c - 1 - win`` and ``c - 1``; 0 when another
+        candidate lies between them (they may not be one shot)."""
+        first = c - 1 - win
+        if first < 0 or any(first < k < c for k in cands):
+            return 0.0
+        value = float(self.lin[c - 1, li, WindowField.D])
+        return value if np.isfinite(value) else 0.0
 
     def _keeps_changing(self, c: int, j: int) -> bool:
         """Whether every distinct frame changes from candidate ``c`` until the picture is back
@@ -480,14 +531,14 @@ class Decider:
         """Frames away from any spike: every frame-to-frame change within ``max_flash_frames``
         + 1 of them stays below ``limit`` (the candidate's own change excepted), so neither an
         edge nor the inside of a flash counts as an ordinary frame of a shot."""
-        diff = self.sig["diff"].astype(np.float64).copy()
-        diff[candidate] = 0.0
+        diff = self.sig["diff"]
         reach = self.p.max_flash_frames + 1
-        padded = np.concatenate([np.zeros(reach), diff, np.zeros(reach + 1)])
-        # Largest change over [f - reach + 1, f + reach] (the change into f + reach's frame).
-        peak = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach).max(axis=1)
-        idx = np.clip(frames, 0, self.n - 1) + 1
-        return peak[idx] < limit
+        # Largest change over [f - reach + 1, f + reach] (the change into f + reach's frame),
+        # gathered for these frames only (the candidate's and those outside the clip as 0).
+        k = np.clip(frames, 0, self.n - 1)[:, None] + np.arange(1 - reach, reach + 1)[None, :]
+        inside = (k >= 0) & (k < self.n) & (k != candidate)
+        peak = np.where(inside, diff[np.clip(k, 0, self.n - 1)], 0.0).max(axis=1)
+        return peak < limit
 
     # -- dissolves and wipes ----------------------------------------------------
     def _gradual(self, busy: np.ndarray, cuts: list[tuple[int, float]]) -> list[Found]:

@@ -138,11 +138,21 @@ def fade_extent(
     a, b = run
     edge = a if outward < 0 else b
     frames = []
+    steps: list[float] = []
     j = edge + outward
     prev = amp[edge]
+
+    def grows(value: float) -> bool:
+        # A gain ramp grows by even steps (a repeat of a cadence holds, a dropped frame doubles
+        # one); a jump far above the last steps is a flash or a strobe frame on the shot, not
+        # the fade, and ends the walk.
+        step = value - prev
+        return step > 0.002 and (len(steps) < 2 or step <= 3.0 * max(steps[-3:]) + 0.005)
+
     while lo <= j <= hi:
-        if amp[j] > prev + 0.002:
+        if grows(amp[j]):
             frames.append(j)
+            steps.append(float(amp[j] - prev))
             prev = amp[j]
             j += outward
             continue
@@ -151,7 +161,7 @@ def fade_extent(
         k = j
         while lo <= k <= hi and abs(k - j) < 3 and abs(amp[k] - prev) <= 0.002:
             k += outward
-        if k == j or not lo <= k <= hi or not amp[k] > prev + 0.002:
+        if k == j or not lo <= k <= hi or not grows(amp[k]):
             break
         frames.extend(range(j, k, outward))
         j = k
