@@ -1,7 +1,9 @@
-"""Build of the optional C kernel ``qa._ssimkernel`` (all other metadata is in pyproject.toml).
+"""Build of the optional C kernels (all other metadata is in pyproject.toml).
 
-The extension is ``optional``: without a working C compiler the install still succeeds and
-``qa.ssim`` uses its OpenCV path (same results, ~2x slower; ``qa.ssim.KERNEL`` tells which).
+The extensions are ``optional``: without a working C compiler the install still succeeds and
+* ``qa.ssim`` uses its OpenCV path (same results, ~2x slower; ``qa.ssim.KERNEL`` tells which);
+* ``preflight.media.decode`` shrinks frames with OpenCV + numpy (same bytes, ~0.1 ms more per
+  1080p frame).
 """
 
 from setuptools import Extension, setup
@@ -21,6 +23,9 @@ class _BuildExt(build_ext):
 
 
 setup(
-    ext_modules=[Extension("qa._ssimkernel", sources=["qa/_ssimkernel.c"], optional=True)],
+    ext_modules=[
+        Extension("qa._ssimkernel", sources=["qa/_ssimkernel.c"], optional=True),
+        Extension("preflight.media._areakernel", sources=["preflight/media/_areakernel.c"], optional=True),
+    ],
     cmdclass={"build_ext": _BuildExt},
 )

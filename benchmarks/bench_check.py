@@ -23,7 +23,7 @@ from benchmarks.common import (
     peak_rss_mib,
     remux_repeated,
     report_rss_growth,
-    timed_cpu,
+    timed_cpu_rounds,
 )
 
 CHECK_CODE = "from preflight.check.result import check; import sys; check(sys.argv[1])"
@@ -42,9 +42,12 @@ def main() -> None:
     clip = build_real_clip("real_1080p30_32s.mp4", seconds=32, fps=30)
     print(f"clip: {clip} (1920x1080, 30 fps, 32 s, real footage)")
     frames = bare_decode(clip)  # warm the page cache
-    t_decode, c_decode = timed_cpu(lambda: bare_decode(clip), repeat=args.repeat)
-    t_check, c_check = timed_cpu(lambda: check(clip), repeat=args.repeat)
-    t_psd, c_psd = timed_cpu(lambda: detect(str(clip), AdaptiveDetector()), repeat=args.repeat)
+    # Interleaved rounds (decode, check, PySceneDetect, decode, ...): each ratio compares
+    # runs under the same load, not three blocks a minute apart.
+    (t_decode, c_decode), (t_check, c_check), (t_psd, c_psd) = timed_cpu_rounds(
+        [lambda: bare_decode(clip), lambda: check(clip), lambda: detect(str(clip), AdaptiveDetector())],
+        repeat=args.repeat,
+    )
     print(f"frames: {frames}")
     for label, wall, cpu in (
         ("bare threaded PyAV decode", t_decode, c_decode),

@@ -143,13 +143,21 @@ def process_cpu_s() -> float:
 def timed_cpu(func: Callable[[], object], *, repeat: int = 1) -> tuple[float, float]:
     """Best-of-``repeat`` wall time and best-of-``repeat`` process CPU time, in seconds: CPU
     time barely depends on what else the machine runs, wall time does."""
-    wall = cpu = float("inf")
+    return timed_cpu_rounds([func], repeat=repeat)[0]
+
+
+def timed_cpu_rounds(funcs: Sequence[Callable[[], object]], *, repeat: int = 1) -> list[tuple[float, float]]:
+    """:func:`timed_cpu` of each of ``funcs``, run in ``repeat`` rounds of one call each, so
+    that peers compared in a ratio meet the same load (on a shared machine the load changes
+    over a minute more than the ratios being measured)."""
+    best = [(float("inf"), float("inf")) for _ in funcs]
     for _ in range(repeat):
-        c0, t0 = process_cpu_s(), time.perf_counter()
-        func()
-        wall = min(wall, time.perf_counter() - t0)
-        cpu = min(cpu, process_cpu_s() - c0)
-    return wall, cpu
+        for i, func in enumerate(funcs):
+            c0, t0 = process_cpu_s(), time.perf_counter()
+            func()
+            wall, cpu = time.perf_counter() - t0, process_cpu_s() - c0
+            best[i] = (min(best[i][0], wall), min(best[i][1], cpu))
+    return best
 
 
 def peak_rss_mib(code: str, args: Sequence[str]) -> float:

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("preflight", "qa")
 MAX_FUNCTION_LINES = 100
 MAX_MODULE_LINES = 700
-C_EXTENSIONS = {"_ssimkernel"}
+C_EXTENSIONS = {"_ssimkernel", "_areakernel"}
 
 
 def _modules() -> dict[str, Path]:

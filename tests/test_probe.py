@@ -104,8 +104,10 @@ def test_area_downscale_into_reused_buffers_gives_the_same_pixels():
         ref = area_downscale(img, size)
         got = area_downscale(img, size, scratch=scratch)
         assert np.array_equal(got, ref)
-        # The halving steps wrote into kept buffers (the final step may be a fresh block mean).
-        assert any(b.shape == (shape[0] // 2, shape[1] // 2) for b in scratch.values())
+        # The halving steps wrote into kept buffers (the final step may be a fresh block mean);
+        # with the C kernel, 1080p's last halving and block mean are one pass into kept sums.
+        kept = {(b.shape, b.dtype.str) for b in scratch.values()}
+        assert ((shape[0] // 2, shape[1] // 2), "|u1") in kept or ((size[1], size[0]), "<u2") in kept
 
 
 def test_declared_header_recorded_without_decoding():
