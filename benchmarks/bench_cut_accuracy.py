@@ -48,9 +48,15 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
 * **heldout2** (``--set heldout2``): the held-out recipes and sources at seeds 4000-4013, a
   fresh draw run once after tuning on tune2; later inspected (per clip, per frame) to diagnose
   the misses of gradual transitions and the false cuts, so no longer held out.
-* **heldout3** (``--set heldout3``): the held-out recipes and sources at seeds 5000-5013, the
-  fresh draw never looked at before it was run once (with PySceneDetect) after that work; the
-  detector was not changed after it.
+* **heldout3** (``--set heldout3``): the held-out recipes and sources at seeds 5000-5013, a
+  fresh draw run once (with PySceneDetect, detector of commit 14f3438); later inspected to
+  diagnose its false cuts, so no longer held out.
+
+Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
+inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
+of the pixels below 0.1) is a fade in the truth (``fade_in`` / ``fade_out``), since it is one
+pixel for pixel; see ``fixtures/transitions_eval.py`` (``TRUTH_VERSION`` 2). Numbers printed
+before that rule scored such transitions as dissolves.
 
 For these sets the report adds false cuts per hard-negative kind (a false cut within a
 negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a converted clip)
