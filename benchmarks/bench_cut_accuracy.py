@@ -51,6 +51,10 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
 * **heldout3** (``--set heldout3``): the held-out recipes and sources at seeds 5000-5013, a
   fresh draw run once (with PySceneDetect, detector of commit 14f3438); later inspected to
   diagnose its false cuts, so no longer held out.
+* **heldout4** (``--set heldout4``, the same as ``--set heldout --heldout-seed 6000``): the
+  held-out recipes and sources at seeds 6000-6013, the fresh draw never looked at before it was
+  run once (with PySceneDetect) with the detector of commit b53620b; the detector was not
+  changed after it.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
@@ -63,7 +67,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|heldout3 ...] [--heldout-seed S]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|heldout3|heldout4 ...] [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
 ``--only TEXT`` keeps the clips whose name contains ``TEXT`` (e.g. ``--only 4006`` or
@@ -172,6 +176,8 @@ def eval_clips(split: str, first_seed: int | None = None, only: str | None = Non
         recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT2_FIRST_SEED)
     elif split == "heldout3":
         recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT3_FIRST_SEED)
+    elif split == "heldout4":
+        recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT4_FIRST_SEED)
     else:
         recipes = transitions_eval.heldout_set(first_seed=first_seed)
     out = []
@@ -354,7 +360,8 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", dest="sets", action="append",
-                        choices=("legacy", "tune", "tune2", "tune3", "heldout", "heldout2", "heldout3"),
+                        choices=("legacy", "tune", "tune2", "tune3", "heldout", "heldout2", "heldout3",
+                                 "heldout4"),
                         help="clip sets to report (repeatable; default tune and heldout)")
     parser.add_argument("--montages", type=int, default=20,
                         help="legacy set: random montage clips (default 20)")

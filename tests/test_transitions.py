@@ -781,5 +781,6 @@ def test_cut_between_two_framings_of_one_still_scene_is_kept():
     with still frames around it is no move, so the cut stays (a veto on the match alone lost
     7 such cuts on the tune3 / held-out sets)."""
     tex = _texture(6, width=_W + 200)
-    frames = [tex[:, :_W].copy()] * 20 + [tex[:, 60 : 60 + _W].copy()] * 20 + [_texture(7)[:, :_W].copy()] * 20
+    other = _texture(7)[:, :_W].copy()
+    frames = [tex[:, :_W].copy()] * 20 + [tex[:, 60 : 60 + _W].copy()] * 20 + [other] * 20
     assert_cuts(_detect_frames(frames), [20, 40])
