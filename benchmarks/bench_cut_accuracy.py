@@ -48,16 +48,26 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
 * **heldout2** (``--set heldout2``): the held-out recipes and sources at seeds 4000-4013, a
   fresh draw run once after tuning on tune2; later inspected (per clip, per frame) to diagnose
   the misses of gradual transitions and the false cuts, so no longer held out.
-* **heldout3** (``--set heldout3``): the held-out recipes and sources at seeds 5000-5013, the
-  fresh draw never looked at before it was run once (with PySceneDetect) after that work; the
-  detector was not changed after it.
+* **heldout3** (``--set heldout3``): the held-out recipes and sources at seeds 5000-5013, a
+  fresh draw run once (with PySceneDetect, detector of commit 14f3438); later inspected to
+  diagnose its false cuts, so no longer held out.
+* **heldout4** (``--set heldout4``, the same as ``--set heldout --heldout-seed 6000``): the
+  held-out recipes and sources at seeds 6000-6013, the fresh draw never looked at before it was
+  run once (with PySceneDetect) with the detector of commit b53620b; the detector was not
+  changed after it.
+
+Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
+inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
+of the pixels below 0.1) is a fade in the truth (``fade_in`` / ``fade_out``), since it is one
+pixel for pixel; see ``fixtures/transitions_eval.py`` (``TRUTH_VERSION`` 2). Numbers printed
+before that rule scored such transitions as dissolves.
 
 For these sets the report adds false cuts per hard-negative kind (a false cut within a
 negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a converted clip)
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|heldout3 ...] [--heldout-seed S]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|heldout3|heldout4 ...] [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
 ``--only TEXT`` keeps the clips whose name contains ``TEXT`` (e.g. ``--only 4006`` or
@@ -166,6 +176,8 @@ def eval_clips(split: str, first_seed: int | None = None, only: str | None = Non
         recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT2_FIRST_SEED)
     elif split == "heldout3":
         recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT3_FIRST_SEED)
+    elif split == "heldout4":
+        recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT4_FIRST_SEED)
     else:
         recipes = transitions_eval.heldout_set(first_seed=first_seed)
     out = []
@@ -348,7 +360,8 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", dest="sets", action="append",
-                        choices=("legacy", "tune", "tune2", "tune3", "heldout", "heldout2", "heldout3"),
+                        choices=("legacy", "tune", "tune2", "tune3", "heldout", "heldout2", "heldout3",
+                                 "heldout4"),
                         help="clip sets to report (repeatable; default tune and heldout)")
     parser.add_argument("--montages", type=int, default=20,
                         help="legacy set: random montage clips (default 20)")

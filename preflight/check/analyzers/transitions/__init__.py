@@ -22,6 +22,14 @@ Per-frame signals (luma normalised to 0-1, range-aware: limited-range code 16 ->
     normalised cross-correlation ignores gain and offset, so a flash, an exposure change or a
     fade hardly moves it, while a cut (two unrelated images) sends it to ~1. NaN when a
     thumbnail is flat (NCC undefined there).
+``wide``
+    For a frame whose ``struct`` is at least 0.15: ``1 - NCC`` of consecutive 64 px thumbnails
+    after the global shift phase correlation finds between them, at any distance, over their
+    overlap (NaN below 35% of the frame). A cut candidate matched there with NCC >= 0.75, as
+    is a change within 4 frames of it, is dropped: a whip pan or a fast tilt, above all one
+    step of it doubled by a dropped frame, is the same picture moved further than
+    ``struct``'s search reaches (a lone match, between still frames, is a cut between two
+    crops of one scene).
 ``hist``
     Half the L1 distance of consecutive 32-bin luma histograms (0-1).
 ``hist`` is computed on the quarter-size frame.

@@ -15,7 +15,7 @@ import numpy as np
 
 from .fitting import fade_extent, mix_extent
 from .params import TransitionParams
-from .signals import UNDIPPED_MAX_PRED, WIPE_MAX_RB, WindowField, mix_like, wipe_like
+from .signals import UNDIPPED_MAX_PRED, WIDE_MAX_DIST, WIPE_MAX_RB, WindowField, mix_like, wipe_like
 
 # A repeated frame (cadence conversion): mean absolute difference of the 64 px thumbnails up to
 # this, coding noise (repeats measure < 0.0012 after H.264 at CRF 20; real motion > 0.003).
@@ -41,6 +41,9 @@ _RETURN_MIN_TOL = 0.08
 # The same picture again after an occluder (mean absolute difference, 0-1; coding noise and a
 # still shot's drift stay below it).
 _SAME_PICTURE = 0.02
+# Frames on each side of a wide-registered candidate searched for another registered change
+# (the previous or next distinct frame of a move, repeats of a 60 fps conversion between).
+_WIDE_REACH = 4
 # A flat frame: this share of its pixels within 0.1 of black (or white).
 _FLAT_SHARE = 0.9
 # Largest error of the ends' mean as a predictor of a dissolve window's middle frame, relative
@@ -317,7 +320,24 @@ class Decider:
         self._change = np.nan_to_num(change_before, nan=0.0)
         self._flat = flat
         flashes = self._flash_frames([c for c, _ in kept])
-        return [(c, conf) for c, conf in kept if c not in flashes]
+        moved = self._moved_far()
+        return [(c, conf) for c, conf in kept if c not in flashes and not moved[c]]
+
+    def _moved_far(self) -> np.ndarray:
+        """Frames that are the same picture as the previous one moved further than ``struct``'s
+        search reaches, inside a move: the wide registration matches the frame and a change
+        within ``_WIDE_REACH`` frames before or after it (a whip pan or a fast tilt, one step of
+        it doubled by a dropped frame). A lone match is no move: a cut between two crops of one
+        still scene registers as well, with still frames around it. Only a veto: the in-shot
+        motion levels keep the local ``struct`` (a registered pan frame must still count as
+        motion around its neighbours)."""
+        with np.errstate(invalid="ignore"):
+            matched = self.sig["wide"] <= WIDE_MAX_DIST
+        near = np.zeros_like(matched)
+        for k in range(1, _WIDE_REACH + 1):
+            near[k:] |= matched[:-k]
+            near[:-k] |= matched[k:]
+        return matched & near
 
     def _flash_like(self, distinct: np.ndarray) -> np.ndarray:
         """Distinct frames of a luminance event that goes and comes back (a flash or a strobe

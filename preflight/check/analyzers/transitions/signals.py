@@ -9,6 +9,7 @@ the signals and the method are described in the package docstring
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 from fractions import Fraction
 
@@ -31,6 +32,16 @@ _HIST_BINS = 32
 BRIDGE_LAGS = (2, 3, 4)
 # A thumbnail with luma std below this (0-1 units) is too flat for NCC.
 _NCC_MIN_STD = 0.015
+# Wide registration (whip pans, fast tilts, and those doubled by a dropped frame): signal
+# ``wide``, for a frame whose local ``struct`` is at least this, ``1 - NCC`` after the global
+# shift between the 64 px thumbnails found by phase correlation (any distance), over their
+# overlap; NaN elsewhere or when they overlap on less than _WIDE_MIN_OVERLAP of the frame.
+_WIDE_FROM_STRUCT = 0.15
+_WIDE_MIN_OVERLAP = 0.35
+# A cut candidate whose ``wide`` is at most this is the same picture moved further than the
+# local search reaches (two unrelated shots do not match that well over that much of the frame
+# at any shift).
+WIDE_MAX_DIST = 0.25
 
 
 class WindowField(IntEnum):
@@ -151,6 +162,9 @@ class SignalStream:
                 struct[j] = _ncc_distance(sseq[j], sseq[j + 1], _SMALL_MARGIN)
         if first:
             struct[0] = 0.0
+        wide = np.full(n, np.nan, np.float32)
+        for j in np.nonzero(struct >= _WIDE_FROM_STRUCT)[0]:
+            wide[j] = _wide_ncc_distance(seq[j], seq[j + 1])
         prev_hist = hists[0] if self._prev_hist is None else self._prev_hist
         hseq = np.concatenate([prev_hist[None], hists])
         hist = 0.5 * np.abs(hseq[1:] - hseq[:-1]).sum(axis=1)
@@ -171,6 +185,7 @@ class SignalStream:
         s.append("detail", detail)
         s.append("diff", diff.astype(np.float32))
         s.append("struct", struct)
+        s.append("wide", wide)
         s.append("hist", hist.astype(np.float32))
         s.append("blocks", blocks.reshape(n, gx * gy).astype(np.float32))
         self._prev_thumb = thumbs[-1].copy()
@@ -184,7 +199,7 @@ class SignalStream:
         ``len(WindowField)``) and the flash-test pairs (frames, ``len(BRIDGE_LAGS)``, 2) of the
         frames so far; frees the thumbnail ring."""
         s = self.series
-        names = ("pts", "mean", "std", "dark", "bright", "detail", "diff", "struct", "hist")
+        names = ("pts", "mean", "std", "dark", "bright", "detail", "diff", "struct", "wide", "hist")
         sig = {k: s.get(k) for k in names}
         gx, gy = self._grid
         sig["blocks"] = s.get("blocks", (0, gx * gy))
@@ -397,6 +412,33 @@ def _ncc_distance(a: np.ndarray, b: np.ndarray, margin: int) -> float:
     score = cv2.matchTemplate(a, b[margin:-margin, margin:-margin], cv2.TM_CCOEFF_NORMED)
     best = float(score.max())
     return 1.0 - best if np.isfinite(best) else float("nan")
+
+
+def _wide_ncc_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """``1 - NCC`` of ``b`` against ``a`` after the global shift phase correlation finds between
+    them (+-1 px around it), over their overlap; NaN when the shift leaves less than
+    ``_WIDE_MIN_OVERLAP`` of the frame in common."""
+    h, w = a.shape
+    # (phaseCorrelate applies its window to its inputs in place: give it copies.)
+    (dx, dy), _resp = cv2.phaseCorrelate(a.copy(), b.copy(), _hann(a.shape))
+    sx, sy = round(dx), round(dy)
+    ow, oh = w - abs(sx), h - abs(sy)
+    if ow * oh < _WIDE_MIN_OVERLAP * w * h or ow < 4 or oh < 4:
+        return float("nan")
+    # b(x, y) ~ a(x - sx, y - sy): the overlap in a's and in b's coordinates.
+    ax, ay = max(0, -sx), max(0, -sy)
+    bx, by = max(0, sx), max(0, sy)
+    ra = np.ascontiguousarray(a[ay : ay + oh, ax : ax + ow])
+    rb = np.ascontiguousarray(b[by + 1 : by + oh - 1, bx + 1 : bx + ow - 1])
+    if float(rb.std()) < _NCC_MIN_STD:
+        return float("nan")
+    best = float(cv2.matchTemplate(ra, rb, cv2.TM_CCOEFF_NORMED).max())
+    return 1.0 - best if np.isfinite(best) else float("nan")
+
+
+@functools.lru_cache(maxsize=4)
+def _hann(shape: tuple[int, int]) -> np.ndarray:
+    return cv2.createHanningWindow((shape[1], shape[0]), cv2.CV_32F)
 
 
 def mix_like(r: np.ndarray, dip: np.ndarray, p: TransitionParams) -> np.ndarray:
