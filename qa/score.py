@@ -12,7 +12,9 @@ Data flow (one streaming pass over each file, memory flat in clip length)::
   queues hand the frames over. The caller's thread pairs frames by timestamp, looks up the
   frame's region (:class:`_RegionLookup`), and hands the pair to a pool of SSIM workers (OpenCV
   and the C kernel release the GIL), collecting results in order with a bounded number in
-  flight. On two cores the two decodes and the SSIM arithmetic overlap.
+  flight. On two cores the two decodes and the SSIM arithmetic overlap. At a scale factor > 1
+  (``--scale auto``) a pair's SSIM is small (~0.6 ms at 480x270) and the pairing thread computes
+  it itself: no pool, no hand-over.
 * Offset detection needs the first frames of both clips before any pair can be formed: the luma
   of the frames read until the offset is settled is held (``OFFSET_WINDOW + max_offset`` frames
   per clip when the opening moves; longer after a still opening, up to
@@ -209,7 +211,8 @@ def score(
         Write ``worst_<rank>_frame_<n>.png`` (source | edited | SSIM map with the region
         outlined) for the worst frames into this existing directory.
     workers : int
-        SSIM threads (2 on a 2-core machine overlaps the arithmetic with decoding).
+        SSIM threads at full resolution (2 on a 2-core machine overlaps the arithmetic with
+        decoding); at a scale factor > 1 the pairing thread scores each pair itself.
     decoder_threads : int
         FFmpeg threads per decoder (1: the two decoders already run in parallel).
     on_warning, on_progress : callable, optional
@@ -417,8 +420,7 @@ class _Pass:
         self._readers = []
 
     # ---- workers
-    def _collect(self, fut: Future) -> None:
-        done: _Done = fut.result()
+    def _collect(self, done: _Done) -> None:
         j, s = done.job, done.sums
         fs = score_from_sums(s, self.scorer.data_range)
         self.rows.append(
@@ -442,10 +444,12 @@ class _Pass:
         j, _te, y, keep_e = edt
         prepared, raw, pct = self.regions.at(i, ts, x, y)
         job = _Job(i, j, ts, x, y, prepared, raw, pct, (keep_s, keep_e))
-        assert self._pool is not None
+        if self._pool is None:  # small SSIM (scale factor > 1): scored here, no hand-over
+            self._collect(self.scorer(job))
+            return
         self._inflight.append(self._pool.submit(self.scorer, job))
         while len(self._inflight) > self.workers + 2:
-            self._collect(self._inflight.popleft())
+            self._collect(self._inflight.popleft().result())
 
     # ---- the pass
     def run(self, *, offset: int | None, search: int) -> tuple[OffsetEstimate, OffsetEvidence | None]:
@@ -455,7 +459,11 @@ class _Pass:
         # top of that only adds contention (as in preflight.check).
         cv_threads = cv2.getNumThreads()
         cv2.setNumThreads(1)
-        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="qa-ssim")
+        # At 1/f resolution (f > 1) the SSIM of a pair costs ~0.6 ms (480x270), less than handing
+        # it to a pool thread and back (future, wake-ups, the GIL taken back by the frames' release):
+        # the pairing thread scores it itself, while the two decoders keep both cores busy.
+        if self.scorer.factor == 1:
+            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="qa-ssim")
         try:
             s_items, e_items = self._start_readers()
             # ---- prefix: hold the first frames' luma (copies, so the decoded frames can go)
@@ -480,12 +488,13 @@ class _Pass:
             self._pair(itertools.chain(_drain(src_buf), s_items),
                        itertools.chain(_drain(edt_buf), e_items), est.frames / plan.source_fps)
             while self._inflight:
-                self._collect(self._inflight.popleft())
+                self._collect(self._inflight.popleft().result())
         finally:
             cv2.setNumThreads(cv_threads)
             for fut in self._inflight:
                 fut.cancel()
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
             self._close_readers()
         return est, evidence
 
