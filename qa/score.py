@@ -24,14 +24,15 @@ Data flow (one streaming pass over each file, memory flat in clip length)::
   luma is let go and both clips are read again from the start (the examined opening is decoded
   twice, at most ``EVIDENCE_MAX_FRAMES`` frames). Peak memory does not grow with the clip
   (benchmarks/bench_qa.py: same peak RSS for a 32 s and a 5-minute 1080p pair).
-* Cost per 1080p pair, measured on one core (``benchmarks/bench_qa.py --kernels``): ~9 ms of
+* Cost per 1080p pair, measured on one core (``benchmarks/bench_qa.py --kernels``): ~7.5 ms of
   SSIM arithmetic with the C kernel (~20 ms with the OpenCV fallback; 88 multiply-adds per
-  pixel for four 11x11 Gaussian moments) plus ~5.4 ms per H.264 decode, spread over the cores.
+  pixel for four 11x11 Gaussian moments) plus ~5 ms per H.264 decode, spread over the cores.
   CPU time per pair, all threads (``benchmarks/bench_qa.py``, shared machine): ~22 ms at full
   resolution, ~13 ms with ``--scale auto`` (decoding both files alone: ~10.7 ms; FFmpeg's
   ``ssim`` filter with its decoding: ~12.2 ms). In the ``--scale auto`` pass, what is not
-  decoding is the 1/4 block means (0.3 ms per pair), the SSIM at 480x270 (0.6 ms), the shot
-  tracker's analysis downscale (~0.5 ms) and the hand-overs between threads.
+  decoding (perf, thread CPU time) is the shot tracker in the source reader (~0.8 ms: analysis
+  downscale ~0.4 ms, transition signals the rest), the 1/4 block means (~0.3 ms per pair), the
+  SSIM at 480x270 (~0.6 ms) and ~0.5 ms of Python and thread hand-overs.
 * What is kept per frame: a handful of floats (for pooling, CSV). With ``heatmaps``, the luma,
   edited luma and SSIM map of the current worst frames (at most ``worst`` + in-flight), at panel
   size.
