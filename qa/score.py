@@ -8,13 +8,13 @@ Data flow (one streaming pass over each file, memory flat in clip length)::
 
 * Both files are decoded in their own reader threads (:class:`preflight.media.prefetch.Prefetch`;
   PyAV releases the GIL while decoding), which also bring each frame's luma onto the source grid
-  (:class:`qa.align.LumaPrep`) and, for the source, feed the shot tracker in order; small bounded
-  queues hand the frames over. The caller's thread pairs frames by timestamp, looks up the
-  frame's region (:class:`_RegionLookup`), and hands the pair to a pool of SSIM workers (OpenCV
-  and the C kernel release the GIL), collecting results in order with a bounded number in
-  flight. On two cores the two decodes and the SSIM arithmetic overlap. At a scale factor > 1
-  (``--scale auto``) a pair's SSIM is small (~0.6 ms at 480x270) and the pairing thread computes
-  it itself: no pool, no hand-over.
+  (:class:`qa.align.LumaPrep`); small bounded queues hand the frames over. The caller's thread
+  feeds the source frames to the shot tracker in order (:func:`_tracked`), pairs frames by
+  timestamp, looks up the frame's region (:class:`_RegionLookup`), and hands the pair to a
+  pool of SSIM workers (OpenCV and the C kernel release the GIL), collecting results in order
+  with a bounded number in flight. On two cores the two decodes and the SSIM arithmetic
+  overlap. At a scale factor > 1 (``--scale auto``) a pair's SSIM is small (~0.6 ms at
+  480x270) and the pairing thread computes it itself: no pool, no hand-over.
 * Offset detection needs the first frames of both clips before any pair can be formed: the luma
   of the frames read until the offset is settled is held (``OFFSET_WINDOW + max_offset`` frames
   per clip when the opening moves; longer after a still opening, up to
@@ -30,7 +30,7 @@ Data flow (one streaming pass over each file, memory flat in clip length)::
   CPU time per pair, all threads (``benchmarks/bench_qa.py``, shared machine): ~22 ms at full
   resolution, ~13 ms with ``--scale auto`` (decoding both files alone: ~10.7 ms; FFmpeg's
   ``ssim`` filter with its decoding: ~12.2 ms). In the ``--scale auto`` pass, what is not
-  decoding (perf, thread CPU time) is the shot tracker in the source reader (~0.8 ms: analysis
+  decoding (perf, thread CPU time) is the shot tracker (~0.8 ms: analysis
   downscale ~0.4 ms, transition signals the rest), the 1/4 block means (~0.3 ms per pair), the
   SSIM at 480x270 (~0.6 ms) and ~0.5 ms of Python and thread hand-overs.
 * What is kept per frame: a handful of floats (for pooling, CSV). With ``heatmaps``, the luma,
@@ -369,7 +369,7 @@ class _Pass:
     """One streaming pass: two reader threads, pairing by time, a pool of SSIM workers.
 
     The readers (:class:`preflight.media.prefetch.Prefetch`) decode and bring each frame's luma
-    onto the grid in their own threads; the source reader also feeds the shot tracker, in order.
+    onto the grid in their own threads; the caller's thread feeds the shot tracker, in order.
     The caller's thread pairs frames and keeps at most ``workers + 2`` pairs in flight.
     """
 
@@ -390,8 +390,7 @@ class _Pass:
         self._readers: list[Prefetch] = []
 
     # ---- readers
-    def _reader(self, path: str, fps: float, luma: Callable[..., np.ndarray],
-                tracker: SourceShots | None) -> Prefetch[_Item]:
+    def _reader(self, path: str, fps: float, luma: Callable[..., np.ndarray]) -> Prefetch[_Item]:
         threads = self.decoder_threads
 
         def items(stop: threading.Event, warn: WarningSink) -> Iterator[_Item]:
@@ -399,8 +398,6 @@ class _Pass:
             for i, frame in enumerate(iter_frames(path, threads=threads, stop=stop, on_warning=warn)):
                 if first_pts is None:
                     first_pts = frame.pts
-                if tracker is not None:
-                    tracker.add(frame)
                 yield i, frame_time(frame, first_pts, i, fps), luma(frame), frame
 
         return Prefetch(items, depth=QUEUE_FRAMES, on_warning=self.warn, name=f"qa-decode-{Path(path).name}")
@@ -410,10 +407,11 @@ class _Pass:
         prep = LumaPrep(self.plan)
         self.tracker = None if self.shots_given else SourceShots(self.sp)
         self._readers = [
-            self._reader(self.paths[0], self.plan.source_fps, prep.source, self.tracker),
-            self._reader(self.paths[1], self.plan.edited_fps, prep.edited, None),
+            self._reader(self.paths[0], self.plan.source_fps, prep.source),
+            self._reader(self.paths[1], self.plan.edited_fps, prep.edited),
         ]
-        return iter(self._readers[0]), iter(self._readers[1])
+        src = iter(self._readers[0])
+        return (src if self.tracker is None else _tracked(src, self.tracker)), iter(self._readers[1])
 
     def _close_readers(self) -> None:
         for r in self._readers:
@@ -622,6 +620,19 @@ def _assemble(run: _Pass, table: FrameTable, est: OffsetEstimate, evidence: Offs
         auto_region_union=estimator.union_mask() if estimator is not None else None,
         offset_evidence=evidence,
     )
+
+
+def _tracked(items: Iterator[_Item], tracker: SourceShots) -> Iterator[_Item]:
+    """``items``, each source frame fed to the shot tracker as it is taken (in order).
+
+    The tracker runs in the pairing thread, not in the source reader: decoding the source is the
+    longest chain of the pass (~5.7 ms per 1080p frame, the edited clip's ~4.5 ms runs beside it),
+    and the tracker's ~0.8 ms per frame on it made it longer still, while the pairing thread,
+    waiting for frames most of the time, has room for it.
+    """
+    for item in items:
+        tracker.add(item[3])
+        yield item
 
 
 def _drain(buf: deque) -> Iterator:
