@@ -212,8 +212,7 @@ def score(
         Write ``worst_<rank>_frame_<n>.png`` (source | edited | SSIM map with the region
         outlined) for the worst frames into this existing directory.
     workers : int
-        SSIM threads at full resolution (2 on a 2-core machine overlaps the arithmetic with
-        decoding); at a scale factor > 1 the pairing thread scores each pair itself.
+        SSIM threads at full resolution (at a scale factor > 1 the pairing thread scores).
     decoder_threads : int
         FFmpeg threads per decoder (1: the two decoders already run in parallel).
     on_warning, on_progress : callable, optional
