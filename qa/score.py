@@ -8,11 +8,13 @@ Data flow (one streaming pass over each file, memory flat in clip length)::
 
 * Both files are decoded in their own reader threads (:class:`preflight.media.prefetch.Prefetch`;
   PyAV releases the GIL while decoding), which also bring each frame's luma onto the source grid
-  (:class:`qa.align.LumaPrep`) and, for the source, feed the shot tracker in order; small bounded
-  queues hand the frames over. The caller's thread pairs frames by timestamp, looks up the
-  frame's region (:class:`_RegionLookup`), and hands the pair to a pool of SSIM workers (OpenCV
-  and the C kernel release the GIL), collecting results in order with a bounded number in
-  flight. On two cores the two decodes and the SSIM arithmetic overlap.
+  (:class:`qa.align.LumaPrep`); small bounded queues hand the frames over. The caller's thread
+  feeds the source frames to the shot tracker in order (:func:`_tracked`), pairs frames by
+  timestamp, looks up the frame's region (:class:`_RegionLookup`), and hands the pair to a
+  pool of SSIM workers (OpenCV and the C kernel release the GIL), collecting results in order
+  with a bounded number in flight. On two cores the two decodes and the SSIM arithmetic
+  overlap. At a scale factor > 1 (``--scale auto``) a pair's SSIM is small (~0.6 ms at
+  480x270) and the pairing thread computes it itself: no pool, no hand-over.
 * Offset detection needs the first frames of both clips before any pair can be formed: the luma
   of the frames read until the offset is settled is held (``OFFSET_WINDOW + max_offset`` frames
   per clip when the opening moves; longer after a still opening, up to
@@ -22,14 +24,15 @@ Data flow (one streaming pass over each file, memory flat in clip length)::
   luma is let go and both clips are read again from the start (the examined opening is decoded
   twice, at most ``EVIDENCE_MAX_FRAMES`` frames). Peak memory does not grow with the clip
   (benchmarks/bench_qa.py: same peak RSS for a 32 s and a 5-minute 1080p pair).
-* Cost per 1080p pair, measured on one core (``benchmarks/bench_qa.py --kernels``): ~9 ms of
+* Cost per 1080p pair, measured on one core (``benchmarks/bench_qa.py --kernels``): ~7.5 ms of
   SSIM arithmetic with the C kernel (~20 ms with the OpenCV fallback; 88 multiply-adds per
-  pixel for four 11x11 Gaussian moments) plus ~5.4 ms per H.264 decode, spread over the cores.
+  pixel for four 11x11 Gaussian moments) plus ~5 ms per H.264 decode, spread over the cores.
   CPU time per pair, all threads (``benchmarks/bench_qa.py``, shared machine): ~22 ms at full
   resolution, ~13 ms with ``--scale auto`` (decoding both files alone: ~10.7 ms; FFmpeg's
   ``ssim`` filter with its decoding: ~12.2 ms). In the ``--scale auto`` pass, what is not
-  decoding is the 1/4 block means (0.3 ms per pair), the SSIM at 480x270 (0.6 ms), the shot
-  tracker's analysis downscale (~0.5 ms) and the hand-overs between threads.
+  decoding (perf, thread CPU time) is the shot tracker (~0.8 ms: analysis
+  downscale ~0.4 ms, transition signals the rest), the 1/4 block means (~0.3 ms per pair), the
+  SSIM at 480x270 (~0.6 ms) and ~0.5 ms of Python and thread hand-overs.
 * What is kept per frame: a handful of floats (for pooling, CSV). With ``heatmaps``, the luma,
   edited luma and SSIM map of the current worst frames (at most ``worst`` + in-flight), at panel
   size.
@@ -209,7 +212,7 @@ def score(
         Write ``worst_<rank>_frame_<n>.png`` (source | edited | SSIM map with the region
         outlined) for the worst frames into this existing directory.
     workers : int
-        SSIM threads (2 on a 2-core machine overlaps the arithmetic with decoding).
+        SSIM threads at full resolution (at a scale factor > 1 the pairing thread scores).
     decoder_threads : int
         FFmpeg threads per decoder (1: the two decoders already run in parallel).
     on_warning, on_progress : callable, optional
@@ -365,7 +368,7 @@ class _Pass:
     """One streaming pass: two reader threads, pairing by time, a pool of SSIM workers.
 
     The readers (:class:`preflight.media.prefetch.Prefetch`) decode and bring each frame's luma
-    onto the grid in their own threads; the source reader also feeds the shot tracker, in order.
+    onto the grid in their own threads; the caller's thread feeds the shot tracker, in order.
     The caller's thread pairs frames and keeps at most ``workers + 2`` pairs in flight.
     """
 
@@ -386,8 +389,7 @@ class _Pass:
         self._readers: list[Prefetch] = []
 
     # ---- readers
-    def _reader(self, path: str, fps: float, luma: Callable[..., np.ndarray],
-                tracker: SourceShots | None) -> Prefetch[_Item]:
+    def _reader(self, path: str, fps: float, luma: Callable[..., np.ndarray]) -> Prefetch[_Item]:
         threads = self.decoder_threads
 
         def items(stop: threading.Event, warn: WarningSink) -> Iterator[_Item]:
@@ -395,8 +397,6 @@ class _Pass:
             for i, frame in enumerate(iter_frames(path, threads=threads, stop=stop, on_warning=warn)):
                 if first_pts is None:
                     first_pts = frame.pts
-                if tracker is not None:
-                    tracker.add(frame)
                 yield i, frame_time(frame, first_pts, i, fps), luma(frame), frame
 
         return Prefetch(items, depth=QUEUE_FRAMES, on_warning=self.warn, name=f"qa-decode-{Path(path).name}")
@@ -406,10 +406,11 @@ class _Pass:
         prep = LumaPrep(self.plan)
         self.tracker = None if self.shots_given else SourceShots(self.sp)
         self._readers = [
-            self._reader(self.paths[0], self.plan.source_fps, prep.source, self.tracker),
-            self._reader(self.paths[1], self.plan.edited_fps, prep.edited, None),
+            self._reader(self.paths[0], self.plan.source_fps, prep.source),
+            self._reader(self.paths[1], self.plan.edited_fps, prep.edited),
         ]
-        return iter(self._readers[0]), iter(self._readers[1])
+        src = iter(self._readers[0])
+        return (src if self.tracker is None else _tracked(src, self.tracker)), iter(self._readers[1])
 
     def _close_readers(self) -> None:
         for r in self._readers:
@@ -417,8 +418,7 @@ class _Pass:
         self._readers = []
 
     # ---- workers
-    def _collect(self, fut: Future) -> None:
-        done: _Done = fut.result()
+    def _collect(self, done: _Done) -> None:
         j, s = done.job, done.sums
         fs = score_from_sums(s, self.scorer.data_range)
         self.rows.append(
@@ -442,10 +442,12 @@ class _Pass:
         j, _te, y, keep_e = edt
         prepared, raw, pct = self.regions.at(i, ts, x, y)
         job = _Job(i, j, ts, x, y, prepared, raw, pct, (keep_s, keep_e))
-        assert self._pool is not None
+        if self._pool is None:  # small SSIM (scale factor > 1): scored here, no hand-over
+            self._collect(self.scorer(job))
+            return
         self._inflight.append(self._pool.submit(self.scorer, job))
         while len(self._inflight) > self.workers + 2:
-            self._collect(self._inflight.popleft())
+            self._collect(self._inflight.popleft().result())
 
     # ---- the pass
     def run(self, *, offset: int | None, search: int) -> tuple[OffsetEstimate, OffsetEvidence | None]:
@@ -455,7 +457,11 @@ class _Pass:
         # top of that only adds contention (as in preflight.check).
         cv_threads = cv2.getNumThreads()
         cv2.setNumThreads(1)
-        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="qa-ssim")
+        # At 1/f resolution (f > 1) the SSIM of a pair costs ~0.6 ms (480x270), less than handing
+        # it to a pool thread and back (future, wake-ups, the GIL taken back by the frames' release):
+        # the pairing thread scores it itself, while the two decoders keep both cores busy.
+        if self.scorer.factor == 1:
+            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="qa-ssim")
         try:
             s_items, e_items = self._start_readers()
             # ---- prefix: hold the first frames' luma (copies, so the decoded frames can go)
@@ -480,12 +486,13 @@ class _Pass:
             self._pair(itertools.chain(_drain(src_buf), s_items),
                        itertools.chain(_drain(edt_buf), e_items), est.frames / plan.source_fps)
             while self._inflight:
-                self._collect(self._inflight.popleft())
+                self._collect(self._inflight.popleft().result())
         finally:
             cv2.setNumThreads(cv_threads)
             for fut in self._inflight:
                 fut.cancel()
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
             self._close_readers()
         return est, evidence
 
@@ -612,6 +619,19 @@ def _assemble(run: _Pass, table: FrameTable, est: OffsetEstimate, evidence: Offs
         auto_region_union=estimator.union_mask() if estimator is not None else None,
         offset_evidence=evidence,
     )
+
+
+def _tracked(items: Iterator[_Item], tracker: SourceShots) -> Iterator[_Item]:
+    """``items``, each source frame fed to the shot tracker as it is taken (in order).
+
+    The tracker runs in the pairing thread, not in the source reader: decoding the source is the
+    longest chain of the pass (~5.7 ms per 1080p frame, the edited clip's ~4.5 ms runs beside it),
+    and the tracker's ~0.8 ms per frame on it made it longer still, while the pairing thread,
+    waiting for frames most of the time, has room for it.
+    """
+    for item in items:
+        tracker.add(item[3])
+        yield item
 
 
 def _drain(buf: deque) -> Iterator:

@@ -72,6 +72,21 @@ def test_backends_agree_on_sums_and_map(backend):
     assert a.sq_err_out == pytest.approx(b.sq_err_out, rel=1e-9)
 
 
+@pytest.mark.parametrize("width", [127, 128, 129, 138, 139, 144, 145, 256, 267])
+def test_map_matches_skimage_across_tile_and_vector_edges(width):
+    """The C kernel works in 128-column tiles whose moment rows are padded to whole vectors: at
+    every width around those edges the whole map (padded columns included) must be scikit-image's."""
+    x = np.ascontiguousarray(_still((320, 64))[:, :width])
+    y = np.ascontiguousarray(cv2.GaussianBlur(x, (5, 5), 1.2)[:, ::-1])  # unlike x everywhere
+    _, ref = sk(x, y, 255, full=True)
+    smap = np.empty(x.shape, np.float32)
+    k = SSIMKernel(*x.shape, data_range=255)
+    sums = k.frame(x, y, ssim_map=smap)
+    assert np.abs(smap - ref).max() < 1e-3
+    r = WIN_RADIUS
+    assert sums.ssim_full_sum / sums.n_full == pytest.approx(ref[r:-r, r:-r].mean(), abs=2e-5)
+
+
 def sk(x: np.ndarray, y: np.ndarray, data_range: float, full: bool = False):
     return structural_similarity(
         x, y, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=data_range, full=full
