@@ -428,12 +428,9 @@ def _wide_ncc_distance(a: np.ndarray, b: np.ndarray) -> float:
     # b(x, y) ~ a(x - sx, y - sy): the overlap in a's and in b's coordinates.
     ax, ay = max(0, -sx), max(0, -sy)
     bx, by = max(0, sx), max(0, sy)
-    ra = np.ascontiguousarray(a[ay : ay + oh, ax : ax + ow])
-    rb = np.ascontiguousarray(b[by + 1 : by + oh - 1, bx + 1 : bx + ow - 1])
-    if float(rb.std()) < _NCC_MIN_STD:
+    if float(b[by + 1 : by + oh - 1, bx + 1 : bx + ow - 1].std()) < _NCC_MIN_STD:
         return float("nan")
-    best = float(cv2.matchTemplate(ra, rb, cv2.TM_CCOEFF_NORMED).max())
-    return 1.0 - best if np.isfinite(best) else float("nan")
+    return _ncc_distance(a[ay : ay + oh, ax : ax + ow], b[by : by + oh, bx : bx + ow], 1)
 
 
 @functools.lru_cache(maxsize=4)
