@@ -95,6 +95,13 @@ def _side_medians(
     return before, after
 
 
+def _stretched(frames: float, per_distinct: float) -> float:
+    """A span of ``frames`` source frames in frames of this clip, where each distinct frame is
+    shown ``per_distinct`` times (:func:`_frames_per_distinct`), counted up to 3 (3:2 pulldown's
+    longest hold)."""
+    return frames * min(float(per_distinct), 3.0)
+
+
 def _frames_per_distinct(
     distinct: np.ndarray, quiet: np.ndarray, reach: int = 24
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -194,7 +201,7 @@ class Decider:
             # structure (NCC undefined) is a flat period whatever ends it (a fade into a shot
             # too dark to measure, an object entering it); a dim or bright shot that moves
             # within the flat share is not.
-            held = (b - a + 1 > p.max_flash_frames * min(float(self._rep_clip[a]), 3.0)
+            held = (b - a + 1 > _stretched(p.max_flash_frames, self._rep_clip[a])
                     and np.isnan(self.sig["struct"][a : b + 1]).mean() >= 0.5)
             leaves = held or fade_in is not None or b == n - 1 or is_cut[b + 1] or flat[b + 1]
             enters = held or fade_out is not None or a == 0 or is_cut[a] or flat[a - 1]
@@ -218,7 +225,7 @@ class Decider:
         for a, b in runs:
             if out and via[out[-1][0]] == via[a]:
                 pa, pb = out[-1]
-                longest = 2 * self.p.max_flash_frames * min(float(self._rep_clip[a]), 3.0)
+                longest = _stretched(2 * self.p.max_flash_frames, self._rep_clip[a])
                 level = float(np.median(mean[pa : pb + 1]))
                 gap = slice(pb + 1, a)
                 if (a - pb - 1 <= longest and not is_cut[pb + 1 : a + 1].any()
@@ -483,10 +490,10 @@ class Decider:
                 continue
             # Longer occlusions: the picture from before c comes back within return_span frames
             # (window pairs (T[i - L], T[i]) that span c, i.e. i in [c, c + L - 1]).
-            span = p.return_span * min(float(self._rep[c]), 3.0)
+            span = _stretched(p.return_span, self._rep[c])
             # Beyond the local span (a still shot of a converted clip), only the same picture
             # counts: two crops of one still scene in a montage differ by more.
-            far_span = p.return_span * min(float(self._rep_clip[c]), 3.0)
+            far_span = _stretched(p.return_span, self._rep_clip[c])
             for li, win in enumerate(p.gradual_windows):
                 if win > max(span, far_span):
                     break
