@@ -519,6 +519,33 @@ def test_montage_back_to_a_still_shot_of_a_converted_clip():
     assert_cuts(_detect_frames(frames), truth)
 
 
+@pytest.mark.parametrize("fps", [25, 30])
+def test_fast_montage_of_still_shots_at_the_native_rate(fps):
+    """Still pictures 3-4 frames each between two moving shots, at the native rate (held-out
+    clips 6001, 6002, 6013): each picture's held frames are exact repeats one cut apart, a
+    rhythm like a cadence's, but a cadence repeats the frames of one moving shot, so a change
+    into an unrelated picture breaks it (the montage's cuts were taken for one motion and
+    missed)."""
+    stills = [_texture(40 + k)[:, :_W] for k in range(5)]
+    shots = [_panning(1, 30, 2)] + [[s] * n for s, n in zip(stills, (4, 4, 3, 4, 4), strict=True)]
+    shots.append(_panning(3, 30, 3))
+    frames = [f for shot in shots for f in shot]
+    truth = list(np.cumsum([len(s) for s in shots[:-1]]))
+    assert_cuts(cuts_of(_detect_at(frames, fps)), truth)
+
+
+@pytest.mark.parametrize("held", [3, 4])
+def test_still_shot_cut_into_a_slow_shot_of_a_converted_clip(held):
+    """A still shot A, a still picture B cut in for ``held`` source frames, A again, between
+    two moving shots of a 2:2 clip (held-out clips 6008, 6009: A-B-A in a fast montage). The
+    old picture is back within the return span, but the picture between held still: a shot
+    cut in, not an object crossing the lens (both cuts were dropped as an occluder)."""
+    a, b = _texture(8)[:, :_W].copy(), _texture(9)[:, :_W].copy()
+    source = _panning(1, 30, 2) + [a] * 12 + [b] * held + [a] * 12 + _panning(3, 30, 3)
+    frames = [f for f in source for _ in range(2)]
+    assert_cuts(_detect_frames(frames), [60, 84, 84 + 2 * held, 108 + 2 * held])
+
+
 @pytest.mark.parametrize("gap", [2, 3, 4])
 def test_cut_just_before_a_strobe(gap):
     """A cut ``gap`` frames before a strobe (every other frame flashed, 5 flashes): the strobe
@@ -784,3 +811,62 @@ def test_cut_between_two_framings_of_one_still_scene_is_kept():
     other = _texture(7)[:, :_W].copy()
     frames = [tex[:, :_W].copy()] * 20 + [tex[:, 60 : 60 + _W].copy()] * 20 + [other] * 20
     assert_cuts(_detect_frames(frames), [20, 40])
+
+
+# ------------------------------------------------- repeats: a cadence needs steps of one motion
+
+
+def _repeat_pattern(step_kind: str) -> dict[str, np.ndarray]:
+    """Signals of 60 frames: ordinary motion, then frames 20-43 as a change every third frame
+    with two exact repeats after each (the rhythm of a cadence), then motion again. The
+    changes are ``"cut"`` (an unrelated picture: hard-cut ``struct``, every block of the
+    frame changes) or ``"object"`` (as large where an object crosses a still shot, but 4 of
+    the 12 blocks stay)."""
+    n = 60
+    diff = np.full(n, 0.02)
+    struct = np.full(n, 0.05)
+    delta = np.full((n, 12), 0.01)
+    for k in range(20, 44):
+        if (k - 20) % 3:
+            diff[k], struct[k], delta[k] = 0.0002, 0.0, 0.0
+        else:
+            diff[k], struct[k] = 0.15, 0.7
+            delta[k] = 0.05
+            if step_kind == "object":
+                delta[k, :4] = 0.0
+    return {"pts": np.arange(n), "diff": diff, "struct": struct, "wide": np.full(n, np.nan),
+            "blocks": np.cumsum(delta, axis=0)}
+
+
+@pytest.mark.parametrize("step_kind, repeats", [("cut", False), ("object", True)])
+def test_a_cadence_is_the_rhythm_of_one_motion(step_kind, repeats):
+    """Held frames between cuts to unrelated pictures (a fast montage of still shots at the
+    native rate, held-out clips 6001, 6002, 6013, 4004) are no cadence: its repeats are steps
+    of one moving shot. An object crossing a still shot of a converted clip (held-out clip
+    5011: a textured object, as large a change as a cut where it passes) keeps part of the
+    frame, so its repeats stay repeats (else each of its steps stands alone as a cut)."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    sig = _repeat_pattern(step_kind)
+    dec = Decider(TransitionParams(), sig, np.zeros((60, 0, 8)), np.zeros((60, 3, 2)))
+    distinct = dec._distinct()
+    held = [k for k in range(20, 44) if (k - 20) % 3]
+    assert (~distinct[held]).all() == repeats
+    assert distinct[held].all() == (not repeats)
+
+
+def test_an_object_leaving_a_still_shot_keeps_changing_until_it_is_out():
+    """An object crossing a still shot of a converted clip (held-out clip 5011), a change every
+    other frame from 10 to 22, then the still shot again, held: the picture counts as back
+    only where every frame around is calm (frame 30), but the still frames after the way out
+    (22) are no montage shot held between two cuts (the object's 6 false cuts)."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    diff = np.zeros(40)
+    diff[10:23:2] = 0.1
+    dec = Decider(TransitionParams(), {"pts": np.arange(40), "diff": diff}, np.zeros((40, 0, 8)),
+                  np.zeros((40, 3, 2)))
+    cands = list(range(10, 23, 2))
+    assert dec._keeps_changing(10, 30, cands)
+    diff[12:20] = 0.0  # a picture held between two cuts: a shot cut in
+    assert not dec._keeps_changing(10, 30, [10, 20, 22])

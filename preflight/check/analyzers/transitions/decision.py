@@ -33,11 +33,17 @@ _LUM_EVENT_STRUCT = 0.1
 _ALIKE_MAX_STRUCT = 0.2
 # Runs of repeated frames in a row that make a cadence (see Decider._distinct).
 _CADENCE_RUNS = 4
+# Blocks (of the 4 x 3 grid of ``blocks``) whose mean repeats that make a change no new picture
+# (an object over part of a still shot; a cut leaves at most one by chance).
+_KEPT_BLOCKS = 2
 # A candidate cut is motion when both distinct neighbours change at least this share of its
 # structural change (see Decider._in_motion).
 _MOTION_SHARE = 0.3
 # Smallest tolerance of the return test (mean absolute difference, 0-1) whatever the motion.
 _RETURN_MIN_TOL = 0.08
+# Largest change per frame, as a share of the spikes around it, of a picture held between two
+# spikes (a shot cut in and out, see Decider._held_picture).
+_HELD_SHARE = 0.25
 # The same picture again after an occluder (mean absolute difference, 0-1; coding noise and a
 # still shot's drift stay below it).
 _SAME_PICTURE = 0.02
@@ -437,6 +443,14 @@ class Decider:
         its rhythm: runs of 1-3 such frames, each after one or two changing frames, at least
         ``_CADENCE_RUNS`` runs in a row. Only those count as repeats (a still shot's frames,
         or the quiet frames between the cuts of a montage of still shots, do not).
+
+        A cadence repeats the frames of a moving shot, so the frames between its runs are
+        steps of that motion: a rhythm needs ``_CADENCE_RUNS - 1`` such steps, and a change
+        into an unrelated picture (``struct`` of a hard cut, not the same picture moved
+        further: ``wide`` unregistered) is none. Without that, the holds of a montage of still
+        shots 3-4 frames long (runs of 2-3 equal frames, each after a cut) pass for a cadence,
+        and its cuts for one motion. Such a change does not break a rhythm either: the steps of
+        a blurred whip pan in a converted clip look like one, and its repeats stay repeats.
         """
         diff = self.sig["diff"].astype(np.float64)
         n = diff.size
@@ -454,8 +468,23 @@ class Decider:
         # Run i and run i + 1 belong to one rhythm: both short, one or two frames apart.
         link = short[:-1] & short[1:] & (first[1:] - last[:-1] - 1 <= 2)
         chain = np.concatenate([[0], np.cumsum(~link)])  # chain id of each run
-        size = np.bincount(chain)
-        for i in np.nonzero(short & (size[chain] >= _CADENCE_RUNS))[0]:
+        # The links that are a step of motion: no new picture between the two runs. A picture
+        # is new when no part of the frame stays: an object crossing a still shot (whose
+        # cadence the still frames hide) changes as much as a cut where it passes, but the
+        # blocks it leaves uncovered repeat.
+        blocks = self.sig["blocks"]
+        kept = np.zeros(n, np.int64)
+        kept[1:] = (np.abs(blocks[1:] - blocks[:-1]) <= _DUP_DIFF).sum(axis=1)
+        with np.errstate(invalid="ignore"):
+            new_picture = (
+                (np.nan_to_num(self.sig["struct"]) >= self.p.cut_min_struct)
+                & ~(self.sig["wide"] <= WIDE_MAX_DIST)
+                & (kept < _KEPT_BLOCKS)
+            )
+        new_cum = np.concatenate([[0], np.cumsum(new_picture)])
+        step = link & (new_cum[first[1:]] == new_cum[last[:-1] + 1])
+        steps = np.bincount(chain[1:], weights=step, minlength=chain[-1] + 1)
+        for i in np.nonzero(short & (steps[chain] >= _CADENCE_RUNS - 1))[0]:
             distinct[first[i] : last[i] + 1] = False
         return distinct
 
@@ -463,8 +492,9 @@ class Decider:
         """Candidates that start, sit in or end a flash, or an occluder passing the lens."""
         p, n = self.p, self.n
         out: set[int] = set()
+        cut_in: set[int] = set()  # cuts back out of a picture cut in (see _held_picture)
         for c in cands:
-            if c in out:
+            if c in out or c in cut_in:
                 continue
             ref_d = float(self.sig["diff"][c])
             # A flash around c: two frames at most max_flash_frames + 1 apart, one before c and
@@ -519,8 +549,12 @@ class Decider:
                 back &= self._calm(later - win, 0.5 * ref_d, c) & self._calm(later, 0.5 * ref_d, c)
                 if back.any():
                     j = c + int(np.argmax(back))
-                    if win > span and not self._keeps_changing(c, j):
+                    if win > span and not self._keeps_changing(c, j, cands):
                         continue
+                    leave = self._held_picture(c, j, cands)
+                    if leave is not None:
+                        cut_in.add(leave)  # the cut back, whose pair across it matches too
+                        break
                     out.update(k for k in cands if c <= k <= j)
                     break
         return out
@@ -535,12 +569,36 @@ class Decider:
         value = float(self.lin[c - 1, li, WindowField.D])
         return value if np.isfinite(value) else 0.0
 
-    def _keeps_changing(self, c: int, j: int) -> bool:
-        """Whether every distinct frame changes from candidate ``c`` until the picture is back
-        at ``j`` (up to the frames that must be calm before ``j``): an object crossing the lens
-        moves on each frame, while a montage that cuts back to a still shot holds each shot in
-        between (a run of more than 3 unchanged frames: longer than any cadence's repeats)."""
-        quiet = self.sig["diff"][c + 1 : j - self.p.max_flash_frames] <= _DUP_DIFF
+    def _held_picture(self, c: int, j: int, cands: list[int]) -> int | None:
+        """The candidate that cuts back when candidate ``c`` cuts a new picture in, else None.
+
+        That is the last candidate ``leave`` before the old picture is back at ``j``, when
+        ``c`` changes into an unrelated picture (``struct`` of a hard cut: no luminance event
+        such as a flash), every frame from two before ``c`` to ``leave`` changes by less than
+        ``_HELD_SHARE`` of the smaller of the two spikes, and ``leave`` comes at least two
+        source frames after ``c`` (one held source frame is no evidence: a converted clip
+        repeats it anyway). A shot cut in (a montage A-B-A, A's next frames after B) holds
+        still; an object crossing the lens moves across the frame on its way in (the frames
+        before the largest change change too) and on every source frame between its way in
+        and its way out."""
+        leave = max((k for k in cands if c < k <= j), default=None)
+        if (leave is None or c < 2 or leave - c < _stretched(2, self._rep_clip[c])
+                or not self.sig["struct"][c] >= self.p.cut_min_struct):
+            return None
+        diff = self.sig["diff"]
+        spike = min(float(diff[c]), float(diff[leave]))
+        around = np.concatenate([diff[c - 2 : c], diff[c + 1 : leave]])
+        return leave if float(around.max()) < _HELD_SHARE * spike else None
+
+    def _keeps_changing(self, c: int, j: int, cands: list[int]) -> bool:
+        """Whether every distinct frame changes from candidate ``c`` until the way out, the
+        last candidate before the picture is back at ``j`` (without one, up to the frames that
+        must be calm before ``j``): an object crossing the lens moves on each frame, while a
+        montage that cuts back to a still shot holds each shot in between (a run of more than
+        3 unchanged frames: longer than any cadence's repeats). The old picture after the way
+        out may hold still (an object leaving a still shot)."""
+        end = max((k for k in cands if c < k <= j), default=j - self.p.max_flash_frames)
+        quiet = self.sig["diff"][c + 1 : end] <= _DUP_DIFF
         return all(b - a + 1 <= 3 for a, b in _runs(quiet))
 
     def _alike(self, c: int, bd: float, bs: float, *, gap: int) -> bool:
