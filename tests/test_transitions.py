@@ -870,3 +870,21 @@ def test_an_object_leaving_a_still_shot_keeps_changing_until_it_is_out():
     assert dec._keeps_changing(10, 30, cands)
     diff[12:20] = 0.0  # a picture held between two cuts: a shot cut in
     assert not dec._keeps_changing(10, 30, [10, 20, 22])
+
+
+def test_a_move_that_speeds_up_into_a_larger_change_is_motion():
+    """Structural changes of a hand coming up to a still shot and stopping (held-out clip 5000,
+    frame 335): 0.07, 0.14, 0.23, then 0.32, just above a hard cut's floor, then still. The
+    ramp grows into it, its nearest step (a step of motion, below the floor) at least half of
+    it: motion, not a cut. A cut out of an accelerating pan (an unrelated picture, far above
+    the pan's steps) and a montage's cut after another cut stay cuts."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    dec = Decider(TransitionParams(), {"pts": np.arange(40)}, np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
+    st = np.zeros(40)
+    st[16:21] = [0.023, 0.071, 0.142, 0.225, 0.318]
+    assert dec._in_motion(st, np.ones(40, bool))[20]
+    st[20] = 0.7  # a cut at the end of the ramp
+    assert not dec._in_motion(st, np.ones(40, bool))[20]
+    st[16:21] = [0.0, 0.0, 0.045, 0.67, 0.83]  # two cuts of a montage in a row
+    assert not dec._in_motion(st, np.ones(40, bool))[20]

@@ -420,12 +420,19 @@ class Decider:
         # frames on one side grow towards it, the nearest already a quarter of its change. A
         # dropped source frame there doubles one step (two source frames of motion in one), so
         # the peak can stand 2-4 times above its neighbour. Only for a change below a hard
-        # cut's floor (a jump cut's): a cut out of an accelerating pan has that ramp too.
+        # cut's floor (a jump cut's): a cut out of an accelerating pan has that ramp too. A
+        # larger change continues the ramp when its nearest step, a step of motion itself
+        # (below that floor), is at least half of it: a hand coming up to a still shot and
+        # stopping (held-out clip 5000), while the unrelated picture of a cut changes far more
+        # than the steps of the pan before it.
         p1, p2, p3 = prev[1], prev[2], prev[3]
         n1, n2, n3 = nxt[1], nxt[2], nxt[3]
         jump = vals < self.p.cut_min_struct
-        speeding = jump & (p3 < p2) & (p2 < p1) & (p1 >= 0.25 * vals) & (p1 < vals)
-        slowing = jump & (n3 < n2) & (n2 < n1) & (n1 >= 0.25 * vals) & (n1 < vals)
+        floor = self.p.cut_min_struct
+        speeding = (jump | ((p1 >= 0.5 * vals) & (p1 < floor))) & (p3 < p2) & (p2 < p1) & (
+            p1 >= 0.25 * vals) & (p1 < vals)
+        slowing = (jump | ((n1 >= 0.5 * vals) & (n1 < floor))) & (n3 < n2) & (n2 < n1) & (
+            n1 >= 0.25 * vals) & (n1 < vals)
         # The flank of a larger change next to it (a neighbour changes more) with some change on
         # the other side too; for a change below a hard cut's floor, whatever the other side
         # does (the first touch of an object entering a still shot: the frames after change
