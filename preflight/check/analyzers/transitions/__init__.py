@@ -67,26 +67,32 @@ Decisions:
   confirmed by a jump of the histogram distance; between two still pictures (both levels at
   coding noise) a structural change of 0.05 standing out as much as a jump cut's is a cut (two
   crops of one photograph). Next to a flat (black/white) frame NCC is undefined and ``diff``
-  with the histogram distance decide. The ``diff`` level leaves out the frames of a flash or
+  with the histogram distance decide (a smaller ``diff``, black into a dim shot, when the
+  histogram jumps as for a histogram-confirmed cut). The ``diff`` level leaves out the frames of a flash or
   strobe (a histogram jump without structural change that the next or previous distinct frame
   reverses), which would hide a cut next to a strobe. No cut within one frame of the clip's
   ends (one side of the comparison missing); of two adjacent candidates the stronger.
 * **Repeated frames** (24-30 fps material shown at 48-60 fps: 2:2, 3:2, irregular): a frame
   whose difference is coding noise, well below the changes around it, repeats the previous
-  one. Local levels are medians over *distinct* frames only (a repeat's zero would make every
-  change of the source a spike), and spans in frames (the return test below) stretch by the
-  local number of frames per distinct frame.
+  one, when such frames come in the rhythm of a cadence: short runs one or two frames apart,
+  at least three of the changes between them steps of one moving shot (not a change into an
+  unrelated picture that leaves no block of the frame as it was: the holds of a montage of
+  still shots at the native rate are no cadence). Local levels are medians over *distinct*
+  frames only (a repeat's zero would make every change of the source a spike), and spans in
+  frames (the return test below) stretch by the local number of frames per distinct frame.
 * **Motion**: a cut is an isolated structural change; the fastest frame of a whip pan or of
   an object crossing the lens sits between frames that change too, as the motion speeds up
   and slows down. A candidate is dropped when the larger ``struct`` of the two distinct frames
   on each side is at least ``_MOTION_SHARE`` of its own, or half that when it is no peak or
   the two sides together reach 2.5 times that share; or, for a change below a hard cut's floor,
   when the three distinct frames on one side ramp up to it (a move speeding up, where a
-  dropped source frame doubles one step); or when a neighbour changes more and the other side
-  at least a tenth as much, or whatever the other side does for a change below that floor
-  (the flank of a larger change: an object entering a still shot). The second distinct frame
-  on a side is no motion when it is another cut of a fast montage (a still frame between,
-  nothing beyond) and the candidate is a hard cut's change itself.
+  dropped source frame doubles one step), and for a larger one when that ramp's nearest step,
+  itself below the floor, is at least half of it (a hand coming up to a still shot); or
+  when a neighbour changes more and the other side at least a tenth as much, or whatever the
+  other side does for a change below that floor (the flank of a larger change: an object
+  entering a still shot). The second distinct frame on a side is no motion when it is
+  another cut of a fast montage (a still frame between, nothing beyond) and the candidate is
+  a hard cut's change itself.
 * **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` apart,
   one before it and one at or after it, look alike (the picture before the flash comes back:
   the flashlight test of Heng and Ngan [3]_), within a tolerance that grows with the shot's
@@ -96,9 +102,12 @@ Decisions:
   bounded by the shot's own motion: a third of the spike, or as far as the shot drifted over
   the same number of frames just before the candidate (up to half the spike). In a converted
   clip the span follows the clip's cadence even inside a still shot (which shows none); beyond
-  the local span only the same picture, after frames that kept changing (an object moves; a
-  montage holds each shot), from the shot just before the candidate counts. Cuts between a
-  black or white frame and a picture are exempt (a montage cut to black and back).
+  the local span only the same picture, after frames that kept changing up to the last
+  candidate before it (an object moves; a montage holds each shot), from the shot just before
+  the candidate counts. Cuts between a black or white frame and a picture are exempt (a
+  montage cut to black and back), and so is a new picture (``struct`` of a hard cut) held
+  still for at least two source frames between calm frames and the next candidate: a shot
+  cut in (a montage A-B-A), and the cut back with it.
 * **Fades**: runs of flat frames (at least 90% of the pixels within 0.1 of black or white,
   which a caption on black does not spoil) bound fades. The RMS distance of each frame to the
   flat level shrinks linearly during a fade-out (a gain ramp, Lienhart [4]_); a

@@ -300,7 +300,13 @@ class Decider:
         # flat frames of one level) is no change at all.
         prev_mean = np.concatenate([[mean[0]], mean[:-1]])
         same_flat = flat & np.concatenate([[False], flat[:-1]]) & (np.abs(mean - prev_mean) < 0.3)
-        flatcut = ~has_s & (diff >= p.flat_cut_min_diff) & (rd >= p.cut_ratio) & (hist >= 0.2) & ~same_flat
+        # A smaller change next to a flat frame (black to a dim shot: a low-light shot cut in
+        # measures 0.04-0.06) counts when the histogram jumps as for a histogram-confirmed cut
+        # (hist_cut_min, 1.5 cut_ratio times its level): luma noise around black does not.
+        hist_jump = (diff >= p.cut_min_diff) & (hist >= p.hist_cut_min) & (rh >= 1.5 * p.cut_ratio)
+        flatcut = ~has_s & (rd >= p.cut_ratio) & ~same_flat & (
+            ((diff >= p.flat_cut_min_diff) & (hist >= 0.2)) | hist_jump
+        )
         ok = structural | flatcut
         # Motion, not a new shot: a cut is an isolated structural change, while the fastest
         # frame of a whip pan or of an object crossing the lens sits between frames that also
@@ -323,7 +329,11 @@ class Decider:
                                    st / p.jump_cut_min_struct,
                                    hist / p.hist_cut_min, diff / p.cut_min_diff]),
             ]),
-            np.minimum.reduce([rd / p.cut_ratio, diff / p.flat_cut_min_diff, hist / 0.2]),
+            np.maximum(
+                np.minimum.reduce([rd / p.cut_ratio, diff / p.flat_cut_min_diff, hist / 0.2]),
+                np.minimum.reduce([rd / p.cut_ratio, diff / p.cut_min_diff, hist / p.hist_cut_min,
+                                   rh / (1.5 * p.cut_ratio)]),
+            ),
         )
         cands = [(int(i), 1.0 - 0.5 / max(float(strength[i]), 1.0)) for i in np.nonzero(ok)[0]]
         kept = _suppress_adjacent(cands, score)

@@ -36,7 +36,9 @@ class TransitionParams:
         still exceed 0.75 ``cut_ratio`` times its level: a flash in a moving shot leaves the
         structure alone and only moves luminance and histogram).
     flat_cut_min_diff : float, default 0.06
-        ``diff`` floor of a cut to or from a flat (black/white) frame, where NCC is undefined.
+        ``diff`` floor of a cut to or from a flat (black/white) frame, where NCC is undefined;
+        a smaller change (at least ``cut_min_diff``: black into a dim shot) counts when the
+        histogram jumps as for the histogram-confirmed cut of ``hist_cut_min``.
     window : int, default 6
         Frames on each side of a candidate whose median is its local level.
     max_flash_frames : int, default 3
