@@ -905,3 +905,20 @@ def test_cut_from_black_into_a_dim_shot():
     found = _detect_at(frames, 25)
     assert cuts_of(found) == [30, 40]
     assert gradual_of(found) == []
+
+
+@pytest.mark.skipif(not SHARED_TRUTH, reason="../shared/media is not available")
+def test_cut_back_out_of_a_held_picture_in_a_converted_clip():
+    """Clip 4009 of the second held-out draw (30 -> 60 fps 2:2, dropped frames): a still shot
+    A, a still picture B cut in at 985 for 6 source frames, A again at 997. A's frames after
+    the cut back look like a cadence (coding noise in rhythm), so the return span there is
+    long enough for a pair across the cut in at 985 to match A: the cut back was dropped as
+    an occluder leaving, while the cut in was kept. It is the cut back out of a held picture."""
+    from fixtures import transitions_eval as te
+
+    recipe = te.heldout_set(first_seed=te.HELDOUT2_FIRST_SEED)[9]
+    assert recipe.seed == 4009
+    path, truth = te.build(recipe)
+    assert {985, 997} <= set(truth["cuts"])
+    det, _ = analyse(path)
+    assert [c for c in cuts_of(det.transitions()) if 980 <= c <= 1005] == [985, 997]

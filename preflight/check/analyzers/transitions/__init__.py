@@ -107,7 +107,8 @@ Decisions:
   the candidate counts. Cuts between a black or white frame and a picture are exempt (a
   montage cut to black and back), and so is a new picture (``struct`` of a hard cut) held
   still for at least two source frames between calm frames and the next candidate: a shot
-  cut in (a montage A-B-A), and the cut back with it.
+  cut in (a montage A-B-A), and the cut back with it (also when only the cut back finds the
+  old picture again, by a pair reaching back across the cut in).
 * **Fades**: runs of flat frames (at least 90% of the pixels within 0.1 of black or white,
   which a caption on black does not spoil) bound fades. The RMS distance of each frame to the
   flat level shrinks linearly during a fade-out (a gain ramp, Lienhart [4]_); a

@@ -572,6 +572,11 @@ class Decider:
                     if leave is not None:
                         cut_in.add(leave)  # the cut back, whose pair across it matches too
                         break
+                    # A pair that reaches back across an earlier candidate matches a picture
+                    # from before it: c is the cut back out of whatever that one cut in.
+                    entry = max((k for k in cands if j - win < k < c), default=None)
+                    if entry is not None and self._held_picture(entry, c, cands) == c:
+                        break
                     out.update(k for k in cands if c <= k <= j)
                     break
         return out
