@@ -52,8 +52,12 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   fresh draw run once (with PySceneDetect, detector of commit 14f3438); later inspected to
   diagnose its false cuts, so no longer held out.
 * **heldout4** (``--set heldout4``, the same as ``--set heldout --heldout-seed 6000``): the
-  held-out recipes and sources at seeds 6000-6013, the fresh draw never looked at before it was
-  run once (with PySceneDetect) with the detector of commit b53620b; the detector was not
+  held-out recipes and sources at seeds 6000-6013, a fresh draw run once (with PySceneDetect,
+  detector of commit b53620b); later inspected to diagnose its misses (fast montages of still
+  shots), so no longer held out.
+* **heldout5** (``--set heldout5``, the same as ``--set heldout --heldout-seed 7000``): the
+  held-out recipes and sources at seeds 7000-7013, the fresh draw never looked at before it was
+  run once (with PySceneDetect) with the detector of commit d7ee63c; the detector was not
   changed after it.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
@@ -67,7 +71,8 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|heldout3|heldout4 ...] [--heldout-seed S]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|heldout3|heldout4|heldout5 ...]
+           [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
 ``--only TEXT`` keeps the clips whose name contains ``TEXT`` (e.g. ``--only 4006`` or
@@ -178,6 +183,8 @@ def eval_clips(split: str, first_seed: int | None = None, only: str | None = Non
         recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT3_FIRST_SEED)
     elif split == "heldout4":
         recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT4_FIRST_SEED)
+    elif split == "heldout5":
+        recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT5_FIRST_SEED)
     else:
         recipes = transitions_eval.heldout_set(first_seed=first_seed)
     out = []
@@ -361,7 +368,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", dest="sets", action="append",
                         choices=("legacy", "tune", "tune2", "tune3", "heldout", "heldout2", "heldout3",
-                                 "heldout4"),
+                                 "heldout4", "heldout5"),
                         help="clip sets to report (repeatable; default tune and heldout)")
     parser.add_argument("--montages", type=int, default=20,
                         help="legacy set: random montage clips (default 20)")
