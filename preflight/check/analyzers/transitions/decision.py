@@ -9,11 +9,14 @@ in :mod:`.fitting`.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .fitting import fade_extent, mix_extent
+from .levels import frames_per_distinct as _frames_per_distinct
+from .levels import runs as _runs
+from .levels import side_medians as _side_medians
+from .levels import stretched as _stretched
+from .levels import suppress_adjacent as _suppress_adjacent
 from .params import TransitionParams
 from .signals import UNDIPPED_MAX_PRED, WIDE_MAX_DIST, WIPE_MAX_RB, WindowField, mix_like, wipe_like
 
@@ -65,73 +68,6 @@ _UNDIPPED_MIN_STRUCT = 0.5
 # motion during it ~2; a pan or a whip pan travels much further than it ends up: 8 and more).
 _UNDIPPED_MAX_PATH = 3.0
 
-
-
-def _side_medians(
-    x: np.ndarray, w: int, distinct: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """NaN-aware medians of ``x`` over the ``w`` frames before and the ``w`` after each frame.
-
-    Frame 0's value (no predecessor) never enters a median. With a boolean ``distinct`` mask,
-    only distinct frames count and the windows hold ``w`` of them (the series is compressed to
-    the distinct frames, and each frame takes the medians of its place there): repeated frames
-    neither enter the medians nor shorten the span they cover.
-    """
-    if distinct is not None and not distinct.all():
-        keep = distinct.copy()
-        if keep.size:
-            keep[0] = True
-        idx = np.nonzero(keep)[0]
-        cb, ca = _side_medians(x[idx], w)
-        # A repeated frame (never a cut: it changes nothing) takes the levels of the next
-        # distinct frame.
-        at = np.clip(np.searchsorted(idx, np.arange(x.size), side="left"), 0, idx.size - 1)
-        before, after = cb[at], ca[at]
-        return before, after
-    n = x.size
-    y = x.astype(np.float64)
-    if n:
-        y[0] = np.nan
-    pad = np.full(w, np.nan)
-    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, y, pad]), w)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows -> NaN, on purpose
-        before = np.nanmedian(windows[0:n], axis=1)  # y[i - w : i]
-        after = np.nanmedian(windows[w + 1 : w + 1 + n], axis=1)  # y[i + 1 : i + 1 + w]
-    return before, after
-
-
-def _stretched(frames: float, per_distinct: float) -> float:
-    """A span of ``frames`` source frames in frames of this clip, where each distinct frame is
-    shown ``per_distinct`` times (:func:`_frames_per_distinct`), counted up to 3 (3:2 pulldown's
-    longest hold)."""
-    return frames * min(float(per_distinct), 3.0)
-
-
-def _frames_per_distinct(
-    distinct: np.ndarray, quiet: np.ndarray, reach: int = 24
-) -> tuple[np.ndarray, np.ndarray]:
-    """Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
-    material shown at 50-60 fps): counted within ``reach`` frames of each frame, and that
-    raised to the clip's own ratio (at most 2.5) in a converted clip.
-
-    The clip's ratio leaves out quiet frames that are no repeat of a cadence (a still shot,
-    where a repeat cannot be told from the source holding still); a clip is converted when it
-    is 1.5 or more. Inside a still shot of a converted clip the local ratio is too low and
-    every span measured in frames too short (an occluder crossing a still shot of a 24 -> 60
-    fps clip).
-    """
-    n = distinct.size
-    cum = np.concatenate([[0], np.cumsum(distinct)])
-    lo = np.clip(np.arange(n) - reach, 0, n)
-    hi = np.clip(np.arange(n) + reach + 1, 0, n)
-    local = (hi - lo) / np.maximum(cum[hi] - cum[lo], 1)
-    known = ~(distinct & quiet)
-    new = int((distinct & known).sum())
-    clip = float(known.sum()) / new if new else 1.0
-    if clip < 1.5:
-        return local, local
-    return local, np.maximum(local, min(clip, 2.5))
 
 
 Found = tuple[str, int, int, float, "str | None"]
@@ -297,16 +233,13 @@ class Decider:
             )
         )
         # Next to a flat frame: luminance and histogram must both jump; black-to-black (two
-        # flat frames of one level) is no change at all.
+        # flat frames of one level) is no change at all. A smaller change (black to a dim shot:
+        # 0.04-0.06) counts when the histogram jumps as for a histogram-confirmed cut.
         prev_mean = np.concatenate([[mean[0]], mean[:-1]])
         same_flat = flat & np.concatenate([[False], flat[:-1]]) & (np.abs(mean - prev_mean) < 0.3)
-        # A smaller change next to a flat frame (black to a dim shot: a low-light shot cut in
-        # measures 0.04-0.06) counts when the histogram jumps as for a histogram-confirmed cut
-        # (hist_cut_min, 1.5 cut_ratio times its level): luma noise around black does not.
         hist_jump = (diff >= p.cut_min_diff) & (hist >= p.hist_cut_min) & (rh >= 1.5 * p.cut_ratio)
         flatcut = ~has_s & (rd >= p.cut_ratio) & ~same_flat & (
-            ((diff >= p.flat_cut_min_diff) & (hist >= 0.2)) | hist_jump
-        )
+            ((diff >= p.flat_cut_min_diff) & (hist >= 0.2)) | hist_jump)
         ok = structural | flatcut
         # Motion, not a new shot: a cut is an isolated structural change, while the fastest
         # frame of a whip pan or of an object crossing the lens sits between frames that also
@@ -730,28 +663,3 @@ class Decider:
             if np.isfinite(d2) and d2 < 0.5 * d_ae:
                 return False
         return True
-
-
-
-def _suppress_adjacent(cands: list[tuple[int, float]], score: np.ndarray) -> list[tuple[int, float]]:
-    """Non-maximum suppression of adjacent candidates ``(frame, confidence)`` in frame order (an
-    encoder-blended or interlaced cut shows on two consecutive frames): the higher ``score``
-    stays."""
-    kept: list[tuple[int, float]] = []
-    for c, conf in cands:
-        if kept and c - kept[-1][0] <= 1:
-            if score[c] > score[kept[-1][0]]:
-                kept[-1] = (c, conf)
-            continue
-        kept.append((c, conf))
-    return kept
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Maximal runs of True in ``mask`` as inclusive ``(first, last)`` pairs."""
-    if not mask.any():
-        return []
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    starts = np.nonzero(edges == 1)[0]
-    ends = np.nonzero(edges == -1)[0] - 1
-    return list(zip(starts.tolist(), ends.tolist(), strict=True))

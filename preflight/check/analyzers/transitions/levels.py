@@ -1,0 +1,99 @@
+"""Helpers of the transition detector's decision stage (:mod:`.decision`) over per-frame
+series: local levels, spans in source frames, runs and adjacent candidates."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+
+def side_medians(
+    x: np.ndarray, w: int, distinct: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """NaN-aware medians of ``x`` over the ``w`` frames before and the ``w`` after each frame.
+
+    Frame 0's value (no predecessor) never enters a median. With a boolean ``distinct`` mask,
+    only distinct frames count and the windows hold ``w`` of them (the series is compressed to
+    the distinct frames, and each frame takes the medians of its place there): repeated frames
+    neither enter the medians nor shorten the span they cover.
+    """
+    if distinct is not None and not distinct.all():
+        keep = distinct.copy()
+        if keep.size:
+            keep[0] = True
+        idx = np.nonzero(keep)[0]
+        cb, ca = side_medians(x[idx], w)
+        # A repeated frame (never a cut: it changes nothing) takes the levels of the next
+        # distinct frame.
+        at = np.clip(np.searchsorted(idx, np.arange(x.size), side="left"), 0, idx.size - 1)
+        before, after = cb[at], ca[at]
+        return before, after
+    n = x.size
+    y = x.astype(np.float64)
+    if n:
+        y[0] = np.nan
+    pad = np.full(w, np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, y, pad]), w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows -> NaN, on purpose
+        before = np.nanmedian(windows[0:n], axis=1)  # y[i - w : i]
+        after = np.nanmedian(windows[w + 1 : w + 1 + n], axis=1)  # y[i + 1 : i + 1 + w]
+    return before, after
+
+
+def stretched(frames: float, per_distinct: float) -> float:
+    """A span of ``frames`` source frames in frames of this clip, where each distinct frame is
+    shown ``per_distinct`` times (:func:`frames_per_distinct`), counted up to 3 (3:2 pulldown's
+    longest hold)."""
+    return frames * min(float(per_distinct), 3.0)
+
+
+def frames_per_distinct(
+    distinct: np.ndarray, quiet: np.ndarray, reach: int = 24
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
+    material shown at 50-60 fps): counted within ``reach`` frames of each frame, and that
+    raised to the clip's own ratio (at most 2.5) in a converted clip.
+
+    The clip's ratio leaves out quiet frames that are no repeat of a cadence (a still shot,
+    where a repeat cannot be told from the source holding still); a clip is converted when it
+    is 1.5 or more. Inside a still shot of a converted clip the local ratio is too low and
+    every span measured in frames too short (an occluder crossing a still shot of a 24 -> 60
+    fps clip).
+    """
+    n = distinct.size
+    cum = np.concatenate([[0], np.cumsum(distinct)])
+    lo = np.clip(np.arange(n) - reach, 0, n)
+    hi = np.clip(np.arange(n) + reach + 1, 0, n)
+    local = (hi - lo) / np.maximum(cum[hi] - cum[lo], 1)
+    known = ~(distinct & quiet)
+    new = int((distinct & known).sum())
+    clip = float(known.sum()) / new if new else 1.0
+    if clip < 1.5:
+        return local, local
+    return local, np.maximum(local, min(clip, 2.5))
+
+
+def suppress_adjacent(cands: list[tuple[int, float]], score: np.ndarray) -> list[tuple[int, float]]:
+    """Non-maximum suppression of adjacent candidates ``(frame, confidence)`` in frame order (an
+    encoder-blended or interlaced cut shows on two consecutive frames): the higher ``score``
+    stays."""
+    kept: list[tuple[int, float]] = []
+    for c, conf in cands:
+        if kept and c - kept[-1][0] <= 1:
+            if score[c] > score[kept[-1][0]]:
+                kept[-1] = (c, conf)
+            continue
+        kept.append((c, conf))
+    return kept
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Maximal runs of True in ``mask`` as inclusive ``(first, last)`` pairs."""
+    if not mask.any():
+        return []
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    starts = np.nonzero(edges == 1)[0]
+    ends = np.nonzero(edges == -1)[0] - 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
