@@ -30,9 +30,11 @@ Data flow (one streaming pass over each file, memory flat in clip length)::
   CPU time per pair, all threads (``benchmarks/bench_qa.py``, shared machine): ~22 ms at full
   resolution, ~13 ms with ``--scale auto`` (decoding both files alone: ~10.7 ms; FFmpeg's
   ``ssim`` filter with its decoding: ~12.2 ms). In the ``--scale auto`` pass, what is not
-  decoding (perf, thread CPU time) is the shot tracker (~0.8 ms: analysis
-  downscale ~0.4 ms, transition signals the rest), the 1/4 block means (~0.3 ms per pair), the
-  SSIM at 480x270 (~0.6 ms) and ~0.5 ms of Python and thread hand-overs.
+  decoding is the pairing thread's ~1.8 ms per pair (``benchmarks/bench_qa_stages.py``, thread
+  CPU time; the readers cost their decode): the shot tracker (~0.45 ms: analysis downscale
+  ~0.25 ms, transition signals the rest), the 1/4 block means (~0.1 ms per frame), the SSIM at
+  480x270 (~0.6 ms), the opening's offset search (~0.2 ms per pair of a 32 s clip) and thread
+  hand-overs.
 * What is kept per frame: a handful of floats (for pooling, CSV). With ``heatmaps``, the luma,
   edited luma and SSIM map of the current worst frames (at most ``worst`` + in-flight), at panel
   size.

@@ -378,3 +378,21 @@ def test_integer_block_means_are_bit_identical_to_float_area_resampling(native, 
     ref = wang_downsample(x.astype(np.float32), f)  # float input takes INTER_AREA on float32
     assert got.dtype == np.float32 and np.array_equal(got, ref)
     np.testing.assert_allclose(got, _ssim_m_downsample(x.astype(np.float64), f), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("f", [2, 3, 4, 7, 15, 16])
+def test_integer_block_means_hold_the_largest_sums(dtype, f):
+    # The C kernel sums 8-bit columns in uint16 (f * 255 at most) and 16-bit ones in uint32: the
+    # largest block sums, at every border case (reflected edges, a partial last block), must come
+    # out exactly as the float32 path's.
+    import qa.ssim as S
+
+    if S._native is None:
+        pytest.skip("qa._ssimkernel not built")
+    top = np.iinfo(dtype).max
+    h, w = 5 * f + 3, 9 * f + 1
+    for x in (np.full((h, w), top, dtype), (np.indices((h, w)).sum(axis=0) % 2 * top).astype(dtype)):
+        got = wang_downsample(x, f)
+        np.testing.assert_array_equal(got, wang_downsample(x.astype(np.float32), f))
+    assert got.max() <= top
