@@ -1025,3 +1025,24 @@ def test_an_object_crossing_a_black_shot_of_a_converted_clip(width):
     src += [black] * 20
     found = _detect_at([f for f in src for _ in range(2)], 60)
     assert cuts_of(found) == [80]
+
+
+@pytest.mark.parametrize("around, moved", [(0.09, True), (0.001, False)])
+def test_a_registered_step_inside_a_blurred_whip_pan_is_motion(around, moved):
+    """A blurred whip pan of a converted clip with dropped frames (held-out clip 7009, 60 fps):
+    steps of diff 0.09 every other frame, too blurred for ``struct`` to reach the wide
+    registration's gate, around one step a dropped frame doubled (diff 0.23) that the wide
+    registration matches: no other registered change within reach, so it stood as a lone match
+    (a cut between two crops of one still scene) and was kept as a cut. Frames changing on
+    both sides make it a move; between still frames it stays a lone match."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    n = 40
+    diff = np.zeros(n)
+    diff[10:30:2] = around
+    diff[20] = 0.23
+    wide = np.full(n, np.nan)
+    wide[20] = 0.011
+    dec = Decider(TransitionParams(), {"pts": np.arange(n), "diff": diff, "wide": wide},
+                  np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
+    assert dec._moved_far()[20] == moved

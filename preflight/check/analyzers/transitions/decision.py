@@ -53,6 +53,11 @@ _SAME_PICTURE = 0.02
 # Frames on each side of a wide-registered candidate searched for another registered change
 # (the previous or next distinct frame of a move, repeats of a 60 fps conversion between).
 _WIDE_REACH = 4
+# ... or with frames on both sides within that reach changing (``diff``) at least this share of
+# its own change: a blurred whip pan, whose slower steps stay below the wide registration's
+# ``struct`` gate, around a step a dropped frame doubled (its neighbours: ~0.4; the still
+# frames around a cut between two crops of one scene: ~0).
+_WIDE_MOVING = 0.25
 # A flat frame: this share of its pixels within 0.1 of black (or white).
 _FLAT_SHARE = 0.9
 # Largest error of the ends' mean as a predictor of a dissolve window's middle frame, relative
@@ -292,17 +297,26 @@ class Decider:
         """Frames that are the same picture as the previous one moved further than ``struct``'s
         search reaches, inside a move: the wide registration matches the frame and a change
         within ``_WIDE_REACH`` frames before or after it (a whip pan or a fast tilt, one step of
-        it doubled by a dropped frame). A lone match is no move: a cut between two crops of one
-        still scene registers as well, with still frames around it. Only a veto: the in-shot
+        it doubled by a dropped frame), or frames on both sides that change by at least
+        ``_WIDE_MOVING`` of its change (a blurred whip pan, its slower steps unregistered). A
+        lone match between still frames is no move: a cut between two crops of one still scene
+        registers as well. Only a veto: the in-shot
         motion levels keep the local ``struct`` (a registered pan frame must still count as
         motion around its neighbours)."""
         with np.errstate(invalid="ignore"):
             matched = self.sig["wide"] <= WIDE_MAX_DIST
+        diff = self.sig["diff"]
         near = np.zeros_like(matched)
+        before = np.zeros(diff.size)
+        after = np.zeros(diff.size)
         for k in range(1, _WIDE_REACH + 1):
             near[k:] |= matched[:-k]
             near[:-k] |= matched[k:]
-        return matched & near
+            before[k:] = np.maximum(before[k:], diff[:-k])
+            after[:-k] = np.maximum(after[:-k], diff[k:])
+        # ... or frames on both sides that change too (a blurred whip pan: _WIDE_MOVING).
+        moving = np.minimum(before, after) >= _WIDE_MOVING * diff
+        return matched & (near | moving)
 
     def _flash_like(self, distinct: np.ndarray) -> np.ndarray:
         """Distinct frames of a luminance event that goes and comes back (a flash or a strobe
