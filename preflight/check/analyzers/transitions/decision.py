@@ -14,6 +14,7 @@ import numpy as np
 from .fitting import fade_extent, mix_extent
 from .levels import frames_per_distinct as _frames_per_distinct
 from .levels import runs as _runs
+from .levels import side_maxima as _side_maxima
 from .levels import side_medians as _side_medians
 from .levels import stretched as _stretched
 from .levels import suppress_adjacent as _suppress_adjacent
@@ -300,22 +301,13 @@ class Decider:
         it doubled by a dropped frame), or frames on both sides that change by at least
         ``_WIDE_MOVING`` of its change (a blurred whip pan, its slower steps unregistered). A
         lone match between still frames is no move: a cut between two crops of one still scene
-        registers as well. Only a veto: the in-shot
-        motion levels keep the local ``struct`` (a registered pan frame must still count as
-        motion around its neighbours)."""
+        registers as well. Only a veto: the in-shot motion levels keep the local ``struct`` (a
+        registered pan frame must still count as motion around its neighbours)."""
         with np.errstate(invalid="ignore"):
             matched = self.sig["wide"] <= WIDE_MAX_DIST
-        diff = self.sig["diff"]
-        near = np.zeros_like(matched)
-        before = np.zeros(diff.size)
-        after = np.zeros(diff.size)
-        for k in range(1, _WIDE_REACH + 1):
-            near[k:] |= matched[:-k]
-            near[:-k] |= matched[k:]
-            before[k:] = np.maximum(before[k:], diff[:-k])
-            after[:-k] = np.maximum(after[:-k], diff[k:])
+        near = np.maximum(*_side_maxima(matched.astype(np.float64), _WIDE_REACH)) > 0
         # ... or frames on both sides that change too (a blurred whip pan: _WIDE_MOVING).
-        moving = np.minimum(before, after) >= _WIDE_MOVING * diff
+        moving = np.minimum(*_side_maxima(self.sig["diff"], _WIDE_REACH)) >= _WIDE_MOVING * self.sig["diff"]
         return matched & (near | moving)
 
     def _flash_like(self, distinct: np.ndarray) -> np.ndarray:
