@@ -728,8 +728,9 @@ def test_flat_runs_join_across_a_dim_gap(gap_mean, cut_in_gap, joined):
 def test_fade_out_into_a_long_black_hold_left_unmeasurably():
     """A fade to black held for 20 frames, after which a shot fades in too dark to measure (at
     most a few code values) and a lit object shows up: the held black is no flash, so the
-    fade-out stands although no fade-in or cut leaves it (held-out draw 4000-4013: fades into
-    near-black shots were dropped)."""
+    fade-out stands although no cut leaves it (held-out draw 4000-4013: fades into near-black
+    shots were dropped). The fade-in itself, a gain ramp out of the dead black, is found too
+    (held-out draws 4000-7013: such fades-in were missed)."""
     a, b = _panning_f(33, 60, 1), _panning_f(34, 60, 1)
     black = np.full((_H, _W), 16.0, np.float32)
     ramp = np.linspace(0, 1, 18)[1:-1]
@@ -739,7 +740,8 @@ def test_fade_out_into_a_long_black_hold_left_unmeasurably():
         dim[k][:, :32] = 120.0
     found = _detect_at(a[:30] + out + [black] * 20 + dim, 30)
     assert cuts_of(found) == []
-    assert_gradual(gradual_of(found), [{"type": "fade_out", "via": "black", "start": 30, "end": 45}],
+    assert_gradual(gradual_of(found), [{"type": "fade_out", "via": "black", "start": 30, "end": 45},
+                                       {"type": "fade_in", "via": "black", "start": 66, "end": 95}],
                    min_iou=0.7)
 
 
@@ -1046,3 +1048,21 @@ def test_a_registered_step_inside_a_blurred_whip_pan_is_motion(around, moved):
     dec = Decider(TransitionParams(), {"pts": np.arange(n), "diff": diff, "wide": wide},
                   np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
     assert dec._moved_far()[20] == moved
+
+
+@pytest.mark.parametrize("ramp, found", [(20, True), (1, False)])
+def test_a_fade_into_a_shot_too_dark_to_leave_the_flat_share(ramp, found):
+    """Digital black, then a shot so dark (RMS 0.008 from black, two code values) that all of
+    it counts as flat: its gain ramp over 20 frames is a fade-in out of the run's dead black
+    core (held-out clips 7003, 4005, 5010: the whole run was flat, so no fade was searched);
+    the same shot cut in at once is none."""
+    from preflight.check.analyzers.transitions.fitting import inner_fade
+
+    n = 80
+    std = np.concatenate([np.zeros(20), np.linspace(0, 0.008, ramp + 1)[1:], np.full(n - 20 - ramp, 0.008)])
+    mean = 0.3 * std
+    got = inner_fade(mean, std, (0, n - 1), 1, min_frames=9, max_frames=90)
+    assert (got is not None) == found
+    if found:
+        assert abs(got[0] - 20) <= 2 and abs(got[1] - 39) <= 2
+    assert inner_fade(mean, std, (0, n - 1), -1, min_frames=9, max_frames=90) is None

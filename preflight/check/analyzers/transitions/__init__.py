@@ -126,7 +126,10 @@ Decisions:
   cut or the end (a flash is no fade), unless it lasts longer than a flash and its frames are
   mostly too uniform for NCC (a black hold left by a shot too dark to measure); two runs of
   one kind a few dim, quiet frames apart, with no cut between, are one (a dim shot fading to
-  black crosses the flat share more than once).
+  black crosses the flat share more than once). A shot too dark (or bright) to leave the flat
+  share at all fades in or out of the run's dead core (luma std <= 0.001: digital black or
+  white): its RMS distance to the core's level, scaled to its top over the fade window, is
+  fitted as any fade (at least 3 ``min_fade_frames``; a height of 0.004 at least).
 * **Dissolves**: windows whose middle frame is the average of its ends (``R`` small: the
   linear mixing model of Alattar [2]_ and Lienhart [4]_) and predicted by that average far
   better than by either end (``P``: motion is not), whose ends are different images (``C``),

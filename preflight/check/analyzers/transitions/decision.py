@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fitting import fade_extent, mix_extent
+from .fitting import fade_extent, inner_fade, mix_extent
 from .levels import frames_per_distinct as _frames_per_distinct
 from .levels import runs as _runs
 from .levels import side_maxima as _side_maxima
@@ -140,8 +140,7 @@ class Decider:
             hi = b + 1
             while hi < n - 1 and hi - b < p.max_fade_frames and not flat[hi + 1] and not is_cut[hi + 1]:
                 hi += 1
-            # A cut found next to the flat run may be the fade's first step (a dropped frame
-            # doubles it): the fade then takes the cut's place if its ramp goes on evenly.
+            # A cut next to the flat run may be the fade's first step (see fade_extent).
             fade_out = fade_in = None
             if a - 1 >= 0 and not flat[a - 1]:
                 fade_out = fade_extent(amp, lo, a - 1, (a, b), -1, min_frames=p.min_fade_frames,
@@ -149,6 +148,10 @@ class Decider:
             if b + 1 < n and not flat[b + 1]:
                 fade_in = fade_extent(amp, b + 1, hi, (a, b), 1, min_frames=p.min_fade_frames,
                                       through_cut=bool(is_cut[b + 1]))
+            # A shot too dark to leave the flat share fades out of or into the run's dead core.
+            kw = {"min_frames": 3 * p.min_fade_frames, "max_frames": p.max_fade_frames}
+            fade_out = fade_out or (None if is_cut[a] else inner_fade(mean, std, (a, b), -1, **kw))
+            fade_in = fade_in or (None if is_cut[b + 1] else inner_fade(mean, std, (a, b), 1, **kw))
             # A flat run is left by a fade-in, a cut or the clip's end, and entered by a fade-out,
             # a cut or the clip's start: a "fade" into one white frame after which the same
             # picture pops back is a flash over a brightening shot. A run longer than a flash

@@ -256,3 +256,37 @@ def mix_extent(
         return None
     return lo + s, lo + t, r2
 
+
+
+# A frame with no texture at all (luma std at most this, 0-1 units): digital black or white,
+# not a dark shot, whose grain and highlights leave more.
+_DEAD_FLAT_STD = 0.001
+# The least height (RMS distance to the dead flat level) of a fade inside a flat run.
+_INNER_FADE_MIN = 0.004
+
+
+def inner_fade(
+    mean: np.ndarray, std: np.ndarray, run: tuple[int, int], outward: int, *, min_frames: int,
+    max_frames: int,
+) -> tuple[int, int, float] | None:
+    """A fade between a shot so dark (or bright) that all of it counts as flat and a dead flat
+    core inside the flat run ``run``: after the core (``outward`` 1, a fade-in) or before it
+    (-1, a fade-out). Such a shot sits a few code values from the flat level, so the ramp of
+    its RMS distance to the core's level is measured after scaling it to 0.1 (its highest
+    value over ``max_frames`` frames), then fitted as any fade (:func:`fade_extent`) with at
+    least ``min_frames`` frames; None without a core of 3 frames or a height of
+    ``_INNER_FADE_MIN``."""
+    a, b = run
+    dead = np.nonzero(std[a : b + 1] <= _DEAD_FLAT_STD)[0]
+    if dead.size < 3:
+        return None
+    ca, cb = a + int(dead[0]), a + int(dead[-1])
+    level = float(np.median(mean[a + dead]))
+    amp = np.sqrt(std.astype(np.float64) ** 2 + (mean.astype(np.float64) - level) ** 2)
+    lo, hi = (cb + 1, min(b, cb + max_frames)) if outward > 0 else (max(a, ca - max_frames), ca - 1)
+    if hi - lo + 1 < min_frames:
+        return None
+    top = float(amp[lo : hi + 1].max())
+    if top < _INNER_FADE_MIN or float(amp[ca : cb + 1].max()) > 0.25 * top:
+        return None
+    return fade_extent(amp * (0.1 / top), lo, hi, (ca, cb), outward, min_frames=min_frames)
