@@ -56,8 +56,12 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   detector of commit b53620b); later inspected to diagnose its misses (fast montages of still
   shots), so no longer held out.
 * **heldout5** (``--set heldout5``, the same as ``--set heldout --heldout-seed 7000``): the
-  held-out recipes and sources at seeds 7000-7013, the fresh draw never looked at before it was
-  run once (with PySceneDetect) with the detector of commit d7ee63c; the detector was not
+  held-out recipes and sources at seeds 7000-7013, a fresh draw run once (with PySceneDetect,
+  detector of commit d7ee63c); later inspected to diagnose its misses (fades into near-black
+  shots, fades through strobes, whip pans), so no longer held out.
+* **heldout6** (``--set heldout6``, the same as ``--set heldout --heldout-seed 8000``): the
+  held-out recipes and sources at seeds 8000-8013, the fresh draw never looked at before it was
+  run once (with PySceneDetect) with the detector of commit 8f5a0c5; the detector was not
   changed after it.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
@@ -71,7 +75,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|heldout3|heldout4|heldout5 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|heldout3|heldout4|heldout5|heldout6 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
@@ -185,6 +189,8 @@ def eval_clips(split: str, first_seed: int | None = None, only: str | None = Non
         recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT4_FIRST_SEED)
     elif split == "heldout5":
         recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT5_FIRST_SEED)
+    elif split == "heldout6":
+        recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT6_FIRST_SEED)
     else:
         recipes = transitions_eval.heldout_set(first_seed=first_seed)
     out = []
@@ -368,7 +374,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", dest="sets", action="append",
                         choices=("legacy", "tune", "tune2", "tune3", "heldout", "heldout2", "heldout3",
-                                 "heldout4", "heldout5"),
+                                 "heldout4", "heldout5", "heldout6"),
                         help="clip sets to report (repeatable; default tune and heldout)")
     parser.add_argument("--montages", type=int, default=20,
                         help="legacy set: random montage clips (default 20)")

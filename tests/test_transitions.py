@@ -728,8 +728,9 @@ def test_flat_runs_join_across_a_dim_gap(gap_mean, cut_in_gap, joined):
 def test_fade_out_into_a_long_black_hold_left_unmeasurably():
     """A fade to black held for 20 frames, after which a shot fades in too dark to measure (at
     most a few code values) and a lit object shows up: the held black is no flash, so the
-    fade-out stands although no fade-in or cut leaves it (held-out draw 4000-4013: fades into
-    near-black shots were dropped)."""
+    fade-out stands although no cut leaves it (held-out draw 4000-4013: fades into near-black
+    shots were dropped). The fade-in itself, a gain ramp out of the dead black, is found too
+    (held-out draws 4000-7013: such fades-in were missed)."""
     a, b = _panning_f(33, 60, 1), _panning_f(34, 60, 1)
     black = np.full((_H, _W), 16.0, np.float32)
     ramp = np.linspace(0, 1, 18)[1:-1]
@@ -739,7 +740,8 @@ def test_fade_out_into_a_long_black_hold_left_unmeasurably():
         dim[k][:, :32] = 120.0
     found = _detect_at(a[:30] + out + [black] * 20 + dim, 30)
     assert cuts_of(found) == []
-    assert_gradual(gradual_of(found), [{"type": "fade_out", "via": "black", "start": 30, "end": 45}],
+    assert_gradual(gradual_of(found), [{"type": "fade_out", "via": "black", "start": 30, "end": 45},
+                                       {"type": "fade_in", "via": "black", "start": 66, "end": 95}],
                    min_iou=0.7)
 
 
@@ -752,7 +754,8 @@ def test_a_graze_before_a_larger_change_is_its_flank():
 
     st = np.zeros(40)
     st[[20, 22, 25, 28]] = [0.06, 0.4, 0.55, 0.09]
-    dec = Decider(TransitionParams(), {"pts": np.arange(40)}, np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
+    dec = Decider(TransitionParams(), {"pts": np.arange(40), "wide": np.full(40, np.nan)},
+                  np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
     moving = dec._in_motion(st, np.ones(40, bool))
     assert moving[20]
     # A montage's hard cut two frames before another, a still frame between, stays a cut.
@@ -880,7 +883,8 @@ def test_a_move_that_speeds_up_into_a_larger_change_is_motion():
     the pan's steps) and a montage's cut after another cut stay cuts."""
     from preflight.check.analyzers.transitions.decision import Decider
 
-    dec = Decider(TransitionParams(), {"pts": np.arange(40)}, np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
+    dec = Decider(TransitionParams(), {"pts": np.arange(40), "wide": np.full(40, np.nan)},
+                  np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
     st = np.zeros(40)
     st[16:21] = [0.023, 0.071, 0.142, 0.225, 0.318]
     assert dec._in_motion(st, np.ones(40, bool))[20]
@@ -922,3 +926,143 @@ def test_cut_back_out_of_a_held_picture_in_a_converted_clip():
     assert {985, 997} <= set(truth["cuts"])
     det, _ = analyse(path)
     assert [c for c in cuts_of(det.transitions()) if 980 <= c <= 1005] == [985, 997]
+
+
+@pytest.mark.parametrize("then, kept", [(0.04, True), (0.004, False)])
+def test_a_cut_next_to_a_flat_run_is_the_fades_first_step_only_if_the_ramp_goes_on(then, kept):
+    """RMS distance to black after a black run whose first step (doubled by a dropped frame,
+    0.08) was taken for a cut: the fade owns it when the ramp goes on by even steps (0.04
+    each), not when a shot cut in merely drifts on (0.004 per frame)."""
+    from preflight.check.analyzers.transitions.fitting import fade_extent
+
+    amp = np.concatenate([np.zeros(10), 0.08 + then * np.arange(12), np.full(10, 0.08 + then * 11)])
+    found = fade_extent(amp, 10, amp.size - 1, (0, 9), 1, min_frames=3, through_cut=True)
+    assert (found is not None) == kept
+
+
+@pytest.mark.skipif(not SHARED_TRUTH, reason="../shared/media is not available")
+def test_fade_in_whose_first_step_is_taken_for_a_cut():
+    """Clip 7009 of the fifth held-out draw (30 -> 60 fps 2:2, dropped frames): a fade to
+    near-black and at once a fade-in whose first steps a dropped frame doubles; next to the
+    flat run that step passed for a cut, which kept the fade-in out (a cut and a dissolve
+    were reported instead). The ramp goes on evenly after it: it is the fade's."""
+    from fixtures import transitions_eval as te
+
+    recipe = te.heldout_set(first_seed=te.HELDOUT5_FIRST_SEED)[9]
+    assert recipe.seed == 7009
+    path, truth = te.build(recipe)
+    assert ("fade_in", 1296, 1319) in [(g["type"], g["start"], g["end"]) for g in truth["gradual"]]
+    det, _ = analyse(path)
+    found = det.transitions()
+    assert [c for c in cuts_of(found) if 1290 <= c <= 1325] == []
+    assert any(t.type == "fade_in" and t.start_frame <= 1300 and t.end_frame >= 1315 for t in found)
+
+def test_fade_ramp_ignores_a_strobe_on_the_fading_shot():
+    """The RMS distance to black of a fade-in (2:2 repeated frames) with a 2-frame strobe right
+    after the black run and another mid-ramp (held-out clip 7005): the strobe frames stopped
+    the walk along the ramp at its first frame, so the fade was lost."""
+    from preflight.check.analyzers.transitions.fitting import fade_extent
+
+    amp = np.concatenate([np.zeros(10), np.repeat(np.arange(1, 16) * 0.01, 2), np.full(12, 0.15)])
+    amp[10:12] = 0.4
+    amp[20:22] = 0.45
+    found = fade_extent(amp, 10, amp.size - 1, (0, 9), 1, min_frames=3)
+    assert found is not None
+    assert abs(found[0] - 10) <= 2 and abs(found[1] - 39) <= 2
+
+
+@pytest.mark.parametrize("step, repeats", [(0.0005, False), (0.01, True)])
+def test_a_cadence_step_changes_more_than_coding_noise(step, repeats):
+    """A still shot at the native rate whose coding noise comes in rhythm (an encoder refresh
+    every fourth frame: 0.0005, the frames between 0.0001; held-out clip 7003, 50 fps) is no
+    cadence: nothing moved between its quiet runs. Its frames counted as repeats, so the
+    montage cuts that followed were measured against a cadence's levels and missed. Steps of
+    a real motion (0.01) between the same runs make a cadence."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    n = 60
+    diff = np.full(n, 0.0001)
+    diff[::4] = step
+    sig = {"pts": np.arange(n), "diff": diff, "struct": np.zeros(n), "wide": np.full(n, np.nan),
+           "blocks": np.cumsum(np.where(diff[:, None] > 0.003, 0.01, 0.0) * np.ones((n, 12)), axis=0)}
+    dec = Decider(TransitionParams(), sig, np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
+    distinct = dec._distinct()
+    quiet = [k for k in range(8, 52) if k % 4]
+    assert (~distinct[quiet]).all() == repeats
+    assert distinct[quiet].all() == (not repeats)
+
+
+def test_a_whip_pan_out_of_a_still_frame_is_no_montage():
+    """A whip pan starting from a still shot (held-out clip 7011, 60 fps): steps of 0.61, 0.88,
+    0.82, 0.73, 0.65 at frames 20, 22, 23, 26, 29 with still frames between, all but the one at
+    22 registered by the wide phase correlation (the same picture moved). The step at 22 had a
+    still frame and then the first step before it, which looked like another cut of a fast
+    montage, so that side counted as quiet and 22 stood alone as a cut. A registered step is
+    part of a move; an unregistered one (a montage cut) still is no motion."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    st = np.zeros(40)
+    st[[20, 22, 23, 26, 29]] = [0.61, 0.88, 0.82, 0.73, 0.65]
+    wide = np.full(40, np.nan)
+    wide[[20, 22, 23, 26, 29]] = [0.004, 0.76, 0.003, 0.004, 0.006]
+    dec = Decider(TransitionParams(), {"pts": np.arange(40), "wide": wide},
+                  np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
+    assert dec._in_motion(st, np.ones(40, bool))[22]
+
+
+@pytest.mark.parametrize("width", [100, 160])
+def test_an_object_crossing_a_black_shot_of_a_converted_clip(width):
+    """30 fps material at 60 fps (2:2): a panning shot cut to black, then a textured object
+    crossing the black in three source frames (right, middle, left), then black again
+    (held-out clips 7006, 7012, 6006). Its entry was exempt from the occluder test as a cut
+    from black into a picture (a montage cut to black and back), but the object leaves half
+    the frame's blocks black, as no cut into a picture does: only the cut to black is a cut."""
+    tex = _panning_f(41, 1, 1)[0]
+    black = np.full((_H, _W), 16.0, np.float32)
+    src = _panning_f(42, 40, 3) + [black] * 20
+    for x in (_W - width, (_W - width) // 2, 0):
+        f = black.copy()
+        f[:, x : x + width] = tex[:, x : x + width]
+        src.append(f)
+    src += [black] * 20
+    found = _detect_at([f for f in src for _ in range(2)], 60)
+    assert cuts_of(found) == [80]
+
+
+@pytest.mark.parametrize("around, moved", [(0.09, True), (0.001, False)])
+def test_a_registered_step_inside_a_blurred_whip_pan_is_motion(around, moved):
+    """A blurred whip pan of a converted clip with dropped frames (held-out clip 7009, 60 fps):
+    steps of diff 0.09 every other frame, too blurred for ``struct`` to reach the wide
+    registration's gate, around one step a dropped frame doubled (diff 0.23) that the wide
+    registration matches: no other registered change within reach, so it stood as a lone match
+    (a cut between two crops of one still scene) and was kept as a cut. Frames changing on
+    both sides make it a move; between still frames it stays a lone match."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    n = 40
+    diff = np.zeros(n)
+    diff[10:30:2] = around
+    diff[20] = 0.23
+    wide = np.full(n, np.nan)
+    wide[20] = 0.011
+    dec = Decider(TransitionParams(), {"pts": np.arange(n), "diff": diff, "wide": wide},
+                  np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
+    assert dec._moved_far()[20] == moved
+
+
+@pytest.mark.parametrize("ramp, found", [(20, True), (1, False)])
+def test_a_fade_into_a_shot_too_dark_to_leave_the_flat_share(ramp, found):
+    """Digital black, then a shot so dark (RMS 0.008 from black, two code values) that all of
+    it counts as flat: its gain ramp over 20 frames is a fade-in out of the run's dead black
+    core (held-out clips 7003, 4005, 5010: the whole run was flat, so no fade was searched);
+    the same shot cut in at once is none."""
+    from preflight.check.analyzers.transitions.fitting import inner_fade
+
+    n = 80
+    std = np.concatenate([np.zeros(20), np.linspace(0, 0.008, ramp + 1)[1:], np.full(n - 20 - ramp, 0.008)])
+    mean = 0.3 * std
+    got = inner_fade(mean, std, (0, n - 1), 1, min_frames=9, max_frames=90)
+    assert (got is not None) == found
+    if found:
+        assert abs(got[0] - 20) <= 2 and abs(got[1] - 39) <= 2
+    assert inner_fade(mean, std, (0, n - 1), -1, min_frames=9, max_frames=90) is None

@@ -26,8 +26,9 @@ Per-frame signals (luma normalised to 0-1, range-aware: limited-range code 16 ->
     For a frame whose ``struct`` is at least 0.15: ``1 - NCC`` of consecutive 64 px thumbnails
     after the global shift phase correlation finds between them, at any distance, over their
     overlap (NaN below 35% of the frame). A cut candidate matched there with NCC >= 0.75, as
-    is a change within 4 frames of it, is dropped: a whip pan or a fast tilt, above all one
-    step of it doubled by a dropped frame, is the same picture moved further than
+    is a change within 4 frames of it (or with frames changing by a quarter as much on both
+    sides within 4 frames: a blurred whip pan), is dropped: a whip pan or a fast tilt, above
+    all one step of it doubled by a dropped frame, is the same picture moved further than
     ``struct``'s search reaches (a lone match, between still frames, is a cut between two
     crops of one scene).
 ``hist``
@@ -77,7 +78,8 @@ Decisions:
   one, when such frames come in the rhythm of a cadence: short runs one or two frames apart,
   at least three of the changes between them steps of one moving shot (not a change into an
   unrelated picture that leaves no block of the frame as it was: the holds of a montage of
-  still shots at the native rate are no cadence). Local levels are medians over *distinct*
+  still shots at the native rate are no cadence; nor a change within coding noise: a still
+  shot whose encoder refreshes the picture in rhythm moves nothing). Local levels are medians over *distinct*
   frames only (a repeat's zero would make every change of the source a spike), and spans in
   frames (the return test below) stretch by the local number of frames per distinct frame.
 * **Motion**: a cut is an isolated structural change; the fastest frame of a whip pan or of
@@ -91,8 +93,9 @@ Decisions:
   when a neighbour changes more and the other side at least a tenth as much, or whatever the
   other side does for a change below that floor (the flank of a larger change: an object
   entering a still shot). The second distinct frame on a side is no motion when it is
-  another cut of a fast montage (a still frame between, nothing beyond) and the candidate is
-  a hard cut's change itself.
+  another cut of a fast montage (a still frame between, nothing beyond, not matched by the
+  wide registration: a whip pan out of a still frame) and the candidate is a hard cut's change
+  itself.
 * **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` apart,
   one before it and one at or after it, look alike (the picture before the flash comes back:
   the flashlight test of Heng and Ngan [3]_), within a tolerance that grows with the shot's
@@ -105,7 +108,8 @@ Decisions:
   the local span only the same picture, after frames that kept changing up to the last
   candidate before it (an object moves; a montage holds each shot), from the shot just before
   the candidate counts. Cuts between a black or white frame and a picture are exempt (a
-  montage cut to black and back), and so is a new picture (``struct`` of a hard cut) held
+  montage cut to black and back) unless half the frame's blocks stay as they were (an object
+  crossing a black shot), and so is a new picture (``struct`` of a hard cut) held
   still for at least two source frames between calm frames and the next candidate: a shot
   cut in (a montage A-B-A), and the cut back with it (also when only the cut back finds the
   old picture again, by a pair reaching back across the cut in).
@@ -113,12 +117,19 @@ Decisions:
   which a caption on black does not spoil) bound fades. The RMS distance of each frame to the
   flat level shrinks linearly during a fade-out (a gain ramp, Lienhart [4]_); a
   piecewise-linear ramp fitted to it gives the extent, a fade-in mirrors it. The ramp grows by
-  even steps: a jump far above the last steps (a flash or strobe frame on the shot) ends it. A
+  even steps: a jump far above the last steps (a flash or strobe frame on the shot) ends it;
+  a spike of up to two frames (a strobe on the fading shot) is taken out first by a running
+  median of 5 frames, which leaves a monotone ramp as it is. A cut found next to the flat run
+  is the fade's first step when the ramp goes on after it by steps at least a third of it (a
+  dropped frame doubles one step). A
   flat run must be entered by a fade-out, a cut or the clip's start and left by a fade-in, a
   cut or the end (a flash is no fade), unless it lasts longer than a flash and its frames are
   mostly too uniform for NCC (a black hold left by a shot too dark to measure); two runs of
   one kind a few dim, quiet frames apart, with no cut between, are one (a dim shot fading to
-  black crosses the flat share more than once).
+  black crosses the flat share more than once). A shot too dark (or bright) to leave the flat
+  share at all fades in or out of the run's dead core (luma std <= 0.001: digital black or
+  white): its RMS distance to the core's level, scaled to its top over the fade window, is
+  fitted as any fade (at least 3 ``min_fade_frames``; a height of 0.004 at least).
 * **Dissolves**: windows whose middle frame is the average of its ends (``R`` small: the
   linear mixing model of Alattar [2]_ and Lienhart [4]_) and predicted by that average far
   better than by either end (``P``: motion is not), whose ends are different images (``C``),

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fitting import fade_extent, mix_extent
+from .fitting import fade_extent, inner_fade, mix_extent
 from .levels import frames_per_distinct as _frames_per_distinct
 from .levels import runs as _runs
+from .levels import side_maxima as _side_maxima
 from .levels import side_medians as _side_medians
 from .levels import stretched as _stretched
 from .levels import suppress_adjacent as _suppress_adjacent
@@ -53,6 +54,11 @@ _SAME_PICTURE = 0.02
 # Frames on each side of a wide-registered candidate searched for another registered change
 # (the previous or next distinct frame of a move, repeats of a 60 fps conversion between).
 _WIDE_REACH = 4
+# ... or with frames on both sides within that reach changing (``diff``) at least this share of
+# its own change: a blurred whip pan, whose slower steps stay below the wide registration's
+# ``struct`` gate, around a step a dropped frame doubled (its neighbours: ~0.4; the still
+# frames around a cut between two crops of one scene: ~0).
+_WIDE_MOVING = 0.25
 # A flat frame: this share of its pixels within 0.1 of black (or white).
 _FLAT_SHARE = 0.9
 # Largest error of the ends' mean as a predictor of a dissolve window's middle frame, relative
@@ -85,6 +91,7 @@ class Decider:
         self.n = int(sig["pts"].size)
         self.cut_score = np.zeros(self.n)
         self.dissolve_resid = np.full(self.n, np.nan)
+        self.fade_cuts: set[int] = set()  # frames next to a flat run that its fades own
 
     def run(self) -> list[Found]:
         if self.n < 2:
@@ -95,8 +102,10 @@ class Decider:
         busy = flat.copy()  # frames owned by a fade or a flat run
         for _kind, a, b, _c, _v in fades:
             busy[a : b + 1] = True
-        # A cut strictly inside a fade is the fade's own steepest step, not a shot change.
-        cuts = [(c, conf) for c, conf in cuts if not any(a < c <= b for _k, a, b, _c, _v in fades)]
+        # A cut strictly inside a fade is the fade's own steepest step, not a shot change, and
+        # so is one between a fade and its flat run.
+        cuts = [(c, conf) for c, conf in cuts if c not in self.fade_cuts
+                and not any(a < c <= b for _k, a, b, _c, _v in fades)]
         gradual = self._gradual(busy, cuts)
         out: list[Found] = fades + gradual + [("cut", c, c, conf, None) for c, conf in cuts]
         out.sort(key=lambda t: (t[1], t[2]))
@@ -131,11 +140,18 @@ class Decider:
             hi = b + 1
             while hi < n - 1 and hi - b < p.max_fade_frames and not flat[hi + 1] and not is_cut[hi + 1]:
                 hi += 1
+            # A cut next to the flat run may be the fade's first step (see fade_extent).
             fade_out = fade_in = None
-            if a - 1 >= 0 and not flat[a - 1] and not is_cut[a]:
-                fade_out = fade_extent(amp, lo, a - 1, (a, b), -1, min_frames=p.min_fade_frames)
-            if b + 1 < n and not flat[b + 1] and not is_cut[b + 1]:
-                fade_in = fade_extent(amp, b + 1, hi, (a, b), 1, min_frames=p.min_fade_frames)
+            if a - 1 >= 0 and not flat[a - 1]:
+                fade_out = fade_extent(amp, lo, a - 1, (a, b), -1, min_frames=p.min_fade_frames,
+                                       through_cut=bool(is_cut[a]))
+            if b + 1 < n and not flat[b + 1]:
+                fade_in = fade_extent(amp, b + 1, hi, (a, b), 1, min_frames=p.min_fade_frames,
+                                      through_cut=bool(is_cut[b + 1]))
+            # A shot too dark to leave the flat share fades out of or into the run's dead core.
+            kw = {"min_frames": 3 * p.min_fade_frames, "max_frames": p.max_fade_frames}
+            fade_out = fade_out or (None if is_cut[a] else inner_fade(mean, std, (a, b), -1, **kw))
+            fade_in = fade_in or (None if is_cut[b + 1] else inner_fade(mean, std, (a, b), 1, **kw))
             # A flat run is left by a fade-in, a cut or the clip's end, and entered by a fade-out,
             # a cut or the clip's start: a "fade" into one white frame after which the same
             # picture pops back is a flash over a brightening shot. A run longer than a flash
@@ -149,8 +165,10 @@ class Decider:
             enters = held or fade_out is not None or a == 0 or is_cut[a] or flat[a - 1]
             if fade_out is not None and leaves:
                 out.append(("fade_out", fade_out[0], fade_out[1], fade_out[2], kind_via))
+                self.fade_cuts.add(a)
             if fade_in is not None and enters:
                 out.append(("fade_in", fade_in[0], fade_in[1], fade_in[2], kind_via))
+                self.fade_cuts.add(b + 1)
         return out
 
     def _join_dim_gaps(
@@ -283,17 +301,17 @@ class Decider:
         """Frames that are the same picture as the previous one moved further than ``struct``'s
         search reaches, inside a move: the wide registration matches the frame and a change
         within ``_WIDE_REACH`` frames before or after it (a whip pan or a fast tilt, one step of
-        it doubled by a dropped frame). A lone match is no move: a cut between two crops of one
-        still scene registers as well, with still frames around it. Only a veto: the in-shot
-        motion levels keep the local ``struct`` (a registered pan frame must still count as
-        motion around its neighbours)."""
+        it doubled by a dropped frame), or frames on both sides that change by at least
+        ``_WIDE_MOVING`` of its change (a blurred whip pan, its slower steps unregistered). A
+        lone match between still frames is no move: a cut between two crops of one still scene
+        registers as well. Only a veto: the in-shot motion levels keep the local ``struct`` (a
+        registered pan frame must still count as motion around its neighbours)."""
         with np.errstate(invalid="ignore"):
             matched = self.sig["wide"] <= WIDE_MAX_DIST
-        near = np.zeros_like(matched)
-        for k in range(1, _WIDE_REACH + 1):
-            near[k:] |= matched[:-k]
-            near[:-k] |= matched[k:]
-        return matched & near
+        near = np.maximum(*_side_maxima(matched.astype(np.float64), _WIDE_REACH)) > 0
+        # ... or frames on both sides that change too (a blurred whip pan: _WIDE_MOVING).
+        moving = np.minimum(*_side_maxima(self.sig["diff"], _WIDE_REACH)) >= _WIDE_MOVING * self.sig["diff"]
+        return matched & (near | moving)
 
     def _flash_like(self, distinct: np.ndarray) -> np.ndarray:
         """Distinct frames of a luminance event that goes and comes back (a flash or a strobe
@@ -341,12 +359,17 @@ class Decider:
         # distinct frames), when this one is a hard cut's change too (a smaller change next to
         # a large one is its flank: an object entering a still shot of a converted clip,
         # whose repeats hide the cadence, changes a little, then a lot two frames later).
+        # A change the wide registration matches is a step of a move, never such a cut (a whip
+        # pan starting from a still frame).
         floor = 0.5 * _MOTION_SHARE
-        for near, second, beyond in ((prev[1], prev[2], np.maximum(prev[3], prev[4])),
-                                     (nxt[1], nxt[2], np.maximum(nxt[3], nxt[4]))):
+        with np.errstate(invalid="ignore"):
+            moved = np.concatenate([[False] * 2, self.sig["wide"][idx] <= WIDE_MAX_DIST, [False] * 2])
+        for near, second, beyond, second_moved in (
+                (prev[1], prev[2], np.maximum(prev[3], prev[4]), moved[:m]),
+                (nxt[1], nxt[2], np.maximum(nxt[3], nxt[4]), moved[4:])):
             cut_like = (
                 (second >= self.p.cut_min_struct) & (near < floor * second) & (beyond < floor * second)
-                & (vals >= self.p.cut_min_struct)
+                & (vals >= self.p.cut_min_struct) & ~second_moved
             )
             second[cut_like] = 0.0
         # The larger of the two distinct frames on each side: a repeat whose coding noise passed
@@ -399,8 +422,10 @@ class Decider:
         into an unrelated picture (``struct`` of a hard cut, not the same picture moved
         further: ``wide`` unregistered) is none. Without that, the holds of a montage of still
         shots 3-4 frames long (runs of 2-3 equal frames, each after a cut) pass for a cadence,
-        and its cuts for one motion. Such a change does not break a rhythm either: the steps of
-        a blurred whip pan in a converted clip look like one, and its repeats stay repeats.
+        and its cuts for one motion. Nor is a change within coding noise (``_DUP_DIFF``) a
+        step: a still shot whose encoder refreshes it every few frames has that rhythm too.
+        A change into a new picture does not break a rhythm either: the steps of a blurred whip
+        pan in a converted clip look like one, and its repeats stay repeats.
         """
         diff = self.sig["diff"].astype(np.float64)
         n = diff.size
@@ -432,7 +457,12 @@ class Decider:
                 & (kept < _KEPT_BLOCKS)
             )
         new_cum = np.concatenate([[0], np.cumsum(new_picture)])
-        step = link & (new_cum[first[1:]] == new_cum[last[:-1] + 1])
+        # A step changes the picture by more than a repeat can (``_DUP_DIFF``): between two
+        # runs of a still shot's coding noise (an encoder refresh every few frames, in rhythm)
+        # nothing moved.
+        moved = np.concatenate([[0], np.cumsum(diff > _DUP_DIFF)])
+        step = (link & (new_cum[first[1:]] == new_cum[last[:-1] + 1])
+                & (moved[first[1:]] > moved[last[:-1] + 1]))
         steps = np.bincount(chain[1:], weights=step, minlength=chain[-1] + 1)
         for i in np.nonzero(short & (steps[chain] >= _CADENCE_RUNS - 1))[0]:
             distinct[first[i] : last[i] + 1] = False
@@ -460,11 +490,15 @@ class Decider:
                     break
             # A cut between a black or white frame and a picture is no occluder (those cover
             # part of the frame), and black "returns" after any shot of a montage cut to black
-            # and back. (A flash over black, flat frames in between, still goes through.)
+            # and back. (A flash over black, flat frames in between, still goes through.) An
+            # object entering a black shot leaves half the frame's blocks as they were.
+            blocks = self.sig["blocks"]
+            kept = int((np.abs(blocks[c] - blocks[c - 1]) <= _DUP_DIFF).sum())
             to_flat = (
                 (self._flat[c - 1] or self._flat[c])
                 and ref_d >= p.flat_cut_min_diff
                 and max(self.sig["std"][c - 1], self.sig["std"][c]) > p.flat_max_std
+                and 2 * kept < blocks.shape[1]
             )
             if c in out or p.return_span < 2 or to_flat:
                 continue

@@ -123,8 +123,26 @@ def fit_mix(
 
 
 
+def _despiked(amp: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``amp`` with frames ``[lo, hi]`` replaced by their running median over 5 frames: a
+    strobe or flash of up to 2 frames on a fading shot (one source frame shown twice) is a
+    spike the median removes, while a gain ramp, its plateau and the flat run, monotone
+    together, are left exactly as they are."""
+    out = amp.astype(np.float64)
+    first, last = max(0, lo - 2), min(amp.size - 1, hi + 2)
+    if last - first + 1 < 5:
+        return out
+    med = np.median(np.lib.stride_tricks.sliding_window_view(out[first : last + 1], 5), axis=1)
+    out[first + 2 : last - 1] = med
+    keep = np.arange(amp.size)
+    outside = (keep < lo) | (keep > hi)
+    out[outside] = amp[outside]
+    return out
+
+
 def fade_extent(
-    amp: np.ndarray, lo: int, hi: int, run: tuple[int, int], outward: int, *, min_frames: int
+    amp: np.ndarray, lo: int, hi: int, run: tuple[int, int], outward: int, *, min_frames: int,
+    through_cut: bool = False,
 ) -> tuple[int, int, float] | None:
     """A fade: a ramp of ``amp`` (the RMS distance of each frame to the flat level) over
     frames ``[lo, hi]`` next to the flat run ``run``, on its side ``outward`` (-1: a fade-out
@@ -134,9 +152,13 @@ def fade_extent(
     Walks away from the flat run while the distance to the flat level keeps growing, then
     fits the piecewise-linear ramp on that stretch plus a few frames of plateau and of the
     flat run (the last frames of a fade are already as good as flat and belong to it).
+    ``through_cut``: the step next to the flat run was taken for a cut; it belongs to the fade
+    only when it is one of the ramp's even steps (at most 3 times the larger of the next
+    three: a dropped frame doubles one), not a jump into a shot that then holds or drifts.
     """
     a, b = run
     edge = a if outward < 0 else b
+    amp = _despiked(amp, lo, hi)
     frames = []
     steps: list[float] = []
     j = edge + outward
@@ -166,6 +188,8 @@ def fade_extent(
         frames.extend(range(j, k, outward))
         j = k
     if len(frames) < min_frames - 1:
+        return None
+    if through_cut and (len(steps) < 3 or steps[0] > 3.0 * max(steps[1:4]) + 0.005):
         return None
     # Plateau: up to 8 frames beyond the walk that stay near the level where it stopped (a
     # flash or another event there must not enter the fit).
@@ -232,3 +256,37 @@ def mix_extent(
         return None
     return lo + s, lo + t, r2
 
+
+
+# A frame with no texture at all (luma std at most this, 0-1 units): digital black or white,
+# not a dark shot, whose grain and highlights leave more.
+_DEAD_FLAT_STD = 0.001
+# The least height (RMS distance to the dead flat level) of a fade inside a flat run.
+_INNER_FADE_MIN = 0.004
+
+
+def inner_fade(
+    mean: np.ndarray, std: np.ndarray, run: tuple[int, int], outward: int, *, min_frames: int,
+    max_frames: int,
+) -> tuple[int, int, float] | None:
+    """A fade between a shot so dark (or bright) that all of it counts as flat and a dead flat
+    core inside the flat run ``run``: after the core (``outward`` 1, a fade-in) or before it
+    (-1, a fade-out). Such a shot sits a few code values from the flat level, so the ramp of
+    its RMS distance to the core's level is measured after scaling it to 0.1 (its highest
+    value over ``max_frames`` frames), then fitted as any fade (:func:`fade_extent`) with at
+    least ``min_frames`` frames; None without a core of 3 frames or a height of
+    ``_INNER_FADE_MIN``."""
+    a, b = run
+    dead = np.nonzero(std[a : b + 1] <= _DEAD_FLAT_STD)[0]
+    if dead.size < 3:
+        return None
+    ca, cb = a + int(dead[0]), a + int(dead[-1])
+    level = float(np.median(mean[a + dead]))
+    amp = np.sqrt(std.astype(np.float64) ** 2 + (mean.astype(np.float64) - level) ** 2)
+    lo, hi = (cb + 1, min(b, cb + max_frames)) if outward > 0 else (max(a, ca - max_frames), ca - 1)
+    if hi - lo + 1 < min_frames:
+        return None
+    top = float(amp[lo : hi + 1].max())
+    if top < _INNER_FADE_MIN or float(amp[ca : cb + 1].max()) > 0.25 * top:
+        return None
+    return fade_extent(amp * (0.1 / top), lo, hi, (ca, cb), outward, min_frames=min_frames)

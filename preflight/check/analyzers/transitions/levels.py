@@ -97,3 +97,14 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     starts = np.nonzero(edges == 1)[0]
     ends = np.nonzero(edges == -1)[0] - 1
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def side_maxima(values: np.ndarray, reach: int) -> tuple[np.ndarray, np.ndarray]:
+    """The largest of ``values`` over the ``reach`` frames before and after each frame (0
+    beyond the ends)."""
+    before = np.zeros(values.size)
+    after = np.zeros(values.size)
+    for k in range(1, reach + 1):
+        before[k:] = np.maximum(before[k:], values[:-k])
+        after[:-k] = np.maximum(after[:-k], values[k:])
+    return before, after
