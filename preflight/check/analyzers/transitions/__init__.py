@@ -92,10 +92,13 @@ Decisions:
   itself below the floor, is at least half of it (a hand coming up to a still shot); or
   when a neighbour changes more and the other side at least a tenth as much, or whatever the
   other side does for a change below that floor (the flank of a larger change: an object
-  entering a still shot). The second distinct frame on a side is no motion when it is
-  another cut of a fast montage (a still frame between, nothing beyond, not matched by the
-  wide registration: a whip pan out of a still frame) and the candidate is a hard cut's change
-  itself.
+  entering a still shot); or when the three distinct frames on *both* sides fall away from it
+  by steps of a quarter, the nearest still an eighth of it (the top of a move that speeds up
+  and slows down, which a dropped frame or a dim shot's noise makes stand out; a cut's
+  neighbours are its shots' own steady or still motion). The second distinct frame on a side
+  is no motion when it is another cut of a fast montage (a still frame between, nothing
+  beyond, not matched by the wide registration: a whip pan out of a still frame) and the
+  candidate is a hard cut's change itself.
 * **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` apart,
   one before it and one at or after it, look alike (the picture before the flash comes back:
   the flashlight test of Heng and Ngan [3]_), within a tolerance that grows with the shot's
@@ -129,7 +132,10 @@ Decisions:
   black crosses the flat share more than once). A shot too dark (or bright) to leave the flat
   share at all fades in or out of the run's dead core (luma std <= 0.001: digital black or
   white): its RMS distance to the core's level, scaled to its top over the fade window, is
-  fitted as any fade (at least 3 ``min_fade_frames``; a height of 0.004 at least).
+  fitted as any fade (at least 3 ``min_fade_frames``; a height of 0.004 at least). The core
+  spans the run's first to last dead frame; failing that, each stretch of at least 3 dead
+  frames at one level is tried (black, a dark shot fading out to a code value above black,
+  black: the fade ends in the second stretch).
 * **Dissolves**: windows whose middle frame is the average of its ends (``R`` small: the
   linear mixing model of Alattar [2]_ and Lienhart [4]_) and predicted by that average far
   better than by either end (``P``: motion is not), whose ends are different images (``C``),

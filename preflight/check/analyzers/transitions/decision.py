@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fitting import fade_extent, inner_fade, mix_extent
+from .levels import bell_shaped as _bell_shaped
 from .levels import frames_per_distinct as _frames_per_distinct
 from .levels import runs as _runs
 from .levels import side_maxima as _side_maxima
@@ -404,7 +405,7 @@ class Decider:
         # does (the first touch of an object entering a still shot: the frames after change
         # more).
         flank = (high > vals) & ((low >= 0.1 * vals) | jump)
-        out[idx] = (vals > 0) & (shared | onset | speeding | slowing | flank)
+        out[idx] = (vals > 0) & (shared | onset | speeding | slowing | flank | _bell_shaped(prev, nxt, vals))
         return out
 
     def _distinct(self) -> np.ndarray:

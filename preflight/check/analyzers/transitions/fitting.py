@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .levels import runs
+
 # Weight of the std (variance-curve) residual against the progress residual in fit_mix,
 # chosen on generated edits (fixtures.transitions.montage seeds 0-39): the std curve also
 # moves with in-shot content.
@@ -275,13 +277,37 @@ def inner_fade(
     its RMS distance to the core's level is measured after scaling it to 0.1 (its highest
     value over ``max_frames`` frames), then fitted as any fade (:func:`fade_extent`) with at
     least ``min_frames`` frames; None without a core of 3 frames or a height of
-    ``_INNER_FADE_MIN``."""
+    ``_INNER_FADE_MIN``. The core is the span of the run's dead frames or, failing that, a
+    stretch of 3 dead frames at one level (see the comment below)."""
     a, b = run
-    dead = np.nonzero(std[a : b + 1] <= _DEAD_FLAT_STD)[0]
-    if dead.size < 3:
+    dead = std[a : b + 1] <= _DEAD_FLAT_STD
+    if dead.sum() < 3:
         return None
-    ca, cb = a + int(dead[0]), a + int(dead[-1])
-    level = float(np.median(mean[a + dead]))
+    # The span from the first dead frame to the last; failing that, each stretch of 3 dead
+    # frames of one level, from the run's start for a fade-out, from its end for a fade-in (a
+    # fade out of a dark shot that opens the run ends in a later stretch, and may end one
+    # code value above black before it drops).
+    first, last = (int(i) for i in np.nonzero(dead)[0][[0, -1]])
+    level_dead = dead.copy()
+    level_dead[1:] &= ~(np.abs(np.diff(mean[a : b + 1])) > _DEAD_FLAT_STD)
+    cores = [(s, t) for s, t in runs(level_dead) if t - s >= 2 and (s, t) != (first, last)]
+    for s, t in [(first, last), *(cores if outward < 0 else cores[::-1])]:
+        level = float(np.median(mean[a + s : a + t + 1][dead[s : t + 1]]))
+        found = _fade_from_core(mean, std, level, (a + s, a + t), (a, b), outward,
+                                min_frames=min_frames, max_frames=max_frames)
+        if found is not None:
+            return found
+    return None
+
+
+def _fade_from_core(
+    mean: np.ndarray, std: np.ndarray, level: float, core: tuple[int, int], run: tuple[int, int],
+    outward: int, *, min_frames: int, max_frames: int,
+) -> tuple[int, int, float] | None:
+    """:func:`inner_fade` out of or into the dead core ``core`` (at luma ``level``) of the flat
+    run ``run``."""
+    a, b = run
+    ca, cb = core
     amp = np.sqrt(std.astype(np.float64) ** 2 + (mean.astype(np.float64) - level) ** 2)
     lo, hi = (cb + 1, min(b, cb + max_frames)) if outward > 0 else (max(a, ca - max_frames), ca - 1)
     if hi - lo + 1 < min_frames:

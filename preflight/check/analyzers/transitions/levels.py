@@ -108,3 +108,16 @@ def side_maxima(values: np.ndarray, reach: int) -> tuple[np.ndarray, np.ndarray]
         before[k:] = np.maximum(before[k:], values[:-k])
         after[:-k] = np.maximum(after[:-k], values[k:])
     return before, after
+
+
+def bell_shaped(prev: dict[int, np.ndarray], nxt: dict[int, np.ndarray], vals: np.ndarray) -> np.ndarray:
+    """Changes at the top of a motion that speeds up and slows down: the three distinct frames
+    on each side (``prev[k]``, ``nxt[k]``: the ``k``-th before and after) fall away from it by
+    steps of a quarter at least, the nearest on each side still an eighth of its change. A dropped
+    source frame or the noise of a dim shot can make the top stand several times above its
+    neighbours; a cut's neighbours are its shots' own motion, steady or still, not two ramps."""
+    out = np.ones(vals.size, bool)
+    for side in (prev, nxt):
+        out &= (side[1] >= 0.12 * vals) & (side[1] < vals)
+        out &= (side[2] <= 0.75 * side[1]) & (side[3] <= 0.75 * side[2])
+    return out
