@@ -177,29 +177,21 @@ def clips(montages: int, first_seed: int = 0) -> list[Truth]:
     return out
 
 
+_TUNE_SETS = {
+    "tune": transitions_eval.tune_set,
+    "tune2": transitions_eval.tune2_set,
+    "tune3": transitions_eval.tune3_set,
+}
+
+
 def eval_clips(split: str, first_seed: int | None = None, only: str | None = None) -> list[Truth]:
     """The tune or held-out clips of ``fixtures/transitions_eval.py`` (those whose name holds
     ``only`` when given; the others are not rendered)."""
-    if split == "tune":
-        recipes = transitions_eval.tune_set()
-    elif split == "tune2":
-        recipes = transitions_eval.tune2_set()
-    elif split == "tune3":
-        recipes = transitions_eval.tune3_set()
-    elif split == "heldout2":
-        recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT2_FIRST_SEED)
-    elif split == "heldout3":
-        recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT3_FIRST_SEED)
-    elif split == "heldout4":
-        recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT4_FIRST_SEED)
-    elif split == "heldout5":
-        recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT5_FIRST_SEED)
-    elif split == "heldout6":
-        recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT6_FIRST_SEED)
-    elif split == "heldout7":
-        recipes = transitions_eval.heldout_set(first_seed=transitions_eval.HELDOUT7_FIRST_SEED)
+    if split in _TUNE_SETS:
+        recipes = _TUNE_SETS[split]()
     else:
-        recipes = transitions_eval.heldout_set(first_seed=first_seed)
+        seed = transitions_eval.HELDOUT_DRAWS.get(split, first_seed)
+        recipes = transitions_eval.heldout_set(first_seed=seed)
     out = []
     for recipe in recipes:
         if only is not None and only not in recipe.name:
@@ -380,8 +372,7 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", dest="sets", action="append",
-                        choices=("legacy", "tune", "tune2", "tune3", "heldout", "heldout2", "heldout3",
-                                 "heldout4", "heldout5", "heldout6", "heldout7"),
+                        choices=("legacy", *_TUNE_SETS, "heldout", *transitions_eval.HELDOUT_DRAWS),
                         help="clip sets to report (repeatable; default tune and heldout)")
     parser.add_argument("--montages", type=int, default=20,
                         help="legacy set: random montage clips (default 20)")

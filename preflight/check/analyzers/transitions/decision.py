@@ -9,11 +9,15 @@ in :mod:`.fitting`.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from .fitting import fade_extent, inner_fade, mix_extent
 from .levels import bell_shaped as _bell_shaped
 from .levels import frames_per_distinct as _frames_per_distinct
+from .levels import kept_blocks as _kept_blocks
+from .levels import last_between as _last_between
 from .levels import runs as _runs
 from .levels import side_maxima as _side_maxima
 from .levels import side_medians as _side_medians
@@ -76,7 +80,6 @@ _UNDIPPED_MIN_STRUCT = 0.5
 _UNDIPPED_MAX_PATH = 3.0
 
 
-
 Found = tuple[str, int, int, float, "str | None"]
 
 
@@ -93,6 +96,17 @@ class Decider:
         self.cut_score = np.zeros(self.n)
         self.dissolve_resid = np.full(self.n, np.nan)
         self.fade_cuts: set[int] = set()  # frames next to a flat run that its fades own
+
+    @cached_property
+    def _registered(self) -> np.ndarray:
+        """Frames the wide registration matches to the previous frame moved (NaN: False)."""
+        with np.errstate(invalid="ignore"):
+            return self.sig["wide"] <= WIDE_MAX_DIST
+
+    @cached_property
+    def _kept(self) -> np.ndarray:
+        """Blocks of each frame whose mean repeats the previous frame's (:func:`.levels.kept_blocks`)."""
+        return _kept_blocks(self.sig["blocks"], _DUP_DIFF)
 
     def run(self) -> list[Found]:
         if self.n < 2:
@@ -307,12 +321,10 @@ class Decider:
         lone match between still frames is no move: a cut between two crops of one still scene
         registers as well. Only a veto: the in-shot motion levels keep the local ``struct`` (a
         registered pan frame must still count as motion around its neighbours)."""
-        with np.errstate(invalid="ignore"):
-            matched = self.sig["wide"] <= WIDE_MAX_DIST
-        near = np.maximum(*_side_maxima(matched.astype(np.float64), _WIDE_REACH)) > 0
+        near = np.maximum(*_side_maxima(self._registered.astype(np.float64), _WIDE_REACH)) > 0
         # ... or frames on both sides that change too (a blurred whip pan: _WIDE_MOVING).
         moving = np.minimum(*_side_maxima(self.sig["diff"], _WIDE_REACH)) >= _WIDE_MOVING * self.sig["diff"]
-        return matched & (near | moving)
+        return self._registered & (near | moving)
 
     def _flash_like(self, distinct: np.ndarray) -> np.ndarray:
         """Distinct frames of a luminance event that goes and comes back (a flash or a strobe
@@ -363,8 +375,7 @@ class Decider:
         # A change the wide registration matches is a step of a move, never such a cut (a whip
         # pan starting from a still frame).
         floor = 0.5 * _MOTION_SHARE
-        with np.errstate(invalid="ignore"):
-            moved = np.concatenate([[False] * 2, self.sig["wide"][idx] <= WIDE_MAX_DIST, [False] * 2])
+        moved = np.concatenate([[False] * 2, self._registered[idx], [False] * 2])
         for near, second, beyond, second_moved in (
                 (prev[1], prev[2], np.maximum(prev[3], prev[4]), moved[:m]),
                 (nxt[1], nxt[2], np.maximum(nxt[3], nxt[4]), moved[4:])):
@@ -429,17 +440,15 @@ class Decider:
         pan in a converted clip look like one, and its repeats stay repeats.
         """
         diff = self.sig["diff"].astype(np.float64)
-        n = diff.size
         reach = 3
         padded = np.concatenate([np.zeros(reach), diff, np.zeros(reach)])
         near = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).max(axis=1)
         tiny = (diff <= _DUP_DIFF) & (diff <= 0.35 * near)
         runs = _runs(tiny)
-        distinct = np.ones(n, bool)
+        distinct = np.ones(diff.size, bool)
         if not runs:
             return distinct
-        first = np.array([r[0] for r in runs])
-        last = np.array([r[1] for r in runs])
+        first, last = np.array(runs).T
         short = last - first + 1 <= 3
         # Run i and run i + 1 belong to one rhythm: both short, one or two frames apart.
         link = short[:-1] & short[1:] & (first[1:] - last[:-1] - 1 <= 2)
@@ -448,15 +457,8 @@ class Decider:
         # is new when no part of the frame stays: an object crossing a still shot (whose
         # cadence the still frames hide) changes as much as a cut where it passes, but the
         # blocks it leaves uncovered repeat.
-        blocks = self.sig["blocks"]
-        kept = np.zeros(n, np.int64)
-        kept[1:] = (np.abs(blocks[1:] - blocks[:-1]) <= _DUP_DIFF).sum(axis=1)
-        with np.errstate(invalid="ignore"):
-            new_picture = (
-                (np.nan_to_num(self.sig["struct"]) >= self.p.cut_min_struct)
-                & ~(self.sig["wide"] <= WIDE_MAX_DIST)
-                & (kept < _KEPT_BLOCKS)
-            )
+        new_picture = ((np.nan_to_num(self.sig["struct"]) >= self.p.cut_min_struct) & ~self._registered
+                       & (self._kept < _KEPT_BLOCKS))
         new_cum = np.concatenate([[0], np.cumsum(new_picture)])
         # A step changes the picture by more than a repeat can (``_DUP_DIFF``): between two
         # runs of a still shot's coding noise (an encoder refresh every few frames, in rhythm)
@@ -493,13 +495,11 @@ class Decider:
             # part of the frame), and black "returns" after any shot of a montage cut to black
             # and back. (A flash over black, flat frames in between, still goes through.) An
             # object entering a black shot leaves half the frame's blocks as they were.
-            blocks = self.sig["blocks"]
-            kept = int((np.abs(blocks[c] - blocks[c - 1]) <= _DUP_DIFF).sum())
             to_flat = (
                 (self._flat[c - 1] or self._flat[c])
                 and ref_d >= p.flat_cut_min_diff
                 and max(self.sig["std"][c - 1], self.sig["std"][c]) > p.flat_max_std
-                and 2 * kept < blocks.shape[1]
+                and 2 * self._kept[c] < self.sig["blocks"].shape[1]
             )
             if c in out or p.return_span < 2 or to_flat:
                 continue
@@ -542,7 +542,7 @@ class Decider:
                         break
                     # A pair that reaches back across an earlier candidate matches a picture
                     # from before it: c is the cut back out of whatever that one cut in.
-                    entry = max((k for k in cands if j - win < k < c), default=None)
+                    entry = _last_between(cands, j - win, c - 1)
                     if entry is not None and self._held_picture(entry, c, cands) == c:
                         break
                     out.update(k for k in cands if c <= k <= j)
@@ -571,7 +571,7 @@ class Decider:
         still; an object crossing the lens moves across the frame on its way in (the frames
         before the largest change change too) and on every source frame between its way in
         and its way out."""
-        leave = max((k for k in cands if c < k <= j), default=None)
+        leave = _last_between(cands, c, j)
         if (leave is None or c < 2 or leave - c < _stretched(2, self._rep_clip[c])
                 or not self.sig["struct"][c] >= self.p.cut_min_struct):
             return None
@@ -587,7 +587,7 @@ class Decider:
         montage that cuts back to a still shot holds each shot in between (a run of more than
         3 unchanged frames: longer than any cadence's repeats). The old picture after the way
         out may hold still (an object leaving a still shot)."""
-        end = max((k for k in cands if c < k <= j), default=j - self.p.max_flash_frames)
+        end = _last_between(cands, c, j, default=j - self.p.max_flash_frames)
         quiet = self.sig["diff"][c + 1 : end] <= _DUP_DIFF
         return all(b - a + 1 <= 3 for a, b in _runs(quiet))
 

@@ -99,6 +99,19 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
+def kept_blocks(blocks: np.ndarray, tol: float) -> np.ndarray:
+    """How many blocks (columns of ``blocks``, shape (n, k): block means per frame) of each
+    frame repeat the previous frame's mean within ``tol``; 0 for frame 0."""
+    kept = np.zeros(blocks.shape[0], np.int64)
+    kept[1:] = (np.abs(blocks[1:] - blocks[:-1]) <= tol).sum(axis=1)
+    return kept
+
+
+def last_between(cands: list[int], after: int, upto: int, default: int | None = None) -> int | None:
+    """The last of the candidate frames ``cands`` in ``(after, upto]``, else ``default``."""
+    return max((k for k in cands if after < k <= upto), default=default)
+
+
 def side_maxima(values: np.ndarray, reach: int) -> tuple[np.ndarray, np.ndarray]:
     """The largest of ``values`` over the ``reach`` frames before and after each frame (0
     beyond the ends)."""
