@@ -31,6 +31,8 @@ import cv2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import timed  # noqa: E402
+
 OUT = ROOT / "benchmarks" / "out"
 
 
@@ -40,14 +42,18 @@ def _decode(path: Path, n: int) -> list[av.VideoFrame]:
         return [f for _, f in zip(range(n), c.decode(video=0), strict=False)]
 
 
-def stages(src: Path, edt: Path, mask: Path, *, pairs: int, rounds: int, scale: str) -> dict[str, float]:
-    """ms per pair of each stage, best of ``rounds``."""
+Frames = list[av.VideoFrame]
+
+
+def stages(src: Path, edt: Path, mask: Path, fa: Frames, fb: Frames, *, rounds: int,
+           scale: str | int) -> dict[str, float]:
+    """ms per pair of each stage over the decoded frames ``fa``, ``fb`` of ``src``, ``edt``,
+    best of ``rounds``."""
     from preflight.media.probe import probe
     from qa.mask import StaticMask
     from qa.score import _Job, _open_region, _Pass, _plan, _RegionLookup, _Scorer
     from qa.shots import SourceShots
 
-    fa, fb = _decode(src, pairs), _decode(edt, pairs)
     sp, ep = probe(str(src)), probe(str(edt))
     plan, _search, factor = _plan(sp, ep, max_offset=0, offset=0, scale=scale)
     scorer = _Scorer(plan, factor, heatmaps=False)
@@ -93,9 +99,9 @@ def stages(src: Path, edt: Path, mask: Path, *, pairs: int, rounds: int, scale: 
     return best
 
 
-def split(src: Path, edt: Path, *, pairs: int, rounds: int, factor: int) -> dict[str, float]:
+def split(src: Path, fa: Frames, fb: Frames, *, rounds: int, factor: int) -> dict[str, float]:
     """The tracker's analysis downscale, Wang's block means and the SSIM sums alone, ms per frame
-    or pair (one thread, frames as decoded, best of ``rounds``)."""
+    or pair (one thread, the decoded frames ``fa`` of ``src`` and ``fb``, best of ``rounds``)."""
     import numpy as np
 
     from preflight.check.shot_tracker import ShotTracker
@@ -103,7 +109,6 @@ def split(src: Path, edt: Path, *, pairs: int, rounds: int, factor: int) -> dict
     from preflight.media.probe import probe
     from qa.ssim import SSIMKernel, wang_downsample
 
-    fa, fb = _decode(src, pairs), _decode(edt, pairs)
     geo = ShotTracker(probe(str(src)))._batcher.geometry
     scratch: dict = {}
     xs = [wang_downsample(luma_plane(f), factor) for f in fa]
@@ -116,16 +121,9 @@ def split(src: Path, edt: Path, *, pairs: int, rounds: int, factor: int) -> dict
             lambda k: wang_downsample(luma_plane(fa[k]), factor, out=buf),
         f"SSIM sums {xs[0].shape[1]}x{xs[0].shape[0]}": lambda k: kern.frame(xs[k], ys[k]),
     }
-    out = {}
-    for name, fn in runs.items():
-        t = []
-        for _ in range(rounds):
-            s = time.perf_counter_ns()
-            for k in range(len(fa)):
-                fn(k)
-            t.append((time.perf_counter_ns() - s) / 1e6 / len(fa))
-        out[name] = min(t)
-    return out
+    n = len(fa)
+    return {name: 1000 * timed(lambda fn=fn: [fn(k) for k in range(n)], repeat=rounds) / n
+            for name, fn in runs.items()}
 
 
 def pass_threads(src: Path, edt: Path, mask: Path, *, scale: str | int) -> dict[str, float]:
@@ -165,14 +163,15 @@ def main() -> None:
     src, edt, mask = OUT / "qa_src_1080p30_32s.mp4", OUT / "qa_edt_1080p30_32s.mp4", OUT / "qa_mask.png"
     if not src.exists():
         sys.exit("run benchmarks/bench_qa.py once first (it builds the pair in benchmarks/out/)")
-    res = stages(src, edt, mask, pairs=args.pairs, rounds=args.rounds, scale=scale)
+    fa, fb = _decode(src, args.pairs), _decode(edt, args.pairs)
+    res = stages(src, edt, mask, fa, fb, rounds=args.rounds, scale=scale)
     print(f"pairing-thread stages, ms per pair ({args.pairs} pairs, scale {args.scale}, "
           f"best of {args.rounds}):")
     for key, v in res.items():
         print(f"  {key:36s} {v:6.3f}")
     print(f"  {'total':36s} {sum(res.values()):6.3f}")
     print("of which, alone:")
-    for key, v in split(src, edt, pairs=args.pairs, rounds=args.rounds, factor=4).items():
+    for key, v in split(src, fa, fb, rounds=args.rounds, factor=4).items():
         print(f"  {key:36s} {v:6.3f}")
     best: dict[str, float] = {}
     for _ in range(args.passes):
