@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 
 import click
 
+from preflight.cli.batch import BATCH_EXIT_HELP, JOBS_HELP
 from preflight.cli.common import (
     EXIT_FAIL,
     EXIT_PASS,
@@ -62,7 +63,7 @@ durations must agree within 6 frames (fewer with a smaller --max-offset).
 Gate (defaults, see qa/gate.py for the rationale): mean outside SSIM >= {DEFAULT_MIN_MEAN} and 5th
 percentile >= {DEFAULT_MIN_P5}; exit 1 when either fails.
 
-{QA_EXIT_CODES_HELP}
+{QA_EXIT_CODES_HELP} {BATCH_EXIT_HELP}
 """
 
 
@@ -94,7 +95,7 @@ def _scale(value: str) -> str | int:
               help="Batch: score every row (header source,edited[,mask][,box]; paths relative to the CSV).")
 @click.option("--results", type=click.Path(dir_okay=False), metavar="FILE.jsonl",
               help="Batch: append one JSON line per pair here; pairs already in it are skipped.")
-@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Batch: worker processes.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help=JOBS_HELP)
 @click.option("--scheduler", metavar="ADDRESS", help="Batch: run on a Dask cluster, e.g. tcp://host:8786.")
 @click.option("--mask", "mask_image", type=click.Path(), help="Mask image, white = edited.")
 @click.option("--mask-video", type=click.Path(), help="Video of per-frame masks.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from fixtures import bad
 from fixtures import qa as FQ
 from fixtures.synth import MEDIA, cached_clip, real_frames, real_still, write_clip
 from preflight.batch.inputs import expand_inputs, looks_like_video
+from preflight.batch.runner import DEFAULT_JOBS_CAP
 from preflight.batch.store import BATCH_SCHEMA, ItemRecord, ResultsStore, Status, read_records
 from preflight.cli.main import cli as preflight_cli
 from preflight.errors import InputError, OutputError
@@ -299,3 +301,65 @@ def test_a_directory_is_a_batch_and_single_item_options_are_refused(clip_dir, tm
     empty.mkdir()
     res = CliRunner().invoke(preflight_cli, ["check", str(empty), "--results", str(tmp_path / "r.jsonl")])
     assert res.exit_code == 2 and "no video files" in res.stderr
+
+
+def _on_a_tty(args: list[str]) -> str:
+    """What ``args`` writes to its stderr when that is a 120-column terminal (stdout discarded)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=secondary)
+    os.close(secondary)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(primary)
+    proc.wait(timeout=300)
+    return out.decode(errors="replace")
+
+
+def test_progress_bar_shows_items_done_of_total_and_eta_on_a_tty(clip_dir, tmp_path):
+    items = [str(clip_dir / n) for n in ("good.mp4", "cut.mp4", "notes.mp4")]
+    shown = _on_a_tty([str(BIN / "preflight"), "check", *items, "--results", str(tmp_path / "r.jsonl")])
+    assert "0/3 [" in shown, shown  # total known from the start
+    assert re.search(r"[12]/3 \[\d\d:\d\d<\d\d:\d\d", shown), shown  # elapsed<ETA once an item is done
+    assert "3 items: 1 passed, 1 failed, 1 errors" not in shown  # the summary goes to stdout
+    quiet = _on_a_tty([str(BIN / "preflight"), "check", *items, "--results", str(tmp_path / "q.jsonl"), "-q"])
+    assert "/3" not in quiet
+
+
+def test_default_jobs_is_the_usable_cores_capped_and_used_when_jobs_is_not_given(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from preflight.batch import runner
+    from preflight.cli.batch import item_outcome
+
+    for cores, want in ((1, 1), (2, 2), (16, runner.DEFAULT_JOBS_CAP)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cores: set(range(n)))
+        assert runner.default_jobs() == want
+    asked: list[int] = []
+
+    def executor(jobs: int) -> ThreadPoolExecutor:
+        asked.append(jobs)
+        return ThreadPoolExecutor(jobs)
+
+    monkeypatch.setattr(runner, "local_executor", executor)
+    summary = runner.run_batch(["a", "b", "c"], _die_on_crash, key_of=str, outcome=item_outcome)
+    assert asked == [runner.DEFAULT_JOBS_CAP] and summary.counts == {Status.PASSED: 3}
+
+
+def test_batch_exit_code_precedence_is_in_both_commands_help():
+    for cli, args in ((preflight_cli, ["check", "--help"]), (qa_cli, ["score", "--help"])):
+        text = " ".join(CliRunner().invoke(cli, args).output.split())
+        assert "Batch exit code: 3 if any item was unreadable, else 1 if any failed, else 0" in text, text
+        assert f"default: the usable cores, at most {DEFAULT_JOBS_CAP}" in text, text

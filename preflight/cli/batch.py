@@ -23,11 +23,15 @@ T = TypeVar("T")
 
 BATCH_EXIT = {Status.PASSED: EXIT_PASS, Status.FAILED: EXIT_FAIL, Status.ERROR: EXIT_INPUT}
 
+BATCH_EXIT_HELP = "Batch exit code: 3 if any item was unreadable, else 1 if any failed, else 0."
+JOBS_HELP = "Batch: worker processes (default: the usable cores, at most 2; measured)."
+"""``--jobs`` of every batch command (the cap is :data:`preflight.batch.runner.DEFAULT_JOBS_CAP`;
+not imported here, so that ``--help`` does not load the decoder)."""
+
 BATCH_HELP = (
     "Batch: more than one INPUT, a directory (searched recursively for videos by content), a "
     "quoted glob, --results, --jobs or --scheduler run every item and write one JSON line per item "
-    "(schema preflight.batch/1) to --results (rerun to resume) or to stdout. Batch exit code: 3 if "
-    "any item was unreadable, else 1 if any failed, else 0."
+    f"(schema preflight.batch/1) to --results (rerun to resume) or to stdout. {BATCH_EXIT_HELP}"
 )
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .batch import BATCH_HELP, is_batch, item_outcome, run_batch_command
+from .batch import BATCH_HELP, JOBS_HELP, is_batch, item_outcome, run_batch_command
 from .common import EXIT_CODES_HELP, EXIT_FAIL, EXIT_PASS, PROG, emit_json, handle_errors, progress_bar, warn
 
 if TYPE_CHECKING:
@@ -38,8 +38,7 @@ if TYPE_CHECKING:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no warnings on stderr.")
 @click.option("--results", type=click.Path(dir_okay=False, path_type=str), metavar="FILE.jsonl",
               help="Batch: append one JSON line per item here; items already in it are skipped.")
-@click.option("--jobs", type=click.IntRange(1, 256), default=None,
-              help="Batch: worker processes (default: the usable cores, at most 2; measured).")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help=JOBS_HELP)
 @click.option("--scheduler", metavar="ADDRESS", help="Batch: run on a Dask cluster, e.g. tcp://host:8786.")
 @handle_errors(PROG)
 def check_command(
