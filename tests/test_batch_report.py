@@ -71,6 +71,7 @@ def test_report_is_self_contained_and_shows_what_to_fix(results):
     # the failing cut clip: timeline, three plots, a thumbnail either side of its cut
     assert text.count("class='timeline'") == 2 and "before cut @ 0.80 s" in text and "after cut" in text
     assert "aria-label='cut score'" in text and "aria-label='mean luma'" in text
+    assert "aria-label='motion (% of frame, max per bin)'" in text
     # the failing qa pair: SSIM plot with the gate line and its worst frames from both clips
     assert "SSIM outside the edit" in text and "edited frame" in text
     assert text.count("data:image/png;base64,") == 2 + 6
@@ -81,6 +82,9 @@ def test_parquet_table_reads_in_pyarrow_and_pandas(results):
     _, parquet, check = results
     table = pq.read_table(parquet)
     assert table.column_names == [name for name, _ in COLUMNS] and table.num_rows == 5
+    listed = ["path", "status", "passed", "duration_s", "fps", "width", "height", "size_bytes", "cut_count",
+              "worst_shake_pct", "exposure_flags", "ssim_outside_mean", "ssim_outside_p5"]  # issue 10's list
+    assert set(listed) <= set(table.column_names)
     rows = {
         os.path.basename(r["key"].split("|")[0])
         + ("|" + r["key"].split("|")[2] if "|" in r["key"] else ""): r
@@ -88,6 +92,8 @@ def test_parquet_table_reads_in_pyarrow_and_pandas(results):
     }
     cut = rows["cut.mp4"]
     assert (cut["status"], cut["cut_count"], cut["passed"], cut["width"]) == ("failed", 1, False, 320)
+    assert (cut["duration_s"], cut["fps"], cut["height"]) == (1.6, 25.0, 240) and cut["size_bytes"] > 0
+    assert cut["worst_shake_pct"] >= 0 and cut["exposure_flags"] is not None
     assert cut["findings"] == "duration_short,resolution_low"
     first = json.loads(check.read_text().splitlines()[0])
     assert any(r["key"] == first["key"] and r["seconds"] == first["seconds"] for r in table.to_pylist())
@@ -172,3 +178,28 @@ def test_report_renders_in_headless_chromium(results, tmp_path):
     keep = os.environ.get("PREFLIGHT_REPORT_SCREENSHOT")
     if keep:
         shutil.copy(shot, keep)
+
+
+@needs_browser
+def test_items_table_sorts_on_a_header_click_in_chromium(results, tmp_path):
+    """Click the duration header twice: ascending, then descending; empty cells stay together."""
+    html, _, _ = results
+    probe = """<script>
+var th=document.querySelector("th[data-col='duration_s']"),seen=[];
+function column(){var i=th.cellIndex;return Array.prototype.map.call(
+document.querySelectorAll('#items tbody tr'),function(r){return r.cells[i].dataset.v;}).join(',');}
+seen.push(column());th.click();seen.push(column());th.click();seen.push(column());
+document.body.setAttribute('data-sorted',seen.join('|'));
+</script></body>"""
+    page = tmp_path / "sort.html"
+    page.write_text(html.read_text().replace("</body>", probe))
+    dom = _chromium("--dump-dom", page.as_uri())
+    assert console_messages(dom.stderr) == []
+    found = re.search(r'data-sorted="([^"]*)"', dom.stdout)
+    assert found, dom.stdout[-500:]
+    before, asc, desc = (col.split(",") for col in found.group(1).split("|"))
+    assert len(asc) == len(desc) == len(before) == 5 and sorted(asc) == sorted(before)
+    numbers = [float(v) for v in asc if v]
+    assert numbers == sorted(numbers) and len(numbers) == 2
+    assert [float(v) for v in desc if v] == sorted(numbers, reverse=True)
+    assert asc[: asc.count("")] == [""] * asc.count("") and desc[-desc.count(""):] == [""] * desc.count("")
