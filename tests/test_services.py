@@ -334,3 +334,78 @@ def test_video_url_template_rules():
     ]:
         with pytest.raises(UsageError, match="--video-url"):
             parse_video_url(bad)
+
+
+# --------------------------------------------------------------------------- issue 11's table, literally
+
+ISSUE_TABLE = {  # service: (model, body keys, where anchors go)
+    "runway": ("aleph2", {"model", "videoUri", "promptText", "keyframes"}, "keyframes"),
+    "runway-gen4": ("gen4_aleph", {"model", "videoUri", "promptText", "ratio", "references"}, "references"),
+    "runware": ("runway:aleph@2.0", {"video", "frameImages"}, "frameImages"),
+    "runware-gen4": ("runway:2@1", {"video", "referenceImages"}, "referenceImages"),
+    "cloudflare": ("runwayml/aleph-2", {"video_uri", "prompt", "keyframes"}, "keyframes"),
+    "cometapi": ("gen4_aleph", {"model", "videoUri", "promptText", "ratio", "references"}, "references"),
+}
+
+
+def test_bodies_have_the_issue_tables_models_and_field_names(fixed):
+    import uuid
+
+    out, _, _ = fixed
+    assert "X-Runway-Version: 2024-11-06" in SERVICES["runway"].what
+    assert "POST /runwayml/v1/video_to_video" in SERVICES["cometapi"].what
+    uuids = []
+    for name, (model, keys, anchors) in ISSUE_TABLE.items():
+        assert SERVICES[name].model == model
+        b = body(out, 2, name)  # segment 2: one anchor image, at 5.00 s
+        if name.startswith("runware"):
+            (task,) = b
+            assert task["taskType"] == "videoInference" and task["model"] == model
+            assert task["positivePrompt"] == "make the sky purple" and set(task["inputs"]) == keys
+            assert ({"width", "height"} <= set(task)) == (name == "runware-gen4")
+            assert uuid.UUID(task["taskUUID"]).version == 4
+            uuids.append(task["taskUUID"])
+            items = task["inputs"][anchors]
+        elif name == "cloudflare":
+            assert set(b) == {"model", "input"} and b["model"] == model and set(b["input"]) == keys
+            assert b["input"]["prompt"] == "make the sky purple"
+            items = b["input"][anchors]
+        else:
+            assert set(b) == keys and b["model"] == model and b["promptText"] == "make the sky purple"
+            items = b[anchors]
+        assert len(items) == 1
+        if anchors == "keyframes":
+            assert set(items[0]) == {"uri", "seconds"} and items[0]["seconds"] == 5.0
+        elif anchors == "references":
+            assert set(items[0]) == {"type", "uri"} and items[0]["type"] == "image"
+        elif anchors == "frameImages":
+            assert set(items[0]) == {"image", "timestamp"}
+        else:
+            assert isinstance(items[0], str)
+    all_uuids = [body(out, s, n)[0]["taskUUID"] for s in (1, 2, 3) for n in ("runware", "runware-gen4")]
+    assert len(set(all_uuids)) == 6 and set(uuids) <= set(all_uuids)
+
+
+def test_data_uri_limits_runway_16_mb_video_and_5_mb_image(tmp_path):
+    from preflight.services.requests import data_uri_size, uri_resolver
+
+    runway = SERVICES["runway"]
+    uri_for = uri_resolver(runway, template=None, directory=tmp_path)
+    limit = 16 * 1024 * 1024
+    near = range(limit * 3 // 4 - 64, limit * 3 // 4 + 1)
+    n = max(k for k in near if data_uri_size(k, "video/mp4") <= limit)
+    assert data_uri_size(n + 1, "video/mp4") > limit
+    sizes = {"fits.mp4": n, "big.mp4": n + 1, "small.png": 1000, "big.png": 5 * 1024 * 1024}
+    for name, size in sizes.items():
+        with open(tmp_path / name, "wb") as f:
+            f.truncate(size)
+    fits = uri_for("fits.mp4")
+    assert fits.startswith("data:video/mp4;base64,") and len(fits) == data_uri_size(n, "video/mp4") <= limit
+    big_mp4 = uri_for("big.mp4")
+    assert big_mp4 == PLACEHOLDER.format(file="big.mp4"), big_mp4[:40]
+    assert uri_for(str(tmp_path / "small.png")).startswith("data:image/png;base64,")
+    # Runway documents 5 MB for an image as a data URI (16 MB is for video)
+    big_png = uri_for(str(tmp_path / "big.png"))
+    assert big_png == PLACEHOLDER.format(file="big.png"), big_png[:40]
+    runware = uri_resolver(SERVICES["runware"], template=None, directory=tmp_path)
+    assert runware("fits.mp4").startswith("<UPLOAD")  # documents no data URI

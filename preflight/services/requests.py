@@ -69,18 +69,18 @@ def uri_resolver(service: Service, *, template: str | None, directory: Path | No
     """How ``service``'s bodies reference a file (segment name, or anchor image path).
 
     With ``template``: the URL where the user uploads it. Without: a data URI when the service
-    documents one and the file exists (segments in ``directory``) and fits; else :data:`PLACEHOLDER`.
+    documents one and the file exists (segments in ``directory``) and fits its limit for that kind
+    of file (:meth:`~.table.Service.data_uri_limit`); else :data:`PLACEHOLDER`.
     """
 
     def uri_for(file: str) -> str:
         if template is not None:
             return fill_template(template, file)
         path = Path(file) if Path(file).is_absolute() or directory is None else directory / file
-        limit = service.data_uri_max_bytes
-        if limit is not None and path.is_file():
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            if data_uri_size(path.stat().st_size, mime) <= limit:
-                return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        limit = service.data_uri_limit(mime)
+        if limit is not None and path.is_file() and data_uri_size(path.stat().st_size, mime) <= limit:
+            return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
         return PLACEHOLDER.format(file=Path(file).name)
 
     return uri_for

@@ -69,6 +69,8 @@ class Service:
     data_uri_max_bytes : int or None
         Largest data URI the service accepts for the video (and images); ``None``: it documents
         none, so without ``--video-url`` the body gets a placeholder.
+    image_data_uri_max_bytes : int or None
+        A lower limit for images, where the service documents one (Runway: 5 MB).
     max_video_s : float or None
         Longest input video, when documented.
     notes : str
@@ -83,6 +85,14 @@ class Service:
     data_uri_max_bytes: int | None = None
     max_video_s: float | None = None
     notes: str = ""
+    image_data_uri_max_bytes: int | None = None
+
+    def data_uri_limit(self, mime: str) -> int | None:
+        """Largest data URI this service takes for a file of MIME type ``mime`` (``None``: none)."""
+        image = self.image_data_uri_max_bytes
+        if mime.startswith("image/") and image is not None:
+            return min(image, self.data_uri_max_bytes or image)
+        return self.data_uri_max_bytes
 
     @property
     def gen4(self) -> bool:
@@ -109,6 +119,7 @@ SERVICES: dict[str, Service] = {
             5,
             SizeStyle.SOURCE,
             data_uri_max_bytes=16 * _MB,
+            image_data_uri_max_bytes=5 * _MB,
         ),
         Service(
             "runway-gen4",
@@ -118,6 +129,7 @@ SERVICES: dict[str, Service] = {
             1,
             SizeStyle.RATIO,
             data_uri_max_bytes=16 * _MB,
+            image_data_uri_max_bytes=5 * _MB,
         ),
         Service(
             "runware",
