@@ -127,6 +127,13 @@ def qa(*args: object):
     return CliRunner().invoke(qa_cli, [*map(str, args)], prog_name="qa")
 
 
+def reference_delta_e(anchor: Path, edited_segment: Path, frame: int) -> np.ndarray:
+    """CIEDE2000 of the anchor image against the edited frame inside BOX, straight from scikit-image."""
+    images = (read_png(anchor), decoded(edited_segment)[frame])
+    lab = [rgb2lab(img.astype(np.float64) / 255) for img in images]
+    return deltaE_ciede2000(*lab)[BOX]
+
+
 def test_edit_in_the_anchor_colours_passes(painted):
     tmp, out, manifest = painted
     _edit(manifest, out, tmp / "good", BRAND)
@@ -136,6 +143,10 @@ def test_edit_in_the_anchor_colours_passes(painted):
     assert doc["schema"] == SCHEMA and doc["passed"] and doc["region"] == "auto"
     (a,) = doc["anchors"]
     assert a["delta_e_mean"] < 2 and a["region_pixels"] == 60 * 80
+    assert a["frame_time_s"] == 3.0
+    de = reference_delta_e(Path(a["image"]), tmp / "good" / manifest["segments"][0]["file"], 30)
+    assert a["delta_e_mean"] == pytest.approx(de.mean(), abs=1e-3)
+    assert a["delta_e_p95"] == pytest.approx(np.percentile(de, 95), abs=1e-3)
     assert a["ssim_outside"] > 0.95 and a["ssim_inside"] > 0.9
     r = qa("anchors", out / "manifest.json", tmp / "good", "--box", "80,40,80,60")
     assert r.exit_code == 0 and "PASS" in r.stdout, r.stdout
@@ -150,7 +161,43 @@ def test_colour_drift_of_delta_e_10_fails(painted):
     assert r.exit_code == 1, (r.stdout, r.stderr)
     (a,) = json.loads(r.stdout)["anchors"]
     assert a["delta_e_mean"] > DEFAULT_MAX_DELTA_E and abs(a["delta_e_mean"] - 10) < 2
+    de = reference_delta_e(Path(a["image"]), tmp / "drift" / manifest["segments"][0]["file"], 30)
+    assert a["delta_e_p95"] == pytest.approx(np.percentile(de, 95), abs=1e-3) and a["delta_e_p95"] > 8
     assert qa("anchors", out / "manifest.json", tmp / "drift", "--max-delta-e", "12").exit_code == 0
+
+
+def test_ssim_outside_is_against_the_source_segment(painted):
+    """Outside the region the edited frame is judged against the source, not the anchor image: a
+    scribble on the anchor outside the box changes nothing; damage to the edit outside it fails."""
+    tmp, out, manifest = painted
+    seg1 = manifest["segments"][0]["file"]
+    _edit(manifest, out, tmp / "in_colour", BRAND)
+    box = ["--box", "80,40,80,60", "--json"]
+    plain = json.loads(qa("anchors", out / "manifest.json", tmp / "in_colour", *box).stdout)["anchors"][0]
+    anchor = Path(plain["image"])
+    original = anchor.read_bytes()
+    scribbled = read_png(anchor)
+    scribbled[120:170, 200:300] = (0, 255, 0)
+    try:
+        cv2.imwrite(str(anchor), cv2.cvtColor(scribbled, cv2.COLOR_RGB2BGR))
+        r = qa("anchors", out / "manifest.json", tmp / "in_colour", *box)
+        assert r.exit_code == 0, r.stdout
+        again = json.loads(r.stdout)["anchors"][0]
+    finally:
+        anchor.write_bytes(original)
+    assert again["ssim_outside"] == plain["ssim_outside"] > 0.95
+    damaged = tmp / "damaged"
+    damaged.mkdir(exist_ok=True)
+    frames = decoded(tmp / "in_colour" / seg1)
+    for f in frames:
+        f[:, 200:] = 255 - f[:, 200:]  # outside the box
+    write_clip(damaged / seg1, frames, fps=FPS, crf=0, preset="ultrafast")
+    for seg in manifest["segments"][1:]:
+        (damaged / seg["file"]).write_bytes((tmp / "in_colour" / seg["file"]).read_bytes())
+    r = qa("anchors", out / "manifest.json", damaged, *box)
+    assert r.exit_code == 1, r.stdout
+    hurt = json.loads(r.stdout)["anchors"][0]
+    assert hurt["delta_e_mean"] < 2 and hurt["ssim_outside"] < 0.9 and not hurt["passed"]
 
 
 def test_qa_anchors_errors(painted, tmp_path):
@@ -169,3 +216,23 @@ def test_contact_sheet_grid():
     assert sheet.shape == (2 * (180 + 24), 4 * 320, 3)
     assert (sheet[:180, 320:640] == 40).all()  # second thumbnail, unscaled at 320 px wide
     assert contact_sheet(frames[:2]).shape == (180 + 24, 2 * 320, 3)
+
+
+def test_score_anchor_against_scikit_image_on_a_spread_of_differences():
+    from qa.anchors import score_anchor
+
+    source = np.full((64, 96, 3), 128, np.uint8)
+    anchor = source.copy()
+    anchor[16:48, 24:72] = BRAND
+    edited = anchor.copy()
+    ramp = np.arange(32, dtype=np.int16)[:, None, None]  # row k of the box drifts by k levels
+    edited[16:48, 24:72] = np.clip(edited[16:48, 24:72].astype(np.int16) + ramp, 0, 255).astype(np.uint8)
+    region = np.zeros((64, 96), np.uint8)
+    region[16:48, 24:72] = 1
+    n, mean, p95, ssim_in, ssim_out = score_anchor(source, edited, anchor, region)
+    lab = [rgb2lab(img.astype(np.float64) / 255) for img in (anchor, edited)]
+    de = deltaE_ciede2000(*lab)[16:48, 24:72]
+    assert n == 32 * 48 and np.ptp(de) > 10  # a real spread: mean, p95 and max all differ
+    assert mean == pytest.approx(de.mean(), rel=1e-9)
+    assert p95 == pytest.approx(np.percentile(de, 95), rel=1e-9)
+    assert ssim_out == pytest.approx(1.0) and 0 < ssim_in < 1
