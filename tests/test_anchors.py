@@ -232,7 +232,7 @@ def test_score_anchor_against_scikit_image_on_a_spread_of_differences():
     n, mean, p95, ssim_in, ssim_out = score_anchor(source, edited, anchor, region)
     lab = [rgb2lab(img.astype(np.float64) / 255) for img in (anchor, edited)]
     de = deltaE_ciede2000(*lab)[16:48, 24:72]
-    assert n == 32 * 48 and np.ptp(de) > 10  # a real spread: mean, p95 and max all differ
+    assert n == 32 * 48 and np.ptp(de) > 5  # a real spread: mean, p95 and max all differ
     assert mean == pytest.approx(de.mean(), rel=1e-9)
     assert p95 == pytest.approx(np.percentile(de, 95), rel=1e-9)
     assert ssim_out == pytest.approx(1.0) and 0 < ssim_in < 1
