@@ -150,6 +150,15 @@ def test_edit_in_the_anchor_colours_passes(painted):
     assert a["ssim_outside"] > 0.95 and a["ssim_inside"] > 0.9
     r = qa("anchors", out / "manifest.json", tmp / "good", "--box", "80,40,80,60")
     assert r.exit_code == 0 and "PASS" in r.stdout, r.stdout
+    mask = np.zeros((SIZE[1], SIZE[0]), np.uint8)
+    mask[BOX] = 255
+    cv2.imwrite(str(tmp / "box_mask.png"), mask)
+    by_box, by_mask = (
+        json.loads(qa("anchors", out / "manifest.json", tmp / "good", *region, "--json").stdout)
+        for region in (["--box", "80,40,80,60"], ["--mask", tmp / "box_mask.png"])
+    )
+    assert (by_box["region"], by_mask["region"]) == ("box", "mask")
+    assert by_box["anchors"] == by_mask["anchors"] and by_mask["anchors"][0]["region_pixels"] == 60 * 80
 
 
 def test_colour_drift_of_delta_e_10_fails(painted):
