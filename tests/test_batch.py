@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -96,6 +97,16 @@ def test_inputs_found_by_content(clip_dir):
     assert rel == sorted(EXPECTED)  # readme.txt left out, extensionless MP4 found by its ftyp box
     assert looks_like_video((MEDIA / "vmaf_src01_ref_160x90.y4m").read_bytes()[:64])
     assert not looks_like_video(b"hello world, this is text")
+
+
+def test_globs_expand_to_the_files_they_match(clip_dir):
+    top = expand_inputs([str(clip_dir / "*.mp4")])
+    names = ["cut.mp4", "empty.mp4", "good.mp4", "notes.mp4", "truncated.mp4"]
+    assert [os.path.basename(p) for p in top] == names
+    deep = expand_inputs([str(clip_dir / "**" / "small_*")])  # ** recurses
+    assert [os.path.relpath(p, clip_dir) for p in deep] == ["sub/small_noext"]
+    both = expand_inputs([str(clip_dir / "good.mp4"), str(clip_dir / "*.mp4")])
+    assert both[0].endswith("good.mp4") and len(both) == len(top)  # no item twice
 
 
 def test_directory_batch_records_every_item_like_single_runs(clip_dir, tmp_path):
@@ -227,9 +238,14 @@ def test_qa_pairs_batch_equals_single_pair_runs(tmp_path):
     x, y, w, h = pair.boxes[0]
     pairs = tmp_path / "pairs.csv"
     src = os.path.relpath(pair.source, tmp_path)  # relative to the CSV's folder
+    import cv2
+
+    mask = np.zeros((288, 352), np.uint8)
+    mask[y : y + h, x : x + w] = 255
+    cv2.imwrite(str(tmp_path / "box_mask.png"), mask)
     pairs.write_text(
-        f'source,edited,box\n{src},{pair.edited},"{x},{y},{w},{h}"\n'
-        f"{pair.source},{pair.edited},\nmissing.mp4,{pair.edited},\n"
+        f'source,edited,box,mask\n{src},{pair.edited},"{x},{y},{w},{h}",\n'
+        f"{pair.source},{pair.edited},,\nmissing.mp4,{pair.edited},,\n{src},{pair.edited},,box_mask.png\n"
     )
     results = tmp_path / "q.jsonl"
     res = CliRunner().invoke(
@@ -237,12 +253,13 @@ def test_qa_pairs_batch_equals_single_pair_runs(tmp_path):
     )
     assert res.exit_code == 3, res.output
     lines = _lines(results)
-    assert sorted(d["status"] for d in lines) == ["error", "failed", "passed"]
+    assert sorted(d["status"] for d in lines) == ["error", "failed", "passed", "passed"]
+    assert f"{pair.source}|{pair.edited}|{tmp_path / 'box_mask.png'}" in {d["key"] for d in lines}
     for d in lines:
-        source, edited, box = d["key"].split("|")
-        args = ["score", source, edited, "--min-mean", "0.97", "--json", "-q"] + (
-            ["--box", box] if box else []
-        )
+        source, edited, region = d["key"].split("|")
+        args = ["score", source, edited, "--min-mean", "0.97", "--json", "-q"]
+        if region:
+            args += ["--mask", region] if region.endswith(".png") else ["--box", region]
         code, doc, err = _single(qa_cli, args)
         assert (d["exit_code"], d["result"]) == (code, doc)
         if doc is not None:

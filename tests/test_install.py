@@ -20,6 +20,10 @@ def test_every_dependency_has_tested_bounds():
     requirements = [r for reqs in [project["dependencies"], *extras.values()] for r in reqs
                     if not r.startswith("video-preflight[")]  # the test extra pulls in the others
     assert any(r.startswith("hypothesis") for r in extras["test"])
+    # issue 10: Dask is an optional extra that the test extra includes, so CI exercises --scheduler
+    assert any(r.startswith("distributed") for r in extras["dask"])
+    assert not any(r.startswith(("distributed", "dask")) for r in project["dependencies"])
+    assert any(r.startswith("video-preflight[") and "dask" in r and "report" in r for r in extras["test"])
     for req in requirements:
         spec = req.split(";")[0]
         assert re.search(r">=\s*[0-9]", spec) and re.search(r"<\s*[0-9]", spec), req

@@ -409,3 +409,24 @@ def test_data_uri_limits_runway_16_mb_video_and_5_mb_image(tmp_path):
     assert big_png == PLACEHOLDER.format(file="big.png"), big_png[:40]
     runware = uri_resolver(SERVICES["runware"], template=None, directory=tmp_path)
     assert runware("fits.mp4").startswith("<UPLOAD")  # documents no data URI
+
+
+def test_fix_validates_every_body_against_its_schema_before_writing(tmp_path, monkeypatch):
+    """The shipped schema is what ``fix`` checks: a stricter one (prompt <= 3 characters) refuses."""
+    import jsonschema
+
+    from preflight.services import bodies
+
+    strict = json.loads(json.dumps(schema_for(SERVICES["runway"])))
+    strict["properties"]["promptText"]["maxLength"] = 3
+    real = bodies._validator
+    def validator(name: str):
+        return jsonschema.Draft202012Validator(strict) if name == "runway" else real(name)
+
+    monkeypatch.setattr(bodies, "_validator", validator)
+    out = tmp_path / "o"
+    prof = small_profile(tmp_path)
+    r = preflight("fix", one_shot(12), "-o", out, "--profile", prof, "--quiet", "--preset", "ultrafast",
+                  "--service", "runway", "--prompt", "four")
+    one_line_error(r, 2, "runway: request body breaks its schema at promptText")
+    _nothing_written(out)
