@@ -24,8 +24,11 @@ class _BuildExt(build_ext):
 
 setup(
     ext_modules=[
-        Extension("qa._ssimkernel", sources=["qa/_ssimkernel.c"], optional=True),
-        Extension("preflight.media._areakernel", sources=["preflight/media/_areakernel.c"], optional=True),
+        # Both include preflight/media/_buffer2d.h (the checks of 2-D buffer arguments).
+        Extension("qa._ssimkernel", sources=["qa/_ssimkernel.c"], include_dirs=["preflight/media"],
+                  depends=["preflight/media/_buffer2d.h"], optional=True),
+        Extension("preflight.media._areakernel", sources=["preflight/media/_areakernel.c"],
+                  include_dirs=["preflight/media"], depends=["preflight/media/_buffer2d.h"], optional=True),
     ],
     cmdclass={"build_ext": _BuildExt},
 )

@@ -40,6 +40,8 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#include "_buffer2d.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -264,25 +266,6 @@ HOT static void run(const job_t *j, float *scratch, sums_t *res)
 
 /* ------------------------------------------------------------------------- Python binding */
 
-/* Fill `view` with a 2-D, row-contiguous buffer of (h, w) and itemsize `item` (h, w < 0: any). */
-static int get_2d(PyObject *obj, Py_buffer *view, const char *name, Py_ssize_t h, Py_ssize_t w, int writable)
-{
-    if (PyObject_GetBuffer(obj, view, PyBUF_STRIDES | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
-        return -1;
-    if (view->ndim != 2 || view->strides[1] != view->itemsize || view->strides[0] < 0) {
-        PyErr_Format(PyExc_ValueError, "%s must be a 2-D array with contiguous rows", name);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    if ((h >= 0 && view->shape[0] != h) || (w >= 0 && view->shape[1] != w)) {
-        PyErr_Format(PyExc_ValueError, "%s is %zdx%zd, expected %zdx%zd", name, view->shape[1],
-                     view->shape[0], w, h);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
-}
-
 static char fmt_char(const Py_buffer *v)
 {
     const char *f = v->format ? v->format : "B";
@@ -307,13 +290,13 @@ static PyObject *frame_sums(PyObject *self, PyObject *args)
     Py_buffer bx = {0}, by = {0}, bw = {0}, bo = {0}, bi = {0}, bm = {0};
     int have_in = oin != Py_None, have_map = omap != Py_None;
     PyObject *result = NULL;
-    if (get_2d(ox, &bx, "x", -1, -1, 0) < 0) return NULL;
+    if (get_2d(ox, &bx, "x", -1, -1, -1, 0) < 0) return NULL;
     Py_ssize_t H = bx.shape[0], W = bx.shape[1];
-    if (get_2d(oy, &by, "y", H, W, 0) < 0) goto out_x;
+    if (get_2d(oy, &by, "y", H, W, -1, 0) < 0) goto out_x;
     if (PyObject_GetBuffer(ow, &bw, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto out_y;
-    if (get_2d(oout, &bo, "outside", H, W, 0) < 0) goto out_w;
-    if (have_in && get_2d(oin, &bi, "region", H, W, 0) < 0) goto out_o;
-    if (have_map && get_2d(omap, &bm, "ssim_map", H, W, 1) < 0) goto out_i;
+    if (get_2d(oout, &bo, "outside", H, W, -1, 0) < 0) goto out_w;
+    if (have_in && get_2d(oin, &bi, "region", H, W, -1, 0) < 0) goto out_o;
+    if (have_map && get_2d(omap, &bm, "ssim_map", H, W, -1, 1) < 0) goto out_i;
 
     job_t j = {0};
     char fx = fmt_char(&bx), fy = fmt_char(&by);
@@ -479,9 +462,9 @@ static PyObject *block_mean(PyObject *self, PyObject *args)
         return NULL;
     }
     Py_buffer bi = {0}, bo = {0};
-    if (get_2d(oimg, &bi, "img", -1, -1, 0) < 0) return NULL;
+    if (get_2d(oimg, &bi, "img", -1, -1, -1, 0) < 0) return NULL;
     Py_ssize_t H = bi.shape[0], W = bi.shape[1], OH = (H + f - 1) / f, OW = (W + f - 1) / f;
-    if (get_2d(oout, &bo, "out", OH, OW, 1) < 0) {
+    if (get_2d(oout, &bo, "out", OH, OW, -1, 1) < 0) {
         PyBuffer_Release(&bi);
         return NULL;
     }

@@ -20,6 +20,8 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#include "_buffer2d.h"
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -78,19 +80,6 @@ HOT static void halve_block_run(const uint8_t *src, Py_ssize_t stride, Py_ssize_
     }
 }
 
-/* Fill `view` with a 2-D buffer of `itemsize`-byte items with contiguous rows. */
-static int get_2d(PyObject *obj, Py_buffer *view, const char *name, Py_ssize_t itemsize, int writable)
-{
-    if (PyObject_GetBuffer(obj, view, PyBUF_STRIDES | (writable ? PyBUF_WRITABLE : 0)) < 0) return -1;
-    if (view->ndim != 2 || view->itemsize != itemsize || view->strides[1] != itemsize || view->strides[0] < 0) {
-        PyErr_Format(PyExc_ValueError, "%s must be a 2-D array of %zd-byte items with contiguous rows", name,
-                     itemsize);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
-}
-
 PyDoc_STRVAR(halve_block_sums_doc,
 "halve_block_sums(img, factor, out) -> None\n\n"
 "Sums of factor x factor blocks (factor 1..16) of the exact 2x area halving of uint8 img (H, W)\n"
@@ -108,8 +97,8 @@ static PyObject *halve_block_sums(PyObject *self, PyObject *args)
         return NULL;
     }
     Py_buffer bi = {0}, bo = {0};
-    if (get_2d(oimg, &bi, "img", 1, 0) < 0) return NULL;
-    if (get_2d(oout, &bo, "out", 2, 1) < 0) {
+    if (get_2d(oimg, &bi, "img", -1, -1, 1, 0) < 0) return NULL;
+    if (get_2d(oout, &bo, "out", -1, -1, 2, 1) < 0) {
         PyBuffer_Release(&bi);
         return NULL;
     }
