@@ -133,7 +133,7 @@ def test_square_pixel_odd_size_is_displayed_as_coded(tmp_path):
 def test_qa_help_names_no_profile():
     from qa.cli import cli as qa_cli
 
-    for args in (["--help"], ["score", "--help"]):
+    for args in (["--help"], ["score", "--help"], ["anchors", "--help"]):
         r = CliRunner().invoke(qa_cli, args)
         assert r.exit_code == 0 and "Exit codes" in r.output
         assert "profile" not in r.output.lower(), r.output
