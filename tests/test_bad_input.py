@@ -227,6 +227,10 @@ def test_exit_codes_documented():
     for code in ("| 4 |", "| 130 |"):
         assert code in readme
     assert "4 internal error" in EXIT_CODES_HELP and "--debug" in EXIT_CODES_HELP
+    from preflight.cli.main import cli as preflight_cli
+
+    for name, command in preflight_cli.commands.items():  # every command's --help lists them
+        assert command.epilog == EXIT_CODES_HELP, name
 
 
 def test_qa_help_documents_the_internal_error_code(runner):
