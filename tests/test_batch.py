@@ -299,3 +299,25 @@ def test_a_directory_is_a_batch_and_single_item_options_are_refused(clip_dir, tm
     empty.mkdir()
     res = CliRunner().invoke(preflight_cli, ["check", str(empty), "--results", str(tmp_path / "r.jsonl")])
     assert res.exit_code == 2 and "no video files" in res.stderr
+
+
+@pytest.mark.parametrize("address", ["x", "tcp://", "ftp://host:1", "tcp://[::1", "inproc://x", "host:0",
+                                     "tcp://host:99999", "tcp://host:1/path", "a b:1", "x" * 5000])
+def test_a_malformed_scheduler_address_is_a_usage_error(clip_dir, tmp_path, address):
+    """Refused before any connection, as bad input (exit 2) in one short line: Dask's own
+    ValueError for these escaped as an internal error (exit 4)."""
+    results = tmp_path / "r.jsonl"
+    argv = ["check", str(clip_dir / "good.mp4"), "-q", "--scheduler", address, "--results", str(results)]
+    res = CliRunner().invoke(preflight_cli, argv)
+    assert res.exit_code == 2, res.output
+    line = res.stderr.strip()
+    assert "\n" not in line and len(line) <= 300 and "tcp://host:8786" in line, line
+    assert not results.exists()
+
+
+def test_scheduler_addresses_dask_takes_are_accepted():
+    from preflight.batch.runner import scheduler_address
+
+    for address in ("tcp://127.0.0.1:8786", "127.0.0.1:8786", "tls://sched.example:8786",
+                    " tcp://[::1]:8786 ", "ws://h:1"):
+        assert scheduler_address(address) == address.strip()
