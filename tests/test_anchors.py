@@ -87,6 +87,19 @@ def test_export_at_times_and_from_a_clip(fixed):
     one_line_error(preflight("anchors", seg2, "-o", tmp / "clip", "--at", "9.9"), 2, "already exists")
 
 
+def test_export_of_a_bad_clip_says_what_is_wrong_and_leaves_no_folder(tmp_path):
+    """A missing clip is "no such file" (it was "cannot decode ([Errno 2] ...)"), and a clip that
+    fails to decode leaves no output folder behind (it was left, empty)."""
+    from fixtures import bad
+
+    out = tmp_path / "frames"
+    one_line_error(preflight("anchors", tmp_path / "missing.mp4", "-o", out, "--at", "1"), 3, "no such file")
+    assert not out.exists()
+    text = bad.text_as_mp4(tmp_path)
+    one_line_error(preflight("anchors", text, "-o", out, "--at", "1"), 3, text.name)
+    assert not out.exists()
+
+
 def _shifted(color: tuple[int, int, int], target: float) -> tuple[tuple[int, int, int], float]:
     """The gray-shifted colour whose CIEDE2000 from ``color`` is nearest ``target``."""
     base = rgb2lab(np.array([[color]], np.float64) / 255)

@@ -11,6 +11,7 @@ every exported frame small, labelled with its file name.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -29,6 +30,7 @@ from ..errors import InputError, UsageError
 from ..fix.anchors import AnchorSpec, place_anchors
 from ..fix.manifest import load_manifest
 from ..media.outputs import atomic_path, check_output_path
+from ..media.probe import check_readable_file
 
 CONTACT_SHEET = "contact_sheet.png"
 _THUMB_WIDTH = 320
@@ -205,8 +207,25 @@ def export_anchor_frames(
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise UsageError(f"two anchors give the same frame file {dup}; give each time once")
-    out.mkdir(parents=True, exist_ok=True)
     inputs = sorted({str(t.video) for t in targets})
+    for video in inputs:
+        check_readable_file(video)  # a missing clip or segment says so, before the folder is made
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _export_into(out, targets, names, inputs, force=force)
+    except BaseException:
+        if created:  # nothing is left of a failed run in a folder it made
+            for name in [*names, CONTACT_SHEET]:
+                (out / name).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+
+
+def _export_into(
+    out: Path, targets: Sequence[AnchorTarget], names: list[str], inputs: list[str], *, force: bool
+) -> list[AnchorFrame]:
     for name in [*names, CONTACT_SHEET]:
         check_output_path(out / name, inputs=inputs, force=force)
     by_video: dict[Path, list[int]] = {}
