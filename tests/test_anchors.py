@@ -96,7 +96,8 @@ def test_export_of_a_bad_clip_says_what_is_wrong_and_leaves_no_folder(tmp_path):
     one_line_error(preflight("anchors", tmp_path / "missing.mp4", "-o", out, "--at", "1"), 3, "no such file")
     assert not out.exists()
     text = bad.text_as_mp4(tmp_path)
-    one_line_error(preflight("anchors", text, "-o", out, "--at", "1"), 3, text.name)
+    r = preflight("anchors", text, "-o", out, "--at", "1")
+    one_line_error(r, 3, text.name, "not a readable media file")
     assert not out.exists()
 
 

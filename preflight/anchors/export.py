@@ -30,7 +30,7 @@ from ..errors import InputError, UsageError
 from ..fix.anchors import AnchorSpec, place_anchors
 from ..fix.manifest import load_manifest
 from ..media.outputs import atomic_path, check_output_path
-from ..media.probe import check_readable_file
+from ..media.probe import check_readable_file, open_container
 
 CONTACT_SHEET = "contact_sheet.png"
 _THUMB_WIDTH = 320
@@ -140,7 +140,7 @@ def frames_at(
     best: list[tuple[float, int, float, av.VideoFrame] | None] = [None] * len(targets)
     last: tuple[int, float, av.VideoFrame] | None = None
     try:
-        with av.open(str(video)) as container:
+        with open_container(str(video)) as container:
             stream = container.streams.video[0]
             tb = Fraction(stream.time_base) if stream.time_base else Fraction(1, 1)
             first_pts = None
