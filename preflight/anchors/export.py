@@ -26,7 +26,7 @@ import av
 import cv2
 import numpy as np
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, OutputError, UsageError, path_text_problem, preview
 from ..fix.anchors import AnchorSpec, place_anchors
 from ..fix.manifest import load_manifest
 from ..media.outputs import atomic_path, check_output_path
@@ -200,6 +200,9 @@ def export_anchor_frames(
 
     Every output path is checked before any decoding (``force`` to replace).
     """
+    problem = path_text_problem(os.fspath(out_dir))
+    if problem is not None:
+        raise OutputError(f"-o {preview(os.fspath(out_dir))}: not a usable output folder: it {problem}")
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"-o {out}: exists and is not a directory")
@@ -211,7 +214,11 @@ def export_anchor_frames(
     for video in inputs:
         check_readable_file(video)  # a missing clip or segment says so, before the folder is made
     created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise OutputError(f"-o {out}: cannot create the folder ({reason})") from None
     try:
         return _export_into(out, targets, names, inputs, force=force)
     except BaseException:
