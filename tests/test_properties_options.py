@@ -7,7 +7,9 @@ Each test sees :data:`properties.EXAMPLES` (10^4) generated inputs, derandomized
 from __future__ import annotations
 
 import math
+import os
 import urllib.parse
+from pathlib import Path
 
 import click
 from hypothesis import given
@@ -20,6 +22,7 @@ from preflight.cli.fix import parse_time_range
 from preflight.errors import MAX_MESSAGE
 from preflight.fix.anchors import parse_anchor
 from preflight.fix.plan import X264_PRESETS, validate_encoder_options
+from preflight.media.outputs import check_output_path, same_file
 from preflight.profile import load_profile
 from preflight.services.fixrun import request_options
 from preflight.services.requests import fill_template, parse_video_url
@@ -188,3 +191,31 @@ def test_scheduler_option(text: str) -> None:
     if address is not None:
         parts = urllib.parse.urlsplit(address if "://" in address else f"tcp://{address}")
         assert parts.hostname and parts.port is not None and 0 < parts.port < 65536
+
+
+@PARSER_SETTINGS
+@given(path=st.one_of(PATH_TEXT, st.sampled_from(["in.mp4", "./in.mp4", "masks/x.png", "masks", "new.csv"])),
+       force=st.booleans())
+def test_output_path_options(tmp_path_factory, path: str, force: bool) -> None:
+    """``--csv``, ``--save-region``, ``--otio``, ``-o``, ``--parquet``: every output path is
+    checked by :func:`check_output_path`; it never writes, and never accepts an input."""
+    folder = _output_folder(tmp_path_factory)
+    os.chdir(folder)
+    before = sorted(os.listdir(folder))
+    out = check_contract(check_output_path, path, inputs=["in.mp4", None], input_dirs=["masks"], force=force)
+    assert sorted(os.listdir(folder)) == before
+    if out is not None:
+        assert not out.is_dir() and not same_file(out, "in.mp4") and not Path(path).resolve().is_relative_to(
+            (folder / "masks").resolve())
+
+
+_FOLDERS: dict[str, Path] = {}
+
+
+def _output_folder(factory) -> Path:
+    if "out" not in _FOLDERS:
+        folder = factory.mktemp("outputs")
+        (folder / "in.mp4").write_bytes(b"x")
+        (folder / "masks").mkdir()
+        _FOLDERS["out"] = folder
+    return _FOLDERS["out"]

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from ..errors import OutputError, path_text_problem, preview
+from ..errors import OutputError, path_text_problem, preview, shown_path
 
 
 def same_file(out: str | os.PathLike[str], src: str | os.PathLike[str]) -> bool:
@@ -50,10 +50,11 @@ def refuse_inputs(
     o = Path(out)
     for item in inputs:
         if item is not None and str(item) != "" and same_file(o, item):
-            raise OutputError(f"{o}: refusing to overwrite the input {item}")
+            raise OutputError(f"{shown_path(o)}: refusing to overwrite the input {shown_path(item)}")
     for item in input_dirs:
         if item is not None and str(item) != "" and o.resolve().is_relative_to(Path(item).resolve()):
-            raise OutputError(f"{o}: refusing to write inside the input folder {item}")
+            folder = shown_path(item)
+            raise OutputError(f"{shown_path(o)}: refusing to write inside the input folder {folder}")
 
 
 def check_output_path(
@@ -79,15 +80,16 @@ def check_output_path(
         raise OutputError(f"{preview(os.fspath(path))}: not a usable output path: it {problem}")
     out = Path(path)
     refuse_inputs(out, inputs, input_dirs=input_dirs)
+    shown = shown_path(out)
     if out.is_dir():
-        raise OutputError(f"{out}: is a directory; give a file name")
+        raise OutputError(f"{shown}: is a directory; give a file name")
     if out.exists() and not force:
-        raise OutputError(f"{out}: already exists (use --force to overwrite)")
+        raise OutputError(f"{shown}: already exists (use --force to overwrite)")
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
-        raise OutputError(f"{out}: directory {parent} does not exist")
+        raise OutputError(f"{shown}: directory {shown_path(parent)} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{out}: directory {parent} is not writable")
+        raise OutputError(f"{shown}: directory {shown_path(parent)} is not writable")
     return out
 
 
