@@ -102,7 +102,10 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     """
     final = Path(path)
     ext = suffix if suffix is not None else final.suffix
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".part{ext}", dir=final.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".part{ext}", dir=final.parent)
+    except OSError as exc:
+        raise storage_error(final, exc) or exc from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -112,10 +115,26 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
         with contextlib.suppress(OSError):
             os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        storage = storage_error(final, exc)
+        if storage is not None:
+            raise storage from None
         raise
+
+
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+"""Write failures that say the disk (full, over quota, read-only, file too large), not a bug."""
+
+
+def storage_error(path: str | os.PathLike[str], exc: BaseException) -> OutputError | None:
+    """An :class:`OutputError` for a write the storage refused (exit 2, not an internal error),
+    or ``None`` when ``exc`` is something else."""
+    if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
+        reason = os.strerror(exc.errno)
+        return OutputError(f"{shown_path(path)}: cannot write it: {reason}")
+    return None
 
 
 def _umask() -> int:
