@@ -16,6 +16,7 @@ import signal
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from ..errors import OutputError, path_text_problem, preview, shown_path
 
@@ -126,6 +127,14 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
 
 _STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
 """Write failures that say the disk (full, over quota, read-only, file too large), not a bug."""
+
+
+def reraise_as_storage_error(path: str | os.PathLike[str], exc: BaseException) -> NoReturn:
+    """Raise ``exc`` again, or in its place the :class:`OutputError` of :func:`storage_error`."""
+    storage = storage_error(path, exc)
+    if storage is not None:
+        raise storage from None
+    raise exc
 
 
 def storage_error(path: str | os.PathLike[str], exc: BaseException) -> OutputError | None:
