@@ -46,6 +46,14 @@ def _safe_repr(value: object) -> str:
         return f"<{type(value).__name__}>"
 
 
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as an error message names it: as is, or through :func:`preview` when it is long
+    or holds characters that would break the line (a newline, a carriage return)."""
+    text = os.fspath(path)
+    text = text if isinstance(text, str) else os.fsdecode(text)
+    return text if len(text) <= 120 and text.isprintable() else preview(text, 120)
+
+
 def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
     """``message`` on one line (whitespace runs collapsed), cut to ``limit`` characters."""
     text = " ".join(message.split())
@@ -92,8 +100,7 @@ class InputError(PreflightError):
     """
 
     def __init__(self, path: str, problem: str) -> None:
-        shown = path if len(path) <= 120 and path.isprintable() else preview(path, 120)
-        super().__init__(f"{shown}: {problem}")
+        super().__init__(f"{shown_path(path)}: {problem}")
         self.path = path
         self.problem = problem
 

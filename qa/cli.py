@@ -30,7 +30,7 @@ HEATMAP_GLOB = "worst_*_frame_*.png"
 # qa has no editor profile: preflight's EXIT_CODES_HELP (which names one) does not apply.
 QA_EXIT_CODES_HELP = (
     "Exit codes: 0 passed; 1 failed the quality gate; 2 usage error (bad option, or output "
-    "refused); 3 unreadable or invalid input."
+    "refused); 3 unreadable or invalid input; 4 internal error (rerun with --debug); 130 interrupted."
 )
 
 SCORE_HELP = f"""Score how well EDITED preserves SOURCE outside the edit region (luma SSIM).
@@ -285,7 +285,7 @@ def _heatmap_dir(heatmap_dir: str | None, *, worst: int, inputs: list, input_dir
     return heatmaps
 
 
-@cli.command(name="anchors")
+@cli.command(name="anchors", epilog=QA_EXIT_CODES_HELP)
 @click.argument("manifest", type=click.Path())
 @click.argument("edited_dir", type=click.Path())
 @click.option("--mask", "mask_image", type=click.Path(), help="Mask image, white = edited (segment size).")

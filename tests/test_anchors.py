@@ -87,6 +87,33 @@ def test_export_at_times_and_from_a_clip(fixed):
     one_line_error(preflight("anchors", seg2, "-o", tmp / "clip", "--at", "9.9"), 2, "already exists")
 
 
+def test_export_of_a_bad_clip_says_what_is_wrong_and_leaves_no_folder(tmp_path):
+    """A missing clip is "no such file" (it was "cannot decode ([Errno 2] ...)"), and a clip that
+    fails to decode leaves no output folder behind (it was left, empty)."""
+    from fixtures import bad
+
+    out = tmp_path / "frames"
+    one_line_error(preflight("anchors", tmp_path / "missing.mp4", "-o", out, "--at", "1"), 3, "no such file")
+    assert not out.exists()
+    text = bad.text_as_mp4(tmp_path)
+    r = preflight("anchors", text, "-o", out, "--at", "1")
+    one_line_error(r, 3, text.name, "not a readable media file")
+    assert not out.exists()
+
+
+
+def test_export_to_an_unusable_folder_name_is_a_usage_error(fixed, tmp_path):
+    """A 300-character folder name was OSError 'File name too long' as an internal error (exit 4)."""
+    _, out, _ = fixed
+    seg = out / load_json(out / "manifest.json")["segments"][0]["file"]
+    r = preflight("anchors", seg, "-o", tmp_path / ("d" * 300), "--at", "1")
+    one_line_error(r, 2, "300-character name")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = preflight("anchors", seg, "-o", blocker / "sub", "--at", "1")
+    one_line_error(r, 2, "cannot create the folder")
+
+
 def _shifted(color: tuple[int, int, int], target: float) -> tuple[tuple[int, int, int], float]:
     """The gray-shifted colour whose CIEDE2000 from ``color`` is nearest ``target``."""
     base = rgb2lab(np.array([[color]], np.float64) / 255)

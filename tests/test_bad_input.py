@@ -227,3 +227,41 @@ def test_exit_codes_documented():
     for code in ("| 4 |", "| 130 |"):
         assert code in readme
     assert "4 internal error" in EXIT_CODES_HELP and "--debug" in EXIT_CODES_HELP
+    from preflight.cli.main import cli as preflight_cli
+
+    for name, command in preflight_cli.commands.items():  # every command's --help lists them
+        assert "4 internal error (rerun with --debug)" in (command.epilog or ""), name
+
+
+def test_qa_help_documents_the_internal_error_code(runner):
+    """``qa`` maps unexpected errors to 4 as well (its ``--debug`` help says so): its exit-code
+    list must name 4 and 130 too, not stop at 3."""
+    from qa.cli import cli as qa_cli
+
+    for args in (["--help"], ["score", "--help"], ["anchors", "--help"]):
+        text = " ".join(runner.invoke(qa_cli, args).output.split())
+        assert "4 internal error (rerun with --debug)" in text and "130 interrupted" in text, text[-300:]
+
+
+
+def _run_with_closed_stdout(code: str, *argv: str) -> subprocess.CompletedProcess:
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to stdout now fails with EPIPE
+    try:
+        return subprocess.run([sys.executable, "-c", code, *argv], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+
+
+def test_closed_stdout_is_not_an_internal_error(pair, box_mask):
+    """``preflight profiles | head -0``: the reader is gone before the first write. That is no
+    bug: exit 141 (128 + SIGPIPE, what the shell reports for other tools), nothing on stderr."""
+    main = "import sys; sys.argv[0] = {!r}; from {} import main; main()"
+    proc = _run_with_closed_stdout(main.format("preflight", "preflight.cli.main"), "profiles")
+    assert (proc.returncode, proc.stderr) == (141, ""), (proc.returncode, proc.stderr)
+    proc = _run_with_closed_stdout(main.format("qa", "qa.cli"), "score", str(pair.source),
+                                   str(pair.edited), "--mask", str(box_mask), "-q")
+    assert (proc.returncode, proc.stderr) == (141, ""), (proc.returncode, proc.stderr)

@@ -380,3 +380,54 @@ def test_batch_exit_code_precedence_is_in_both_commands_help():
         text = " ".join(CliRunner().invoke(cli, args).output.split())
         assert "Batch exit code: 3 if any item was unreadable, else 1 if any failed, else 0" in text, text
         assert f"default: the usable cores, at most {DEFAULT_JOBS_CAP}" in text, text
+
+
+@pytest.mark.parametrize("address", ["x", "tcp://", "ftp://host:1", "tcp://[::1", "inproc://x", "host:0",
+                                     "tcp://host:99999", "tcp://host:1/path", "a b:1", "x" * 5000])
+def test_a_malformed_scheduler_address_is_a_usage_error(clip_dir, tmp_path, address):
+    """Refused before any connection, as bad input (exit 2) in one short line: Dask's own
+    ValueError for these escaped as an internal error (exit 4)."""
+    results = tmp_path / "r.jsonl"
+    argv = ["check", str(clip_dir / "good.mp4"), "-q", "--scheduler", address, "--results", str(results)]
+    res = CliRunner().invoke(preflight_cli, argv)
+    assert res.exit_code == 2, res.output
+    line = res.stderr.strip()
+    assert "\n" not in line and len(line) <= 300 and "tcp://host:8786" in line, line
+    assert not results.exists()
+
+
+def test_scheduler_addresses_dask_takes_are_accepted():
+    from preflight.batch.runner import scheduler_address
+
+    for address in ("tcp://127.0.0.1:8786", "127.0.0.1:8786", "tls://sched.example:8786",
+                    " tcp://[::1]:8786 ", "ws://h:1"):
+        assert scheduler_address(address) == address.strip()
+
+
+_RECORD = ItemRecord("a.mp4", Status.ERROR, 3, None, "a.mp4: no such file", 0.0).to_dict()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        json.dumps(dict(_RECORD, exit_code=1e400)).replace("Infinity", "1e400"),  # int(inf): OverflowError
+        json.dumps(dict(_RECORD, result=[1])),  # report: AttributeError
+        json.dumps(dict(_RECORD, error=5)),  # report: AttributeError
+        json.dumps(dict(_RECORD, exit_code=True)),
+        json.dumps(dict(_RECORD, seconds="NaN")),
+        json.dumps(dict(_RECORD, signals={"dx": ["x"]})),
+        "[" * 100_000 + "]" * 100_000,  # RecursionError
+    ],
+    ids=["inf-exit-code", "list-result", "int-error", "bool-exit-code", "text-seconds", "text-signal",
+         "deep"],
+)
+def test_a_results_line_our_writer_never_makes_is_an_input_error(tmp_path, line):
+    """``preflight report`` and resuming read results files a user may have edited: a line with
+    values of the wrong type is refused on one line (exit 3), not an internal error (exit 4)."""
+    results = tmp_path / "r.jsonl"
+    results.write_text(line + "\n" + json.dumps(_RECORD) + "\n")
+    with pytest.raises(InputError, match=r"line 1 is not a preflight\.batch/1 record"):
+        read_records(str(results))
+    res = CliRunner().invoke(preflight_cli, ["report", str(results), "-o", str(tmp_path / "r.html")])
+    assert res.exit_code == 3 and len(res.stderr.strip().splitlines()) == 1, res.output[-300:]
+    assert not (tmp_path / "r.html").exists()

@@ -86,7 +86,8 @@ def test_qa_heatmaps_on_a_full_disk_leave_nothing(pair, box_mask, tmp_path, monk
     hm = tmp_path / "heat"
     res = CliRunner().invoke(qa_cli, ["score", str(pair.source), str(pair.edited), "--mask", str(box_mask),
                                       "--worst", "3", "--heatmaps", str(hm), "-q"])
-    assert res.exit_code != 0 and len(calls) == 2
+    assert res.exit_code == 2 and len(calls) == 2, res.output  # the disk, not a bug (was exit 4)
+    assert res.stderr.strip().endswith("cannot write it: No space left on device"), res.stderr
     assert not hm.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mask.png"]
 
@@ -178,6 +179,25 @@ def test_fix_force_removes_only_files_it_can_show_it_wrote(tmp_path):
     assert "kept 2 file(s)" in r.stderr and "clip_seg02.mp4, notes.txt" in r.stderr
     assert notes.read_text() == "mine" and (out / "clip_seg02.mp4").read_bytes() == b"the user's own edit"
     assert not (out / "clip_seg01.mp4").exists() and (out / "clip_fixed.mp4").exists()
+
+
+def test_fix_on_a_full_disk_is_an_output_error_and_leaves_nothing(tmp_path, monkeypatch):
+    """ENOSPC while writing the segments: one line naming the folder, exit 2 (it was an
+    "internal error", exit 4), and the folder this run made is gone."""
+    import preflight.fix.execute as execute
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(execute, "split_intermediate", full_disk)
+    clip = _fix_clip(tmp_path)
+    out = tmp_path / "out"
+    r = fix(clip, "-o", out, "-q")
+    assert r.exit_code == 2, r.output
+    line = r.stderr.strip()
+    assert "\n" not in line and line.startswith(f"preflight: error: {out}"), r.stderr
+    assert line.endswith("cannot write it: No space left on device"), r.stderr
+    assert not out.exists()
 
 
 def test_fix_removes_temporaries_a_killed_run_left(tmp_path):

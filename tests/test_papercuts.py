@@ -116,6 +116,9 @@ def test_fix_default_folders_of_same_stem_inputs_differ(small_clip, tmp_path):
         assert r.exit_code == 0, r.stderr
         assert (tmp_path / f"{name}_fixed" / "manifest.json").exists()
     assert not (tmp_path / "clip_fixed").exists()
+    shutil.copy(small_clip, tmp_path / "clip.webm")  # the third name: three distinct folders
+    folders = {default_output_dir(tmp_path / n) for n in ("clip.mkv", "clip.mov", "clip.webm")}
+    assert folders == {tmp_path / f"clip.{ext}_fixed" for ext in ("mkv", "mov", "webm")}
 
 
 def test_square_pixel_odd_size_is_displayed_as_coded(tmp_path):
@@ -133,7 +136,7 @@ def test_square_pixel_odd_size_is_displayed_as_coded(tmp_path):
 def test_qa_help_names_no_profile():
     from qa.cli import cli as qa_cli
 
-    for args in (["--help"], ["score", "--help"]):
+    for args in (["--help"], ["score", "--help"], ["anchors", "--help"]):
         r = CliRunner().invoke(qa_cli, args)
         assert r.exit_code == 0 and "Exit codes" in r.output
         assert "profile" not in r.output.lower(), r.output

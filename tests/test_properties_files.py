@@ -11,6 +11,7 @@ import copy
 import json
 import math
 import sys
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from properties import NUMBER_TEXT, PARSER_SETTINGS, PATH_TEXT, check_contract
 
+from preflight.batch.store import ItemRecord, Status, read_records
 from preflight.fix.manifest import manifest_from_text
 from preflight.profile import profile_from_dict, profile_from_text
 
@@ -152,3 +154,40 @@ def test_manifest_json_text(text: str) -> None:
         assert out.width % 2 == 0 and out.height % 2 == 0 and out.fps > 0
         for seg in manifest.segments:
             assert "/" not in seg.file and "*" not in seg.file and seg.file not in (".", "..")
+
+
+# --------------------------------------------------------------------------- results files
+# `preflight report FILE.jsonl` and resuming a batch (`--results`) read files a user may edit.
+
+
+RECORD = ItemRecord("a.mp4", Status.FAILED, 1, {"schema": "preflight.check/1"}, None, 1.5,
+                    signals={"dx": [0.0, None]}).to_dict()
+RECORD_KEYS = [*RECORD, "extra"]
+
+
+@st.composite
+def near_valid_record_line(draw) -> str:
+    doc = copy.deepcopy(RECORD)
+    for _ in range(draw(st.integers(min_value=1, max_value=2))):
+        key = draw(st.sampled_from(RECORD_KEYS))
+        if draw(st.booleans()):
+            doc[key] = draw(st.one_of(VALUES, PATH_TEXT))
+        else:
+            doc.pop(key, None)
+    return json.dumps(doc)
+
+
+RESULTS_LINE = st.one_of(near_valid_record_line(), st.just(json.dumps(RECORD)), HOSTILE_JSON,
+                         st.text(max_size=60))
+_RESULTS = Path(tempfile.mkdtemp(prefix="results-prop-")) / "results.jsonl"
+
+
+@PARSER_SETTINGS
+@given(lines=st.lists(RESULTS_LINE, min_size=0, max_size=4), torn=st.booleans())
+def test_results_file(lines: list[str], torn: bool) -> None:
+    text = "\n".join(lines) + ("" if torn else "\n")
+    _RESULTS.write_bytes(text.encode("utf-8", errors="surrogatepass"))
+    records = check_contract(read_records, str(_RESULTS))
+    for r in records or ():
+        assert isinstance(r.key, str) and isinstance(r.status, Status) and 0 <= r.exit_code <= 255
+        assert math.isfinite(r.seconds) and (r.result is None or isinstance(r.result, dict))

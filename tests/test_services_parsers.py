@@ -112,3 +112,12 @@ def test_at_garbage_is_a_usage_error_or_seconds(text):
     except UsageError:
         return
     assert value >= 0 and value == float(text)
+
+
+@pytest.mark.parametrize("text", ["https://h.example/{file:d}", "https://h.example/{file!x}", "https://h.example/{file!r}",
+                                  "https://h.example/{file:>99999999999999999999}", "https://h.example:99999/{file}",
+                                  "https://[::1/{file}", "https://h.example/" + "{file}" * 2 + "{x}"])
+def test_video_url_refuses_format_specs_bad_ports_and_brackets(text):
+    """Each of these escaped as Python's ValueError (exit 4) or was accepted and made a broken URL."""
+    with pytest.raises(UsageError, match="--video-url"):
+        parse_video_url(text)

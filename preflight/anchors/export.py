@@ -11,6 +11,7 @@ every exported frame small, labelled with its file name.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -25,10 +26,11 @@ import av
 import cv2
 import numpy as np
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, OutputError, UsageError, path_text_problem, preview
 from ..fix.anchors import AnchorSpec, place_anchors
 from ..fix.manifest import load_manifest
 from ..media.outputs import atomic_path, check_output_path
+from ..media.probe import check_readable_file, open_container
 
 CONTACT_SHEET = "contact_sheet.png"
 _THUMB_WIDTH = 320
@@ -138,7 +140,7 @@ def frames_at(
     best: list[tuple[float, int, float, av.VideoFrame] | None] = [None] * len(targets)
     last: tuple[int, float, av.VideoFrame] | None = None
     try:
-        with av.open(str(video)) as container:
+        with open_container(str(video)) as container:
             stream = container.streams.video[0]
             tb = Fraction(stream.time_base) if stream.time_base else Fraction(1, 1)
             first_pts = None
@@ -198,6 +200,9 @@ def export_anchor_frames(
 
     Every output path is checked before any decoding (``force`` to replace).
     """
+    problem = path_text_problem(os.fspath(out_dir))
+    if problem is not None:
+        raise OutputError(f"-o {preview(os.fspath(out_dir))}: not a usable output folder: it {problem}")
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"-o {out}: exists and is not a directory")
@@ -205,8 +210,29 @@ def export_anchor_frames(
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise UsageError(f"two anchors give the same frame file {dup}; give each time once")
-    out.mkdir(parents=True, exist_ok=True)
     inputs = sorted({str(t.video) for t in targets})
+    for video in inputs:
+        check_readable_file(video)  # a missing clip or segment says so, before the folder is made
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise OutputError(f"-o {out}: cannot create the folder ({reason})") from None
+    try:
+        return _export_into(out, targets, names, inputs, force=force)
+    except BaseException:
+        if created:  # nothing is left of a failed run in a folder it made
+            for name in [*names, CONTACT_SHEET]:
+                (out / name).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+
+
+def _export_into(
+    out: Path, targets: Sequence[AnchorTarget], names: list[str], inputs: list[str], *, force: bool
+) -> list[AnchorFrame]:
     for name in [*names, CONTACT_SHEET]:
         check_output_path(out / name, inputs=inputs, force=force)
     by_video: dict[Path, list[int]] = {}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
+import urllib.parse
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -23,7 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, UsageError, preview
 from .store import ItemRecord, ResultsStore, Status
 from .tasks import Outcome
 
@@ -55,15 +56,47 @@ def local_executor(jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
 
 
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+"""Dask's network address schemes (``inproc://`` cannot reach another process)."""
+
+
+def scheduler_address(text: str) -> str:
+    """``--scheduler ADDRESS`` checked before any connection: ``[SCHEME://]HOST:PORT``.
+
+    Raises
+    ------
+    UsageError
+        Not an address Dask could connect to (unknown scheme, no host, no or a bad port, a path).
+    """
+    address = text.strip()
+    scheme = address.partition("://")[0] if "://" in address else "tcp"
+    problem = f"--scheduler {preview(text)}: expected a Dask scheduler address like tcp://host:8786"
+    if len(address) > 300 or any(c.isspace() or not c.isprintable() for c in address):
+        raise UsageError(problem)
+    try:
+        parts = urllib.parse.urlsplit(address if "://" in address else f"tcp://{address}")
+        port = parts.port
+    except ValueError:
+        raise UsageError(problem) from None
+    if scheme not in SCHEDULER_SCHEMES or not parts.hostname or port is None or port == 0:
+        raise UsageError(problem)
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise UsageError(problem)
+    return address
+
+
 @contextlib.contextmanager
 def dask_executor(address: str) -> Iterator[tuple[Executor, int]]:
     """``(executor, worker threads)`` of the Dask scheduler at ``address``; closes the client after."""
+    address = scheduler_address(address)
     try:
         from distributed import Client
     except ImportError:
         raise UsageError("--scheduler needs Dask: pip install 'video-preflight[dask]'") from None
     try:
         client = Client(address, timeout="10s")
+    except ValueError as exc:  # an address Dask parses differently from scheduler_address
+        raise UsageError(f"--scheduler {preview(address)}: not a usable address ({exc})") from None
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"--scheduler {address}: cannot reach the scheduler ({exc})") from None
     try:
@@ -215,6 +248,8 @@ def run_batch(
     if len(set(keys)) != len(keys):
         dup = next(k for k in keys if keys.count(k) > 1)
         raise UsageError(f"{dup}: listed twice in this batch")
+    if scheduler:
+        scheduler_address(scheduler)  # a malformed address fails before the results file is made
     counts: Counter[Status] = Counter()
 
     def record(r: ItemRecord) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -75,15 +76,36 @@ class ItemRecord:
         """Inverse of :meth:`to_dict`; ``ValueError`` when ``d`` is not a batch record."""
         if not isinstance(d, Mapping) or d.get("schema") != BATCH_SCHEMA or not isinstance(d.get("key"), str):
             raise ValueError(f"not a {BATCH_SCHEMA} record")
+        exit_code, seconds, signals = d.get("exit_code"), d.get("seconds", 0.0), d.get("signals")
+        if (
+            type(exit_code) is not int
+            or not 0 <= exit_code <= 255
+            or not _is_number(seconds)
+            or not isinstance(d.get("result"), (dict, type(None)))
+            or not isinstance(d.get("error"), (str, type(None)))
+            or not (signals is None or _is_curves(signals))
+        ):  # a value our writer never puts there: the file was edited or is not ours
+            raise ValueError(f"not a {BATCH_SCHEMA} record")
         return cls(
             key=d["key"],
             status=Status(d["status"]),
-            exit_code=int(d["exit_code"]),
+            exit_code=exit_code,
             result=d.get("result"),
             error=d.get("error"),
-            seconds=float(d.get("seconds", 0.0)),
-            signals=d.get("signals"),
+            seconds=float(seconds),
+            signals=signals,
         )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_curves(value: object) -> bool:
+    """``{name: [number or null, ...]}``, the shape of :attr:`ItemRecord.signals`."""
+    return isinstance(value, dict) and all(
+        isinstance(v, list) and all(x is None or _is_number(x) for x in v) for v in value.values()
+    )
 
 
 def _parse_lines(data: bytes, path: str) -> tuple[list[ItemRecord], int]:
@@ -98,7 +120,7 @@ def _parse_lines(data: bytes, path: str) -> tuple[list[ItemRecord], int]:
             continue
         try:
             records.append(ItemRecord.from_dict(json.loads(raw)))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
             if number == len(complete) and not tail:
                 return records, end  # a last line that does not parse: torn as well
             raise InputError(

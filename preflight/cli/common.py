@@ -9,6 +9,7 @@ Exit codes (documented in ``--help`` and the README) are assigned here and only 
 3     unreadable or invalid input file
 4     internal error (a bug: rerun with ``--debug`` for the traceback)
 130   interrupted (Ctrl-C, SIGINT)
+141   stdout closed by the reader (``| head``): stops quietly, like a tool killed by SIGPIPE
 ====  ==========================================================
 
 Only the project's own errors (:class:`preflight.errors.PreflightError` and its subclasses,
@@ -38,6 +39,7 @@ EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `tool | head` of other tools
 
 DEBUG_ENV = "PREFLIGHT_DEBUG"
 _DEBUG_KEY = "preflight.debug"
@@ -104,6 +106,9 @@ def handle_errors(prog: str) -> Callable[[F], F]:
                 raise
             except click.ClickException:
                 raise
+            except BrokenPipeError:  # the reader of stdout went away (`| head`): not a bug
+                _silence_stdout()
+                sys.exit(EXIT_BROKEN_PIPE)
             except Exception as exc:
                 if not isinstance(exc, PreflightError) and debug_enabled():
                     traceback.print_exc(file=sys.stderr)
@@ -116,6 +121,16 @@ def handle_errors(prog: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return deco
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (e.g. CliRunner)
+        pass
 
 
 def describe_error(exc: BaseException) -> tuple[int, str]:

@@ -8,6 +8,7 @@ output refused: exists without --force, would overwrite an input, directory not 
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,17 +235,20 @@ def _echo_costs(req, plan: Plan) -> None:
 
 
 def parse_time_range(text: str) -> tuple[float, float]:
-    """``"START-END"`` (seconds, e.g. ``12.4-14``) as a pair of floats."""
+    """``"START-END"`` (seconds, e.g. ``12.4-14``) as a pair of finite floats."""
+    from ..errors import preview
+
     head, sep, tail = text.partition("-")
     try:
         if not sep:
             raise ValueError
         lo, hi = float(head), float(tail)
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not START-END in seconds (e.g. 12.4-14.1)",
+        raise click.BadParameter(f"{preview(text)} is not START-END in seconds (e.g. 12.4-14.1)",
                                  param_hint="--merge-range") from None
-    if not 0 <= lo < hi:
-        raise click.BadParameter(f"{text!r}: need 0 <= START < END", param_hint="--merge-range")
+    if not 0 <= lo < hi < math.inf:
+        raise click.BadParameter(f"{preview(text)}: need 0 <= START < END, both finite",
+                                 param_hint="--merge-range")
     return lo, hi
 
 

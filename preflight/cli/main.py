@@ -59,7 +59,7 @@ def probe_command(path: str, as_json: bool) -> None:
             click.echo(f"{key.ljust(width)}  {value}")
 
 
-@cli.command("profiles")
+@cli.command("profiles", epilog=EXIT_CODES_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the profiles as JSON.")
 @handle_errors(PROG)
 def profiles_command(as_json: bool) -> None:

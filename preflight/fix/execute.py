@@ -44,7 +44,7 @@ from ..media.convert import FrameConverter, Mapped, convert_mapped, map_frames, 
 from ..media.decode import iter_frames
 from ..media.deinterlace import deinterlaced
 from ..media.encode import SegmentWriter, SpliceError, add_video_stream, open_output, prepare_frame
-from ..media.outputs import check_output_path, make_temp
+from ..media.outputs import check_output_path, make_temp, reraise_as_storage_error
 from ..media.probe import Probe
 from ..profile import Profile
 from ..sinks import ProgressSink, WarningLog, WarningSink
@@ -418,12 +418,12 @@ def fix_file(
             describe=lambda results: build_manifest(plan, info, results, names, placed),
             on_warning=on_warning,
         )
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             intermediate.unlink()
         claim.close()
         _remove_if_created(out_dir, created)
-        raise
+        reraise_as_storage_error(out_dir, exc)  # a full disk is no bug: exit 2, not 4
     with contextlib.suppress(OSError):
         intermediate.unlink()
     claim.close()

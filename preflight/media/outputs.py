@@ -16,8 +16,9 @@ import signal
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from ..errors import OutputError, path_text_problem, preview
+from ..errors import OutputError, path_text_problem, preview, shown_path
 
 
 def same_file(out: str | os.PathLike[str], src: str | os.PathLike[str]) -> bool:
@@ -50,10 +51,11 @@ def refuse_inputs(
     o = Path(out)
     for item in inputs:
         if item is not None and str(item) != "" and same_file(o, item):
-            raise OutputError(f"{o}: refusing to overwrite the input {item}")
+            raise OutputError(f"{shown_path(o)}: refusing to overwrite the input {shown_path(item)}")
     for item in input_dirs:
         if item is not None and str(item) != "" and o.resolve().is_relative_to(Path(item).resolve()):
-            raise OutputError(f"{o}: refusing to write inside the input folder {item}")
+            folder = shown_path(item)
+            raise OutputError(f"{shown_path(o)}: refusing to write inside the input folder {folder}")
 
 
 def check_output_path(
@@ -79,15 +81,16 @@ def check_output_path(
         raise OutputError(f"{preview(os.fspath(path))}: not a usable output path: it {problem}")
     out = Path(path)
     refuse_inputs(out, inputs, input_dirs=input_dirs)
+    shown = shown_path(out)
     if out.is_dir():
-        raise OutputError(f"{out}: is a directory; give a file name")
+        raise OutputError(f"{shown}: is a directory; give a file name")
     if out.exists() and not force:
-        raise OutputError(f"{out}: already exists (use --force to overwrite)")
+        raise OutputError(f"{shown}: already exists (use --force to overwrite)")
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
-        raise OutputError(f"{out}: directory {parent} does not exist")
+        raise OutputError(f"{shown}: directory {shown_path(parent)} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{out}: directory {parent} is not writable")
+        raise OutputError(f"{shown}: directory {shown_path(parent)} is not writable")
     return out
 
 
@@ -100,7 +103,10 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     """
     final = Path(path)
     ext = suffix if suffix is not None else final.suffix
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".part{ext}", dir=final.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".part{ext}", dir=final.parent)
+    except OSError as exc:
+        raise storage_error(final, exc) or exc from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -110,10 +116,34 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
         with contextlib.suppress(OSError):
             os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        storage = storage_error(final, exc)
+        if storage is not None:
+            raise storage from None
         raise
+
+
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+"""Write failures that say the disk (full, over quota, read-only, file too large), not a bug."""
+
+
+def reraise_as_storage_error(path: str | os.PathLike[str], exc: BaseException) -> NoReturn:
+    """Raise ``exc`` again, or in its place the :class:`OutputError` of :func:`storage_error`."""
+    storage = storage_error(path, exc)
+    if storage is not None:
+        raise storage from None
+    raise exc
+
+
+def storage_error(path: str | os.PathLike[str], exc: BaseException) -> OutputError | None:
+    """An :class:`OutputError` for a write the storage refused (exit 2, not an internal error),
+    or ``None`` when ``exc`` is something else."""
+    if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
+        reason = os.strerror(exc.errno)
+        return OutputError(f"{shown_path(path)}: cannot write it: {reason}")
+    return None
 
 
 def _umask() -> int:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import UsageError, preview
 from ..fix.anchors import AnchorSpec, PlacedAnchor, place_anchors
 from ..fix.manifest import Manifest
 from ..fix.plan import Plan
@@ -43,15 +43,19 @@ def parse_video_url(text: str) -> str:
     """
     how = "expected an https URL template with {file}, e.g. https://bucket.example/clips/{file}"
     try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+        fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(text) if f is not None]
     except ValueError:
-        raise UsageError(f"--video-url {text!r}: unbalanced braces; {how}") from None
-    if "file" not in fields or any(f != "file" for f in fields):
-        raise UsageError(f"--video-url {text!r}: {how}")
-    url = fill_template(text, "x.mp4")
-    parts = urllib.parse.urlsplit(url)
+        raise UsageError(f"--video-url {preview(text)}: unbalanced braces; {how}") from None
+    # exactly {file}: no other field, and no format spec or conversion ({file:d}, {file!x}, {file:>9e9})
+    if not fields or any(field != ("file", "", None) for field in fields):
+        raise UsageError(f"--video-url {preview(text)}: {how}")
+    try:
+        parts = urllib.parse.urlsplit(fill_template(text, "x.mp4"))
+        parts.port  # noqa: B018  (raises ValueError for a port outside 0-65535)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise UsageError(f"--video-url {preview(text)}: {how}") from None
     if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in text):
-        raise UsageError(f"--video-url {text!r}: {how}")
+        raise UsageError(f"--video-url {preview(text)}: {how}")
     return text
 
 

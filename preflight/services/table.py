@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass
 from enum import Enum
 
-from ..errors import UsageError
+from ..errors import UsageError, preview
 
 TABLE_READ = datetime.date(2026, 11, 28)
 
@@ -180,5 +180,5 @@ def parse_service(text: str) -> Service:
     """
     key = text.strip().lower()
     if key not in SERVICES:
-        raise UsageError(f"--service {text!r}: unknown service; use one of {', '.join(SERVICES)}")
+        raise UsageError(f"--service {preview(text)}: unknown service; use one of {', '.join(SERVICES)}")
     return SERVICES[key]
