@@ -71,7 +71,7 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   two black frames: truth version 3), so no longer held out.
 * **heldout8** (``--set heldout8``, the same as ``--set heldout --heldout-seed 10000``): the
   held-out recipes and sources at seeds 10000-10013, the fresh draw never looked at before it
-  was run once (with PySceneDetect) with the detector of commit DETECTOR_COMMIT; the detector
+  was run once (with PySceneDetect) with the detector of commit c99abb5; the detector
   was not changed after it.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
