@@ -80,8 +80,10 @@ of the pixels below 0.1) is a fade in the truth (``fade_in`` / ``fade_out``), si
 pixel for pixel; see ``fixtures/transitions_eval.py`` (``TRUTH_VERSION`` 2). Numbers printed
 before that rule scored such transitions as dissolves. A hard cut between two black frames (the
 same definition on both sides of the cut: no visible change) is not scored, neither as a cut
-to find nor as a false cut when reported (``TRUTH_VERSION`` 3; the report prints how many a set
-holds). Numbers printed before that rule counted them as cuts (all missed, by every detector).
+to find nor as a false cut when reported, and neither is a gradual transition black from end to
+end (a fade out of a source shot that is itself black) (``TRUTH_VERSION`` 3; the report prints
+how many a set holds). Numbers printed before that rule counted them (all missed by every
+detector).
 
 For these sets the report adds false cuts per hard-negative kind (a false cut within a
 negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a converted clip)
@@ -127,8 +129,10 @@ class Truth:
     cuts: list[int]
     gradual: list[tuple[str, int, int]]
     negatives: list[tuple[str, int, int]] = field(default_factory=list)
-    # Cuts between two black frames (no visible change): neither to find nor false when found.
+    # Cuts between two black frames and gradual transitions black from end to end (no visible
+    # change): neither to find nor false when found.
     black_cuts: list[int] = field(default_factory=list)
+    black_gradual: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -210,7 +214,8 @@ def eval_clips(split: str, first_seed: int | None = None, only: str | None = Non
         gradual = _gradual_list(truth["gradual"])
         negs = [(str(k), int(a), int(b)) for k, a, b in truth["negatives"]]  # type: ignore[union-attr]
         out.append(Truth(recipe.name, path, list(truth["cuts"]), gradual, negs,  # type: ignore[arg-type]
-                         list(truth.get("black_cuts", []))))  # type: ignore[arg-type]
+                         list(truth.get("black_cuts", [])),  # type: ignore[arg-type]
+                         _gradual_list(truth.get("black_gradual", []))))
     return out
 
 
@@ -220,8 +225,9 @@ def false_by_kind(truth: Truth, cuts: list[int]) -> dict[str, int]:
     inside = [(a - GRADUAL_TOL, b + GRADUAL_TOL) for _k, a, b in truth.gradual]
     out: dict[str, int] = {}
     for c in cuts:
+        unseen = [(a - GRADUAL_TOL, b + GRADUAL_TOL) for _k, a, b in truth.black_gradual]
         if any(abs(c - g) <= CUT_TOL for g in [*truth.cuts, *truth.black_cuts]) or any(
-                lo <= c <= hi for lo, hi in inside):
+                lo <= c <= hi for lo, hi in [*inside, *unseen]):
             continue
         kinds = {k for k, a, b in truth.negatives if a - 1 <= c <= b + 1} or {"other"}
         for k in kinds:
@@ -279,7 +285,8 @@ def score(truth: Truth, cuts: list[int], gradual: list[tuple[str, int, int]]) ->
             used_g.add(g)
     t.tp = len(used_g)
     t.fn = len(truth.cuts) - t.tp
-    t.fp = sum(1 for c in cuts if c not in used_c and not any(lo <= c <= hi for lo, hi in inside)
+    unseen = [(a - GRADUAL_TOL, b + GRADUAL_TOL) for _k, a, b in truth.black_gradual]
+    t.fp = sum(1 for c in cuts if c not in used_c and not any(lo <= c <= hi for lo, hi in [*inside, *unseen])
                and not any(abs(c - g) <= CUT_TOL for g in truth.black_cuts))
     for kind, a, b in truth.gradual:
         lo, hi = a - GRADUAL_TOL, b + GRADUAL_TOL
@@ -292,7 +299,8 @@ def score(truth: Truth, cuts: list[int], gradual: list[tuple[str, int, int]]) ->
             best = min(typed, key=lambda g: abs(g[1] - a) + abs(g[2] - b))
             t.extent_err += [abs(best[1] - a), abs(best[2] - b)]
     for g in gradual:
-        if not any(g[1] <= b + GRADUAL_TOL and g[2] >= a - GRADUAL_TOL for _k, a, b in truth.gradual):
+        if not any(g[1] <= b + GRADUAL_TOL and g[2] >= a - GRADUAL_TOL
+                   for _k, a, b in [*truth.gradual, *truth.black_gradual]):
             t.grad_fp += 1
     return t
 
@@ -303,7 +311,7 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
     totals = {k: Tally() for k in ("ours", *kinds)}
     negatives: dict[str, dict[str, int]] = {k: {} for k in totals}
     neg_events: dict[str, int] = {}
-    n_cuts = n_grad = n_frames = n_black = 0
+    n_cuts = n_grad = n_frames = n_black = n_black_g = 0
     cost: list[tuple[float, int]] = []
     header = f"{'clip':38s} {'frames':>6s} {'cuts':>4s} {'grad':>4s}  "
     header += f"{'ours TP/FP/FN':>13s} {'typed/any':>9s}"
@@ -324,6 +332,7 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
             negatives["ours"][kind] = negatives["ours"].get(kind, 0) + count
         n_cuts += len(truth.cuts)
         n_black += len(truth.black_cuts)
+        n_black_g += len(truth.black_gradual)
         n_grad += len(truth.gradual)
         n_frames += seconds.size
         line = (
@@ -351,7 +360,7 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
 
     print()
     print(f"clips: {len(cost)}, frames: {n_frames}, hard cuts: {n_cuts}, gradual transitions: {n_grad}, "
-          f"black-to-black cuts (not scored): {n_black}")
+          f"not scored (no visible change): {n_black} black-to-black cuts, {n_black_g} all-black gradual")
     print(f"{'detector':10s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'precision':>9s} {'recall':>7s} {'F1':>6s} "
           f"{'gradual recall (typed / any)':>29s} {'false gradual':>13s}")
     f1s = {}
