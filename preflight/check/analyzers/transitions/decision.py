@@ -249,16 +249,8 @@ class Decider:
         still = (np.fmax(np.nan_to_num(db), np.nan_to_num(da)) <= _DUP_DIFF) & (
             np.fmax(np.nan_to_num(sb), np.nan_to_num(sa)) <= _STILL_STRUCT
         )
-        # ... or a jump cut's change isolated between quiet neighbours, which then needs to stand
-        # out from the calmer side's level only: a cut into (or out of) a shot whose own fast
-        # move starts within the window, whose level would hide it (held-out clip 9010).
-        # Neighbours are the nearest frames that change (a repeat, even one taken for a distinct
-        # frame, changes nothing and would make every step of a move look isolated).
-        moving = distinct & (diff > _DUP_DIFF)
-        (pd, nd), (ps, ns) = _nearest_distinct(diff, moving), _nearest_distinct(st, moving)
-        isolated = (diff >= _ISOLATED * np.fmax(pd, nd)) & (st >= _ISOLATED * np.fmax(ps, ns)) & (
-            diff >= p.jump_cut_ratio * np.fmax(np.fmin(np.nan_to_num(db), np.nan_to_num(da)), 0.004)) & (
-            st >= p.jump_cut_ratio * np.fmax(np.fmin(np.nan_to_num(sb), np.nan_to_num(sa)), 0.01))
+        # ... or a jump cut's change isolated between quiet neighbours (see _isolated).
+        isolated = self._isolated(st, distinct, (db, da), (sb, sa))
         structural = (
             has_s
             & (diff >= p.cut_min_diff)
@@ -322,6 +314,22 @@ class Decider:
         flashes = self._flash_frames([c for c, _ in kept])
         moved = self._moved_far()
         return [(c, conf) for c, conf in kept if c not in flashes and not moved[c]]
+
+    def _isolated(self, st: np.ndarray, distinct: np.ndarray, dlevels: tuple[np.ndarray, np.ndarray],
+                  slevels: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Changes at least ``_ISOLATED`` times those of the nearest frame that changes on each
+        side, which then need to stand out ``jump_cut_ratio`` times from the calmer side's levels
+        (``dlevels``, ``slevels``: the ``diff`` and ``struct`` medians before and after) only: a
+        cut into (or out of) a shot whose own fast move starts within the window, whose level
+        would hide it (held-out clip 9010). A repeat, even one taken for a distinct frame,
+        changes nothing and is no neighbour (it would make every step of a move look isolated)."""
+        diff, jump = self.sig["diff"], self.p.jump_cut_ratio
+        moving = distinct & (diff > _DUP_DIFF)
+        (pd, nd), (ps, ns) = _nearest_distinct(diff, moving), _nearest_distinct(st, moving)
+        calm_d = np.fmax(np.fmin(*(np.nan_to_num(v) for v in dlevels)), 0.004)
+        calm_s = np.fmax(np.fmin(*(np.nan_to_num(v) for v in slevels)), 0.01)
+        return ((diff >= _ISOLATED * np.fmax(pd, nd)) & (st >= _ISOLATED * np.fmax(ps, ns))
+                & (diff >= jump * calm_d) & (st >= jump * calm_s))
 
     def _moved_far(self) -> np.ndarray:
         """Frames that are the same picture as the previous one moved further than ``struct``'s
