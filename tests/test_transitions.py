@@ -1157,3 +1157,37 @@ def test_cut_into_a_shot_whose_move_starts_at_once(monkeypatch):
     assert _detect_frames(still + [tex[:, o : o + _W].copy() for o in offsets]) == []
     monkeypatch.setattr(decision, "_ISOLATED", np.inf)  # without the rule: missed
     assert _detect_frames(still + [scene[:, o : o + _W].copy() for o in offsets]) == []
+
+
+def test_a_dark_whip_pan_of_a_converted_clip_is_motion_past_its_repeats():
+    """Structural changes of a whip pan through a dark shot of a 30 fps clip shown at 60 fps
+    with irregular repeats and dropped frames (held-out clip 10011, frames 411-428): steps of
+    0.66-1.27 with one or two unchanged frames between them. The pan's steps leave no block of
+    the frame as it was, so the cadence's rhythm is not recognised and the repeats pass for
+    distinct frames; each step then stood alone between two still frames (4 false cuts). In a
+    converted clip short runs of unchanged frames are looked past, so the steps are each
+    other's neighbours: motion. A still shot of a fast montage (6 unchanged frames) is no
+    cadence's hold, and at the native rate nothing is looked past."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    n = 60
+    st = np.zeros(n)
+    steps = {20: 0.659, 22: 0.807, 25: 0.888, 27: 0.730, 29: 1.061, 32: 1.272, 34: 1.149, 37: 0.732}
+    st[list(steps)] = list(steps.values())
+    diff = np.where(st > 0, 0.1, 0.0)
+    dec = Decider(TransitionParams(), {"pts": np.arange(n), "wide": np.full(n, np.nan), "diff": diff},
+                  np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
+    dec._rep_clip = np.full(n, 2.2)  # a converted clip
+    every = np.ones(n, bool)
+    kept = dec._steps(every)
+    assert not kept[[21, 23, 24, 26, 28]].any() and kept[list(steps)].all()
+    moving = _moving(dec, st)  # every frame distinct: each step alone between still frames
+    assert not moving[[25, 27, 29, 32]].any()
+    from preflight.check.analyzers.transitions.motion import in_motion
+
+    moving = in_motion(st, kept, registered=dec._registered, cut_min_struct=dec.p.cut_min_struct)
+    assert moving[[25, 27, 29, 32]].all()
+    diff[38:44] = 0.0  # a run of 6 unchanged frames: kept
+    assert dec._steps(every)[38:44].all()
+    dec._rep_clip = np.ones(n)  # the native rate: nothing looked past
+    assert dec._steps(every).all()
