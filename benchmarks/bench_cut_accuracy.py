@@ -70,8 +70,12 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   fast move starts at once, a dark object coming in over a moving shot, invisible cuts between
   two black frames: truth version 3), so no longer held out.
 * **heldout8** (``--set heldout8``, the same as ``--set heldout --heldout-seed 10000``): the
-  held-out recipes and sources at seeds 10000-10013, the fresh draw never looked at before it
-  was run once (with PySceneDetect) with the detector of commit c99abb5; the detector
+  held-out recipes and sources at seeds 10000-10013, a fresh draw run once (with PySceneDetect,
+  detector of commit c99abb5); later inspected to diagnose its misses (a dark whip pan of a
+  converted clip whose repeats were taken for distinct frames), so no longer held out.
+* **heldout9** (``--set heldout9``, the same as ``--set heldout --heldout-seed 11000``): the
+  held-out recipes and sources at seeds 11000-11013, the fresh draw never looked at before it
+  was run once (with PySceneDetect) with the detector of commit b8ec143; the detector
   was not changed after it.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
