@@ -288,7 +288,25 @@ class Decider:
         # start of a clip looks like a spike there).
         ok[:2] = False
         ok[n - 1 :] = False
-        strength = np.where(
+        strength = self._strength(has_s, rd, rs, rh, st)
+        cands = [(int(i), 1.0 - 0.5 / max(float(strength[i]), 1.0)) for i in np.nonzero(ok)[0]]
+        kept = _suppress_adjacent(cands, score)
+        # In-shot structural change per frame, for the flash test's tolerance (the shot before
+        # the candidate; after it may be the flash itself).
+        self._motion = np.nan_to_num(sb, nan=0.0)
+        self._change = np.nan_to_num(change_before, nan=0.0)
+        self._flat = flat
+        flashes = self._flash_frames([c for c, _ in kept])
+        moved = self._moved_far()
+        return [(c, conf) for c, conf in kept if c not in flashes and not moved[c]]
+
+    def _strength(self, has_s: np.ndarray, rd: np.ndarray, rs: np.ndarray, rh: np.ndarray,
+                  st: np.ndarray) -> np.ndarray:
+        """How far each frame passes the strongest of the cut tests it passes (1 at a floor), from
+        its ratios to the local levels (``rd``, ``rs``, ``rh``) and its changes: a candidate's
+        confidence."""
+        p, diff, hist = self.p, self.sig["diff"], self.sig["hist"]
+        return np.where(
             has_s,
             np.maximum.reduce([
                 np.minimum.reduce([rd / p.cut_ratio, rs / p.cut_ratio, st / p.cut_min_struct,
@@ -305,16 +323,6 @@ class Decider:
                                    rh / (1.5 * p.cut_ratio)]),
             ),
         )
-        cands = [(int(i), 1.0 - 0.5 / max(float(strength[i]), 1.0)) for i in np.nonzero(ok)[0]]
-        kept = _suppress_adjacent(cands, score)
-        # In-shot structural change per frame, for the flash test's tolerance (the shot before
-        # the candidate; after it may be the flash itself).
-        self._motion = np.nan_to_num(sb, nan=0.0)
-        self._change = np.nan_to_num(change_before, nan=0.0)
-        self._flat = flat
-        flashes = self._flash_frames([c for c, _ in kept])
-        moved = self._moved_far()
-        return [(c, conf) for c, conf in kept if c not in flashes and not moved[c]]
 
     def _steps(self, distinct: np.ndarray) -> np.ndarray:
         """The distinct frames the motion veto compares: in a converted clip, also without short
