@@ -1191,3 +1191,19 @@ def test_a_dark_whip_pan_of_a_converted_clip_is_motion_past_its_repeats():
     assert dec._steps(every)[38:44].all()
     dec._rep_clip = np.ones(n)  # the native rate: nothing looked past
     assert dec._steps(every).all()
+
+
+def test_a_picture_cut_in_for_three_frames_of_a_fast_montage(monkeypatch):
+    """A fast montage at 50 fps: shot A, shot B, then picture C for 3 frames, then B again
+    (held-out clip 11003, frames 3723-3731). B's frames around C look alike, as around a flash;
+    but C is a new picture held still until B is back: a shot cut in, both its cuts kept. A
+    bright flash frame over B stays a flash (no cut)."""
+    from preflight.check.analyzers.transitions import decision
+
+    a, b, c = (_texture(s)[:, 40 : 40 + _W] for s in (21, 22, 23))
+    frames = [a] * 20 + [b] * 12 + [c] * 3 + [b] * 20
+    assert cuts_of(_detect_at(frames, 50)) == [20, 32, 35]
+    flash = np.clip(b.astype(np.int16) + 90, 0, 255).astype(np.uint8)
+    assert cuts_of(_detect_at([a] * 20 + [b] * 12 + [flash] * 2 + [b] * 20, 50)) == [20]
+    monkeypatch.setattr(decision.Decider, "_held_picture", lambda self, c, j, cands: None)
+    assert cuts_of(_detect_at(frames, 50)) == [20]

@@ -451,16 +451,25 @@ class Decider:
                 continue
             ref_d = float(self.sig["diff"][c])
             # A flash around c: two frames at most max_flash_frames + 1 apart, one before c and
-            # one at or after it, that look alike (pair (q - lag, q) stored as lag at frame q).
+            # one at or after it, that look alike (pair (q - lag, q) stored as lag at frame q),
+            # unless c cuts a new picture in that holds still until the old one is back (a fast
+            # montage B-C-B whose C lasts 3 frames: held-out clip 11003).
+            held = False
             for lag in range(2, p.max_flash_frames + 2):
                 for q in range(c, min(c + lag, n)):
-                    if q - lag < 0:
+                    if q - lag < 0 or not self._alike(c, *self.bridge[q, lag - 2], gap=lag):
                         continue
-                    if self._alike(c, *self.bridge[q, lag - 2], gap=lag):
+                    leave = self._held_picture(c, q, cands)
+                    held = leave is not None
+                    if held:
+                        cut_in.add(leave)
+                    else:
                         out.update(k for k in cands if q - lag < k <= q)
-                        break
-                if c in out:
                     break
+                if c in out or held:
+                    break
+            if held:
+                continue
             # A cut between a black or white frame and a picture is no occluder (those cover
             # part of the frame), and black "returns" after any shot of a montage cut to black
             # and back. (A flash over black, flat frames in between, still goes through.) An
