@@ -74,8 +74,12 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   detector of commit c99abb5); later inspected to diagnose its misses (a dark whip pan of a
   converted clip whose repeats were taken for distinct frames), so no longer held out.
 * **heldout9** (``--set heldout9``, the same as ``--set heldout --heldout-seed 11000``): the
-  held-out recipes and sources at seeds 11000-11013, the fresh draw never looked at before it
-  was run once (with PySceneDetect) with the detector of commit b8ec143; the detector
+  held-out recipes and sources at seeds 11000-11013, a fresh draw run once (with PySceneDetect,
+  detector of commit b8ec143); later inspected to diagnose its misses (a picture cut in for 3
+  frames of a fast montage taken for a flash), so no longer held out.
+* **heldout10** (``--set heldout10``, the same as ``--set heldout --heldout-seed 12000``): the
+  held-out recipes and sources at seeds 12000-12013, the fresh draw never looked at before it
+  was run once (with PySceneDetect) with the detector of commit e6ffde5; the detector
   was not changed after it.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
