@@ -65,15 +65,33 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   shots, fades of near-black shots, moves with a dropped frame at their top), so no longer held
   out.
 * **heldout7** (``--set heldout7``, the same as ``--set heldout --heldout-seed 9000``): the
-  held-out recipes and sources at seeds 9000-9013, the fresh draw never looked at before it was
-  run once (with PySceneDetect) with the detector of commit 59e5cd9; the detector was not
-  changed after it.
+  held-out recipes and sources at seeds 9000-9013, a fresh draw run once (with PySceneDetect,
+  detector of commit 59e5cd9); later inspected to diagnose its misses (a cut into a shot whose
+  fast move starts at once, a dark object coming in over a moving shot, invisible cuts between
+  two black frames: truth version 3), so no longer held out.
+* **heldout8** (``--set heldout8``, the same as ``--set heldout --heldout-seed 10000``): the
+  held-out recipes and sources at seeds 10000-10013, a fresh draw run once (with PySceneDetect,
+  detector of commit c99abb5); later inspected to diagnose its misses (a dark whip pan of a
+  converted clip whose repeats were taken for distinct frames), so no longer held out.
+* **heldout9** (``--set heldout9``, the same as ``--set heldout --heldout-seed 11000``): the
+  held-out recipes and sources at seeds 11000-11013, a fresh draw run once (with PySceneDetect,
+  detector of commit b8ec143); later inspected to diagnose its misses (a picture cut in for 3
+  frames of a fast montage taken for a flash), so no longer held out.
+* **heldout10** (``--set heldout10``, the same as ``--set heldout --heldout-seed 12000``): the
+  held-out recipes and sources at seeds 12000-12013, the fresh draw never looked at before it
+  was run once (with PySceneDetect) with the detector of commit e6ffde5; the detector
+  was not changed after it.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
 of the pixels below 0.1) is a fade in the truth (``fade_in`` / ``fade_out``), since it is one
 pixel for pixel; see ``fixtures/transitions_eval.py`` (``TRUTH_VERSION`` 2). Numbers printed
-before that rule scored such transitions as dissolves.
+before that rule scored such transitions as dissolves. A hard cut between two black frames (the
+same definition on both sides of the cut: no visible change) is not scored, neither as a cut
+to find nor as a false cut when reported, and neither is a gradual transition black from end to
+end (a fade out of a source shot that is itself black) (``TRUTH_VERSION`` 3; the report prints
+how many a set holds). Numbers printed before that rule counted them (all missed by every
+detector).
 
 For these sets the report adds false cuts per hard-negative kind (a false cut within a
 negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a converted clip)
@@ -119,6 +137,10 @@ class Truth:
     cuts: list[int]
     gradual: list[tuple[str, int, int]]
     negatives: list[tuple[str, int, int]] = field(default_factory=list)
+    # Cuts between two black frames and gradual transitions black from end to end (no visible
+    # change): neither to find nor false when found.
+    black_cuts: list[int] = field(default_factory=list)
+    black_gradual: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -199,7 +221,9 @@ def eval_clips(split: str, first_seed: int | None = None, only: str | None = Non
         path, truth = transitions_eval.build(recipe)
         gradual = _gradual_list(truth["gradual"])
         negs = [(str(k), int(a), int(b)) for k, a, b in truth["negatives"]]  # type: ignore[union-attr]
-        out.append(Truth(recipe.name, path, list(truth["cuts"]), gradual, negs))  # type: ignore[arg-type]
+        out.append(Truth(recipe.name, path, list(truth["cuts"]), gradual, negs,  # type: ignore[arg-type]
+                         list(truth.get("black_cuts", [])),  # type: ignore[arg-type]
+                         _gradual_list(truth.get("black_gradual", []))))
     return out
 
 
@@ -209,7 +233,9 @@ def false_by_kind(truth: Truth, cuts: list[int]) -> dict[str, int]:
     inside = [(a - GRADUAL_TOL, b + GRADUAL_TOL) for _k, a, b in truth.gradual]
     out: dict[str, int] = {}
     for c in cuts:
-        if any(abs(c - g) <= CUT_TOL for g in truth.cuts) or any(lo <= c <= hi for lo, hi in inside):
+        unseen = [(a - GRADUAL_TOL, b + GRADUAL_TOL) for _k, a, b in truth.black_gradual]
+        if any(abs(c - g) <= CUT_TOL for g in [*truth.cuts, *truth.black_cuts]) or any(
+                lo <= c <= hi for lo, hi in [*inside, *unseen]):
             continue
         kinds = {k for k, a, b in truth.negatives if a - 1 <= c <= b + 1} or {"other"}
         for k in kinds:
@@ -267,7 +293,9 @@ def score(truth: Truth, cuts: list[int], gradual: list[tuple[str, int, int]]) ->
             used_g.add(g)
     t.tp = len(used_g)
     t.fn = len(truth.cuts) - t.tp
-    t.fp = sum(1 for c in cuts if c not in used_c and not any(lo <= c <= hi for lo, hi in inside))
+    unseen = [(a - GRADUAL_TOL, b + GRADUAL_TOL) for _k, a, b in truth.black_gradual]
+    t.fp = sum(1 for c in cuts if c not in used_c and not any(lo <= c <= hi for lo, hi in [*inside, *unseen])
+               and not any(abs(c - g) <= CUT_TOL for g in truth.black_cuts))
     for kind, a, b in truth.gradual:
         lo, hi = a - GRADUAL_TOL, b + GRADUAL_TOL
         hits = [g for g in gradual if g[1] <= hi and g[2] >= lo]
@@ -279,7 +307,8 @@ def score(truth: Truth, cuts: list[int], gradual: list[tuple[str, int, int]]) ->
             best = min(typed, key=lambda g: abs(g[1] - a) + abs(g[2] - b))
             t.extent_err += [abs(best[1] - a), abs(best[2] - b)]
     for g in gradual:
-        if not any(g[1] <= b + GRADUAL_TOL and g[2] >= a - GRADUAL_TOL for _k, a, b in truth.gradual):
+        if not any(g[1] <= b + GRADUAL_TOL and g[2] >= a - GRADUAL_TOL
+                   for _k, a, b in [*truth.gradual, *truth.black_gradual]):
             t.grad_fp += 1
     return t
 
@@ -290,7 +319,7 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
     totals = {k: Tally() for k in ("ours", *kinds)}
     negatives: dict[str, dict[str, int]] = {k: {} for k in totals}
     neg_events: dict[str, int] = {}
-    n_cuts = n_grad = n_frames = 0
+    n_cuts = n_grad = n_frames = n_black = n_black_g = 0
     cost: list[tuple[float, int]] = []
     header = f"{'clip':38s} {'frames':>6s} {'cuts':>4s} {'grad':>4s}  "
     header += f"{'ours TP/FP/FN':>13s} {'typed/any':>9s}"
@@ -310,6 +339,8 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
         for kind, count in false_by_kind(truth, cuts).items():
             negatives["ours"][kind] = negatives["ours"].get(kind, 0) + count
         n_cuts += len(truth.cuts)
+        n_black += len(truth.black_cuts)
+        n_black_g += len(truth.black_gradual)
         n_grad += len(truth.gradual)
         n_frames += seconds.size
         line = (
@@ -330,11 +361,14 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
             line += f"   ours: false {sorted(false_by_kind(truth, cuts).items())} missed {missed}"
         print(line)
         if any(k == "cadence" for k, _a, _b in truth.negatives):
-            cadence_lines.append(f"  {truth.name}: {len(truth.cuts)} cuts, ours reports {len(cuts)} cuts "
-                                 f"({mine.tp} true) and {len(gradual)} gradual")
+            at_black = sum(1 for c in cuts if any(abs(c - g) <= CUT_TOL for g in truth.black_cuts))
+            cadence_lines.append(f"  {truth.name}: {len(truth.cuts)} cuts, ours reports "
+                                 f"{len(cuts) - at_black} cuts ({mine.tp} true) and {len(gradual)} gradual"
+                                 + (f" (and {at_black} at black-to-black cuts)" if at_black else ""))
 
     print()
-    print(f"clips: {len(cost)}, frames: {n_frames}, hard cuts: {n_cuts}, gradual transitions: {n_grad}")
+    print(f"clips: {len(cost)}, frames: {n_frames}, hard cuts: {n_cuts}, gradual transitions: {n_grad}, "
+          f"not scored (no visible change): {n_black} black-to-black cuts, {n_black_g} all-black gradual")
     print(f"{'detector':10s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'precision':>9s} {'recall':>7s} {'F1':>6s} "
           f"{'gradual recall (typed / any)':>29s} {'false gradual':>13s}")
     f1s = {}

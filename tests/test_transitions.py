@@ -745,6 +745,14 @@ def test_fade_out_into_a_long_black_hold_left_unmeasurably():
                    min_iou=0.7)
 
 
+def _moving(dec, st: np.ndarray) -> np.ndarray:
+    """The motion veto over structural changes ``st`` of distinct frames only."""
+    from preflight.check.analyzers.transitions.motion import in_motion
+
+    return in_motion(st, np.ones(st.size, bool), registered=dec._registered,
+                     cut_min_struct=dec.p.cut_min_struct)
+
+
 def test_a_graze_before_a_larger_change_is_its_flank():
     """Structural changes per frame of a dark object entering a still shot of a 3:2 clip whose
     still shot hides the cadence (held-out clip 4007): 0.06 as it grazes the frame, then 0.4
@@ -756,12 +764,12 @@ def test_a_graze_before_a_larger_change_is_its_flank():
     st[[20, 22, 25, 28]] = [0.06, 0.4, 0.55, 0.09]
     dec = Decider(TransitionParams(), {"pts": np.arange(40), "wide": np.full(40, np.nan)},
                   np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
-    moving = dec._in_motion(st, np.ones(40, bool))
+    moving = _moving(dec, st)
     assert moving[20]
     # A montage's hard cut two frames before another, a still frame between, stays a cut.
     st[20] = 0.7
     st[[25, 28]] = 0.0
-    assert not dec._in_motion(st, np.ones(40, bool))[20]
+    assert not _moving(dec, st)[20]
 
 
 # ------------------------------------------------- wide registration: moves beyond the local search
@@ -887,11 +895,11 @@ def test_a_move_that_speeds_up_into_a_larger_change_is_motion():
                   np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
     st = np.zeros(40)
     st[16:21] = [0.023, 0.071, 0.142, 0.225, 0.318]
-    assert dec._in_motion(st, np.ones(40, bool))[20]
+    assert _moving(dec, st)[20]
     st[20] = 0.7  # a cut at the end of the ramp
-    assert not dec._in_motion(st, np.ones(40, bool))[20]
+    assert not _moving(dec, st)[20]
     st[16:21] = [0.0, 0.0, 0.045, 0.67, 0.83]  # two cuts of a montage in a row
-    assert not dec._in_motion(st, np.ones(40, bool))[20]
+    assert not _moving(dec, st)[20]
 
 
 def test_cut_from_black_into_a_dim_shot():
@@ -1007,7 +1015,7 @@ def test_a_whip_pan_out_of_a_still_frame_is_no_montage():
     wide[[20, 22, 23, 26, 29]] = [0.004, 0.76, 0.003, 0.004, 0.006]
     dec = Decider(TransitionParams(), {"pts": np.arange(40), "wide": wide},
                   np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
-    assert dec._in_motion(st, np.ones(40, bool))[22]
+    assert _moving(dec, st)[22]
 
 
 @pytest.mark.parametrize("width", [100, 160])
@@ -1099,8 +1107,103 @@ def test_the_top_of_a_motion_that_speeds_up_and_slows_down_is_motion():
                  [0.008, 0.020, 0.060, 0.430, 0.192, 0.131, 0.062]):
         st = np.zeros(40)
         st[17:24] = ramp
-        assert dec._in_motion(st, np.ones(40, bool))[20]
+        assert _moving(dec, st)[20]
     st[17:24] = [0.0, 0.001, 0.0, 0.6, 0.1, 0.11, 0.1]  # a still shot, a cut, a steady pan
-    assert not dec._in_motion(st, np.ones(40, bool))[20]
+    assert not _moving(dec, st)[20]
     st[17:24] = [0.1, 0.09, 0.1, 0.6, 0.1, 0.11, 0.1]  # two steady pans
-    assert not dec._in_motion(st, np.ones(40, bool))[20]
+    assert not _moving(dec, st)[20]
+
+
+def test_an_object_coming_in_over_a_moving_shot_is_its_flank():
+    """Structural changes of distinct frames of a dark object coming in over a moving shot
+    (held-out clip 9008, 25 fps shown at 50, frame 4700): the shot's own steps 0.003-0.009,
+    then 0.039 as the object touches the frame, 0.419, 0.705 at its largest, 0.178 as it
+    leaves. The 0.419 is the flank of the 0.705: the step before it already changes four times
+    the shot's own motion. A cut whose shot before moves as usual, followed by a larger change,
+    stays a cut."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    dec = Decider(TransitionParams(), {"pts": np.arange(40), "wide": np.full(40, np.nan)},
+                  np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
+    st = np.zeros(40)
+    st[14:24] = [0.005, 0.003, 0.005, 0.009, 0.039, 0.419, 0.705, 0.178, 0.001, 0.002]
+    assert _moving(dec, st)[19]
+    st[18] = 0.008  # the shot before moves as before, up to the change
+    assert not _moving(dec, st)[19]
+
+
+def _smooth_texture(seed: int, width: int) -> np.ndarray:
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    img = cv2.GaussianBlur(rng.random((_H, width)).astype(np.float32), (0, 0), 8)
+    img = (img - img.min()) / (img.max() - img.min())
+    return (40 + 170 * img).astype(np.uint8)
+
+
+def test_cut_into_a_shot_whose_move_starts_at_once(monkeypatch):
+    """A still shot, then a cut into a similar picture (half of it the same scene: a jump cut's
+    structural change, 0.29) that starts a fast pan at once, speeding up over 11 frames
+    (held-out clip 9010, frame 1642). The pan's steps lift the level after the cut to where
+    the cut no longer stands out from both sides; it stands out from the still side and from
+    its two neighbours, which barely change: a cut. The same pan without the cut is no cut."""
+    from preflight.check.analyzers.transitions import decision
+
+    tex = _smooth_texture(7, _W + 1200)
+    scene = (0.5 * tex.astype(np.float32) + 0.5 * _smooth_texture(9, _W + 1200)).astype(np.uint8)
+    offsets = np.cumsum([0, 1, 2, 4, 7, 11, 16, 22, 29, 37, 46, 56] + [0] * 18)
+    still = [tex[:, :_W].copy()] * 40
+    assert _detect_frames(still + [scene[:, o : o + _W].copy() for o in offsets]) == [40]
+    assert _detect_frames(still + [tex[:, o : o + _W].copy() for o in offsets]) == []
+    monkeypatch.setattr(decision, "_ISOLATED", np.inf)  # without the rule: missed
+    assert _detect_frames(still + [scene[:, o : o + _W].copy() for o in offsets]) == []
+
+
+def test_a_dark_whip_pan_of_a_converted_clip_is_motion_past_its_repeats():
+    """Structural changes of a whip pan through a dark shot of a 30 fps clip shown at 60 fps
+    with irregular repeats and dropped frames (held-out clip 10011, frames 411-428): steps of
+    0.66-1.27 with one or two unchanged frames between them. The pan's steps leave no block of
+    the frame as it was, so the cadence's rhythm is not recognised and the repeats pass for
+    distinct frames; each step then stood alone between two still frames (4 false cuts). In a
+    converted clip short runs of unchanged frames are looked past, so the steps are each
+    other's neighbours: motion. A still shot of a fast montage (6 unchanged frames) is no
+    cadence's hold, and at the native rate nothing is looked past."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    n = 60
+    st = np.zeros(n)
+    steps = {20: 0.659, 22: 0.807, 25: 0.888, 27: 0.730, 29: 1.061, 32: 1.272, 34: 1.149, 37: 0.732}
+    st[list(steps)] = list(steps.values())
+    diff = np.where(st > 0, 0.1, 0.0)
+    dec = Decider(TransitionParams(), {"pts": np.arange(n), "wide": np.full(n, np.nan), "diff": diff},
+                  np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
+    dec._rep_clip = np.full(n, 2.2)  # a converted clip
+    every = np.ones(n, bool)
+    kept = dec._steps(every)
+    assert not kept[[21, 23, 24, 26, 28]].any() and kept[list(steps)].all()
+    moving = _moving(dec, st)  # every frame distinct: each step alone between still frames
+    assert not moving[[25, 27, 29, 32]].any()
+    from preflight.check.analyzers.transitions.motion import in_motion
+
+    moving = in_motion(st, kept, registered=dec._registered, cut_min_struct=dec.p.cut_min_struct)
+    assert moving[[25, 27, 29, 32]].all()
+    diff[38:44] = 0.0  # a run of 6 unchanged frames: kept
+    assert dec._steps(every)[38:44].all()
+    dec._rep_clip = np.ones(n)  # the native rate: nothing looked past
+    assert dec._steps(every).all()
+
+
+def test_a_picture_cut_in_for_three_frames_of_a_fast_montage(monkeypatch):
+    """A fast montage at 50 fps: shot A, shot B, then picture C for 3 frames, then B again
+    (held-out clip 11003, frames 3723-3731). B's frames around C look alike, as around a flash;
+    but C is a new picture held still until B is back: a shot cut in, both its cuts kept. A
+    bright flash frame over B stays a flash (no cut)."""
+    from preflight.check.analyzers.transitions import decision
+
+    a, b, c = (_texture(s)[:, 40 : 40 + _W] for s in (21, 22, 23))
+    frames = [a] * 20 + [b] * 12 + [c] * 3 + [b] * 20
+    assert cuts_of(_detect_at(frames, 50)) == [20, 32, 35]
+    flash = np.clip(b.astype(np.int16) + 90, 0, 255).astype(np.uint8)
+    assert cuts_of(_detect_at([a] * 20 + [b] * 12 + [flash] * 2 + [b] * 20, 50)) == [20]
+    monkeypatch.setattr(decision.Decider, "_held_picture", lambda self, c, j, cands: None)
+    assert cuts_of(_detect_at(frames, 50)) == [20]

@@ -67,9 +67,12 @@ Decisions:
   from both sides; a cut into or out of fast motion, where ``struct``'s level is high, is
   confirmed by a jump of the histogram distance; between two still pictures (both levels at
   coding noise) a structural change of 0.05 standing out as much as a jump cut's is a cut (two
-  crops of one photograph). Next to a flat (black/white) frame NCC is undefined and ``diff``
-  with the histogram distance decide (a smaller ``diff``, black into a dim shot, when the
-  histogram jumps as for a histogram-confirmed cut). The ``diff`` level leaves out the frames of a flash or
+  crops of one photograph); a jump cut's change at least ``_ISOLATED`` (8) times that of
+  the nearest changing distinct frame on each side needs to stand out only from the calmer
+  side's level (a cut into a shot whose own fast move starts at once). Next to a flat
+  (black/white) frame NCC is undefined and ``diff`` with the histogram distance decide (a
+  smaller ``diff``, black into a dim shot, when the histogram jumps as for a
+  histogram-confirmed cut). The ``diff`` level leaves out the frames of a flash or
   strobe (a histogram jump without structural change that the next or previous distinct frame
   reverses), which would hide a cut next to a strobe. No cut within one frame of the clip's
   ends (one side of the comparison missing); of two adjacent candidates the stronger.
@@ -82,8 +85,8 @@ Decisions:
   shot whose encoder refreshes the picture in rhythm moves nothing). Local levels are medians over *distinct*
   frames only (a repeat's zero would make every change of the source a spike), and spans in
   frames (the return test below) stretch by the local number of frames per distinct frame.
-* **Motion**: a cut is an isolated structural change; the fastest frame of a whip pan or of
-  an object crossing the lens sits between frames that change too, as the motion speeds up
+* **Motion** (:mod:`.motion`): a cut is an isolated structural change; the fastest frame of a
+  whip pan or of an object crossing the lens sits between frames that change too, as it speeds up
   and slows down. A candidate is dropped when the larger ``struct`` of the two distinct frames
   on each side is at least ``_MOTION_SHARE`` of its own, or half that when it is no peak or
   the two sides together reach 2.5 times that share; or, for a change below a hard cut's floor,
@@ -91,14 +94,17 @@ Decisions:
   dropped source frame doubles one step), and for a larger one when that ramp's nearest step,
   itself below the floor, is at least half of it (a hand coming up to a still shot); or
   when a neighbour changes more and the other side at least a tenth as much, or whatever the
-  other side does for a change below that floor (the flank of a larger change: an object
-  entering a still shot); or when the three distinct frames on *both* sides fall away from it
-  by steps of a quarter, the nearest still an eighth of it (the top of a move that speeds up
-  and slows down, which a dropped frame or a dim shot's noise makes stand out; a cut's
-  neighbours are its shots' own steady or still motion). The second distinct frame on a side
-  is no motion when it is another cut of a fast montage (a still frame between, nothing
-  beyond, not matched by the wide registration: a whip pan out of a still frame) and the
-  candidate is a hard cut's change itself.
+  other side does for a change below that floor, or a twentieth as much when that is three
+  times the median of the three steps before it (the flank of a larger change: an object
+  entering a still shot, or coming in over a moving shot); or when the three distinct frames
+  on *both* sides fall away from it by steps of a quarter, the nearest still an eighth of it
+  (the top of a move that speeds up and slows down, which a dropped frame or a dim shot's
+  noise makes stand out; a cut's neighbours are its shots' own steady or still motion). The
+  second distinct frame on a side is no motion when it is another cut of a fast montage (a
+  still frame between, nothing beyond, not matched by the wide registration: a whip pan out
+  of a still frame) and the candidate is a hard cut's change itself. In a converted clip the
+  veto looks past short runs of unchanged frames (up to 3) even where the cadence's rhythm was
+  not recognised (a dark whip pan whose steps leave no block of the frame as it was).
 * **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` apart,
   one before it and one at or after it, look alike (the picture before the flash comes back:
   the flashlight test of Heng and Ngan [3]_), within a tolerance that grows with the shot's

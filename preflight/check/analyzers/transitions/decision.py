@@ -14,15 +14,16 @@ from functools import cached_property
 import numpy as np
 
 from .fitting import fade_extent, inner_fade, mix_extent
-from .levels import bell_shaped as _bell_shaped
 from .levels import frames_per_distinct as _frames_per_distinct
 from .levels import kept_blocks as _kept_blocks
 from .levels import last_between as _last_between
+from .levels import nearest_distinct as _nearest_distinct
 from .levels import runs as _runs
 from .levels import side_maxima as _side_maxima
 from .levels import side_medians as _side_medians
 from .levels import stretched as _stretched
 from .levels import suppress_adjacent as _suppress_adjacent
+from .motion import in_motion
 from .params import TransitionParams
 from .signals import UNDIPPED_MAX_PRED, WIDE_MAX_DIST, WIPE_MAX_RB, WindowField, mix_like, wipe_like
 
@@ -45,9 +46,8 @@ _CADENCE_RUNS = 4
 # Blocks (of the 4 x 3 grid of ``blocks``) whose mean repeats that make a change no new picture
 # (an object over part of a still shot; a cut leaves at most one by chance).
 _KEPT_BLOCKS = 2
-# A candidate cut is motion when both distinct neighbours change at least this share of its
-# structural change (see Decider._in_motion).
-_MOTION_SHARE = 0.3
+# A change this many times its immediate distinct neighbours' (both sides) is isolated: a cut.
+_ISOLATED = 8.0
 # Smallest tolerance of the return test (mean absolute difference, 0-1) whatever the motion.
 _RETURN_MIN_TOL = 0.08
 # Largest change per frame, as a share of the spikes around it, of a picture held between two
@@ -249,11 +249,14 @@ class Decider:
         still = (np.fmax(np.nan_to_num(db), np.nan_to_num(da)) <= _DUP_DIFF) & (
             np.fmax(np.nan_to_num(sb), np.nan_to_num(sa)) <= _STILL_STRUCT
         )
+        # ... or a jump cut's change isolated between quiet neighbours (see _isolated).
+        isolated = self._isolated(st, distinct, (db, da), (sb, sa))
         structural = (
             has_s
             & (diff >= p.cut_min_diff)
             & (
                 ((st >= p.cut_min_struct) & (rd >= p.cut_ratio) & (rs >= p.cut_ratio))
+                | (isolated & (st >= p.jump_cut_min_struct))
                 | (still & (st >= _STILL_CUT_STRUCT) & (rd >= p.jump_cut_ratio) & (rs >= p.jump_cut_ratio))
                 | ((st >= p.jump_cut_min_struct) & (rd >= p.jump_cut_ratio) & (rs >= p.jump_cut_ratio))
                 | (
@@ -278,13 +281,32 @@ class Decider:
         # frame of a whip pan or of an object crossing the lens sits between frames that also
         # change a lot (the motion ramps up and down). Neighbours are the previous and next
         # *distinct* frames (repeats of a cadence conversion change nothing).
-        ok &= ~self._in_motion(st, distinct)
+        ok &= ~in_motion(st, self._steps(distinct), registered=self._registered,
+                         cut_min_struct=self.p.cut_min_struct)
         # A cut needs two frames of each shot to stand out from: none within one frame of the
         # clip's ends, where one side of the comparison is missing (fast motion right at the
         # start of a clip looks like a spike there).
         ok[:2] = False
         ok[n - 1 :] = False
-        strength = np.where(
+        strength = self._strength(has_s, rd, rs, rh, st)
+        cands = [(int(i), 1.0 - 0.5 / max(float(strength[i]), 1.0)) for i in np.nonzero(ok)[0]]
+        kept = _suppress_adjacent(cands, score)
+        # In-shot structural change per frame, for the flash test's tolerance (the shot before
+        # the candidate; after it may be the flash itself).
+        self._motion = np.nan_to_num(sb, nan=0.0)
+        self._change = np.nan_to_num(change_before, nan=0.0)
+        self._flat = flat
+        flashes = self._flash_frames([c for c, _ in kept])
+        moved = self._moved_far()
+        return [(c, conf) for c, conf in kept if c not in flashes and not moved[c]]
+
+    def _strength(self, has_s: np.ndarray, rd: np.ndarray, rs: np.ndarray, rh: np.ndarray,
+                  st: np.ndarray) -> np.ndarray:
+        """How far each frame passes the strongest of the cut tests it passes (1 at a floor), from
+        its ratios to the local levels (``rd``, ``rs``, ``rh``) and its changes: a candidate's
+        confidence."""
+        p, diff, hist = self.p, self.sig["diff"], self.sig["hist"]
+        return np.where(
             has_s,
             np.maximum.reduce([
                 np.minimum.reduce([rd / p.cut_ratio, rs / p.cut_ratio, st / p.cut_min_struct,
@@ -301,16 +323,36 @@ class Decider:
                                    rh / (1.5 * p.cut_ratio)]),
             ),
         )
-        cands = [(int(i), 1.0 - 0.5 / max(float(strength[i]), 1.0)) for i in np.nonzero(ok)[0]]
-        kept = _suppress_adjacent(cands, score)
-        # In-shot structural change per frame, for the flash test's tolerance (the shot before
-        # the candidate; after it may be the flash itself).
-        self._motion = np.nan_to_num(sb, nan=0.0)
-        self._change = np.nan_to_num(change_before, nan=0.0)
-        self._flat = flat
-        flashes = self._flash_frames([c for c, _ in kept])
-        moved = self._moved_far()
-        return [(c, conf) for c, conf in kept if c not in flashes and not moved[c]]
+
+    def _steps(self, distinct: np.ndarray) -> np.ndarray:
+        """The distinct frames the motion veto compares: in a converted clip, also without short
+        runs of unchanged frames (up to 3, a cadence's longest hold), which are the cadence's
+        repeats even where its rhythm was not recognised (a dark whip pan whose steps leave no
+        block of the frame as it was: held-out clip 10011), not a still frame between two cuts
+        (a shot of a fast montage holds 3 source frames or more, 6 or more frames here)."""
+        if float(self._rep_clip.min()) < 1.5:
+            return distinct
+        steps = distinct.copy()
+        for a, b in _runs(self.sig["diff"] <= _DUP_DIFF):
+            if b - a < 3:
+                steps[a : b + 1] = False
+        return steps
+
+    def _isolated(self, st: np.ndarray, distinct: np.ndarray, dlevels: tuple[np.ndarray, np.ndarray],
+                  slevels: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Changes at least ``_ISOLATED`` times those of the nearest frame that changes on each
+        side, which then need to stand out ``jump_cut_ratio`` times from the calmer side's levels
+        (``dlevels``, ``slevels``: the ``diff`` and ``struct`` medians before and after) only: a
+        cut into (or out of) a shot whose own fast move starts within the window, whose level
+        would hide it (held-out clip 9010). A repeat, even one taken for a distinct frame,
+        changes nothing and is no neighbour (it would make every step of a move look isolated)."""
+        diff, jump = self.sig["diff"], self.p.jump_cut_ratio
+        moving = distinct & (diff > _DUP_DIFF)
+        (pd, nd), (ps, ns) = _nearest_distinct(diff, moving), _nearest_distinct(st, moving)
+        calm_d = np.fmax(np.fmin(*(np.nan_to_num(v) for v in dlevels)), 0.004)
+        calm_s = np.fmax(np.fmin(*(np.nan_to_num(v) for v in slevels)), 0.01)
+        return ((diff >= _ISOLATED * np.fmax(pd, nd)) & (st >= _ISOLATED * np.fmax(ps, ns))
+                & (diff >= jump * calm_d) & (st >= jump * calm_s))
 
     def _moved_far(self) -> np.ndarray:
         """Frames that are the same picture as the previous one moved further than ``struct``'s
@@ -345,78 +387,6 @@ class Decider:
                 (prv * step < 0) & (np.abs(prv) >= np.abs(step) / 3)
             )
         out[idx] = back & (hist[idx] >= self.p.hist_cut_min) & (struct[idx] < _LUM_EVENT_STRUCT)
-        return out
-
-    def _in_motion(self, st: np.ndarray, distinct: np.ndarray) -> np.ndarray:
-        """Frames whose structural change both sides share (the larger of the two distinct
-        frames before, and after): each at least
-        ``_MOTION_SHARE`` of it, or at least half that share when the frame is no peak (a
-        neighbour changes more: the flank of a motion) or the two together reach 2.5 times
-        that share (a short ramp: a motion that speeds up and slows down over a few frames,
-        while a cut's neighbours are both quiet). Another cut of a fast montage two distinct
-        frames away, with a still frame between, is no motion."""
-        n = st.size
-        idx = np.nonzero(distinct)[0]
-        out = np.zeros(n, bool)
-        if idx.size < 3:
-            return out
-        vals = st[idx]
-        m = vals.size
-        pad = np.concatenate([[0.0] * 4, vals, [0.0] * 4])
-        # Distinct frames k = 1..4 before (prev[k]) and after (nxt[k]) each distinct frame.
-        prev = {k: pad[4 - k : 4 - k + m].copy() for k in range(1, 5)}
-        nxt = {k: pad[4 + k : 4 + k + m].copy() for k in range(1, 5)}
-        # The second distinct frame on a side is no motion when it is another cut of a fast
-        # montage: a structural change with a still frame between it and this one and nothing
-        # beyond it (in a converted clip a still shot of 3-4 source frames shows one or two
-        # distinct frames), when this one is a hard cut's change too (a smaller change next to
-        # a large one is its flank: an object entering a still shot of a converted clip,
-        # whose repeats hide the cadence, changes a little, then a lot two frames later).
-        # A change the wide registration matches is a step of a move, never such a cut (a whip
-        # pan starting from a still frame).
-        floor = 0.5 * _MOTION_SHARE
-        moved = np.concatenate([[False] * 2, self._registered[idx], [False] * 2])
-        for near, second, beyond, second_moved in (
-                (prev[1], prev[2], np.maximum(prev[3], prev[4]), moved[:m]),
-                (nxt[1], nxt[2], np.maximum(nxt[3], nxt[4]), moved[4:])):
-            cut_like = (
-                (second >= self.p.cut_min_struct) & (near < floor * second) & (beyond < floor * second)
-                & (vals >= self.p.cut_min_struct) & ~second_moved
-            )
-            second[cut_like] = 0.0
-        # The larger of the two distinct frames on each side: a repeat whose coding noise passed
-        # for a distinct frame must not hide the motion.
-        prev_v = np.maximum(prev[1], prev[2])
-        next_v = np.maximum(nxt[1], nxt[2])
-        low, high = np.minimum(prev_v, next_v), np.maximum(prev_v, next_v)
-        ramp = (high > vals) | (low + high >= 2.5 * _MOTION_SHARE * vals)
-        shared = (low >= _MOTION_SHARE * vals) | (ramp & (low >= 0.5 * _MOTION_SHARE * vals))
-        # The start or end of a sustained fast move: both distinct frames on one side change
-        # about as much (a cut's new shot settles at once).
-        onset = np.maximum(np.minimum(prev[1], prev[2]), np.minimum(nxt[1], nxt[2])) >= 0.8 * vals
-        # A move that speeds up into the frame (or slows down out of it): the three distinct
-        # frames on one side grow towards it, the nearest already a quarter of its change. A
-        # dropped source frame there doubles one step (two source frames of motion in one), so
-        # the peak can stand 2-4 times above its neighbour. Only for a change below a hard
-        # cut's floor (a jump cut's): a cut out of an accelerating pan has that ramp too. A
-        # larger change continues the ramp when its nearest step, a step of motion itself
-        # (below that floor), is at least half of it: a hand coming up to a still shot and
-        # stopping (held-out clip 5000), while the unrelated picture of a cut changes far more
-        # than the steps of the pan before it.
-        p1, p2, p3 = prev[1], prev[2], prev[3]
-        n1, n2, n3 = nxt[1], nxt[2], nxt[3]
-        jump = vals < self.p.cut_min_struct
-        floor = self.p.cut_min_struct
-        speeding = (jump | ((p1 >= 0.5 * vals) & (p1 < floor))) & (p3 < p2) & (p2 < p1) & (
-            p1 >= 0.25 * vals) & (p1 < vals)
-        slowing = (jump | ((n1 >= 0.5 * vals) & (n1 < floor))) & (n3 < n2) & (n2 < n1) & (
-            n1 >= 0.25 * vals) & (n1 < vals)
-        # The flank of a larger change next to it (a neighbour changes more) with some change on
-        # the other side too; for a change below a hard cut's floor, whatever the other side
-        # does (the first touch of an object entering a still shot: the frames after change
-        # more).
-        flank = (high > vals) & ((low >= 0.1 * vals) | jump)
-        out[idx] = (vals > 0) & (shared | onset | speeding | slowing | flank | _bell_shaped(prev, nxt, vals))
         return out
 
     def _distinct(self) -> np.ndarray:
@@ -481,16 +451,25 @@ class Decider:
                 continue
             ref_d = float(self.sig["diff"][c])
             # A flash around c: two frames at most max_flash_frames + 1 apart, one before c and
-            # one at or after it, that look alike (pair (q - lag, q) stored as lag at frame q).
+            # one at or after it, that look alike (pair (q - lag, q) stored as lag at frame q),
+            # unless c cuts a new picture in that holds still until the old one is back (a fast
+            # montage B-C-B whose C lasts 3 frames: held-out clip 11003).
+            held = False
             for lag in range(2, p.max_flash_frames + 2):
                 for q in range(c, min(c + lag, n)):
-                    if q - lag < 0:
+                    if q - lag < 0 or not self._alike(c, *self.bridge[q, lag - 2], gap=lag):
                         continue
-                    if self._alike(c, *self.bridge[q, lag - 2], gap=lag):
+                    leave = self._held_picture(c, q, cands)
+                    held = leave is not None
+                    if held:
+                        cut_in.add(leave)
+                    else:
                         out.update(k for k in cands if q - lag < k <= q)
-                        break
-                if c in out:
                     break
+                if c in out or held:
+                    break
+            if held:
+                continue
             # A cut between a black or white frame and a picture is no occluder (those cover
             # part of the frame), and black "returns" after any shot of a montage cut to black
             # and back. (A flash over black, flat frames in between, still goes through.) An

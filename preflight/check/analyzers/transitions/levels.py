@@ -123,14 +123,12 @@ def side_maxima(values: np.ndarray, reach: int) -> tuple[np.ndarray, np.ndarray]
     return before, after
 
 
-def bell_shaped(prev: dict[int, np.ndarray], nxt: dict[int, np.ndarray], vals: np.ndarray) -> np.ndarray:
-    """Changes at the top of a motion that speeds up and slows down: the three distinct frames
-    on each side (``prev[k]``, ``nxt[k]``: the ``k``-th before and after) fall away from it by
-    steps of a quarter at least, the nearest on each side still an eighth of its change. A dropped
-    source frame or the noise of a dim shot can make the top stand several times above its
-    neighbours; a cut's neighbours are its shots' own motion, steady or still, not two ramps."""
-    out = np.ones(vals.size, bool)
-    for side in (prev, nxt):
-        out &= (side[1] >= 0.12 * vals) & (side[1] < vals)
-        out &= (side[2] <= 0.75 * side[1]) & (side[3] <= 0.75 * side[2])
-    return out
+def nearest_distinct(values: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` of the previous and of the next distinct frame of each frame (0 beyond the
+    clip's ends): the immediate neighbours of a change, repeats of a cadence skipped."""
+    idx = np.nonzero(distinct)[0]
+    pos = np.arange(values.size)
+    at_prev = np.searchsorted(idx, pos, side="left") - 1  # last distinct frame before each frame
+    at_next = np.searchsorted(idx, pos, side="right")  # first distinct frame after it
+    vals = np.concatenate([[0.0], values[idx].astype(np.float64), [0.0]])
+    return vals[at_prev + 1], vals[at_next + 1]

