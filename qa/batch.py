@@ -23,10 +23,9 @@ from preflight.errors import preview
 from .align import DEFAULT_MAX_OFFSET
 from .errors import QAInputError, QAUsageError
 from .gate import DEFAULT_MIN_MEAN, DEFAULT_MIN_P5, DEFAULT_WORST, Gate
-from .mask import Region, make_region, parse_box
+from .mask import IMAGE_SUFFIXES, Region, make_region, parse_box
 
 COLUMNS = ("source", "edited", "mask", "box")
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm"})
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ class Pair:
             return None
         if os.path.isdir(self.mask):
             return make_region(folder=self.mask)
-        if os.path.splitext(self.mask)[1].lower() in IMAGE_EXTENSIONS:
+        if os.path.splitext(self.mask)[1].lower() in IMAGE_SUFFIXES:
             return make_region(image=self.mask)
         return make_region(video=self.mask)
 

@@ -14,40 +14,8 @@ import os
 from collections.abc import Iterable, Sequence
 
 from ..errors import UsageError
+from ..media.probe import VIDEO_EXTENSIONS
 
-VIDEO_EXTENSIONS = frozenset(
-    {
-        ".mp4",
-        ".m4v",
-        ".mov",
-        ".qt",
-        ".mkv",
-        ".webm",
-        ".avi",
-        ".mxf",
-        ".ts",
-        ".mts",
-        ".m2ts",
-        ".mpg",
-        ".mpeg",
-        ".m2v",
-        ".vob",
-        ".flv",
-        ".wmv",
-        ".asf",
-        ".3gp",
-        ".3g2",
-        ".ogv",
-        ".y4m",
-        ".h264",
-        ".264",
-        ".h265",
-        ".265",
-        ".hevc",
-        ".ivf",
-        ".dv",
-    }
-)
 """Extensions taken as video without looking inside (even when the file is empty or broken)."""
 
 SNIFF_BYTES = 1024

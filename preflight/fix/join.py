@@ -25,12 +25,11 @@ from ..media.convert import FrameConverter, convert_mapped, map_frames
 from ..media.decode import iter_frames
 from ..media.encode import SegmentWriter
 from ..media.outputs import atomic_path, check_output_path
-from ..media.probe import Probe, check_readable_file, probe
+from ..media.probe import VIDEO_EXTENSIONS, Probe, check_readable_file, probe
 from ..sinks import ProgressSink, WarningLog, WarningSink
 from .manifest import Manifest, Segment, load_manifest
 from .plan import EncoderPlan, SizePlan, validate_encoder_options
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
 OUTPUT_EXTENSIONS = (".mp4", ".m4v", ".mov")
 """What ``join`` writes is MP4 data: the output name must say so."""
 

@@ -28,7 +28,7 @@ from ..media.outputs import (
     same_file,
     temp_name_pattern,
 )
-from ..media.probe import Probe
+from ..media.probe import VIDEO_EXTENSIONS, Probe
 from ..sinks import WarningSink
 from .manifest import Manifest
 from .plan import Plan, SegmentPlan
@@ -259,13 +259,6 @@ def claim_output_dir(out_dir: Path, stem: str, on_warning: WarningSink | None) -
             names = ", ".join(removed)
             on_warning(f"removed {len(removed)} temporary file(s) an interrupted run left: {names}")
         yield
-
-
-# Extensions of files `fix` could be given (compared case-insensitively), for the default folder.
-VIDEO_EXTENSIONS = frozenset({
-    ".3gp", ".avi", ".dv", ".flv", ".m2ts", ".m4v", ".mkv", ".mov", ".mp4", ".mpeg", ".mpg", ".mts",
-    ".mxf", ".ogv", ".ts", ".webm", ".wmv", ".y4m",
-})
 
 
 def default_output_dir(source: str | os.PathLike[str]) -> Path:

@@ -21,6 +21,42 @@ import numpy as np
 
 from ..errors import InputError
 
+# File name extensions of video files (compared lower-case): a batch's inputs found by name, a
+# join's edited segments, the sibling videos that make `fix` name its default folder apart.
+VIDEO_EXTENSIONS = frozenset(
+    {
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".qt",
+        ".mkv",
+        ".webm",
+        ".avi",
+        ".mxf",
+        ".ts",
+        ".mts",
+        ".m2ts",
+        ".mpg",
+        ".mpeg",
+        ".m2v",
+        ".vob",
+        ".flv",
+        ".wmv",
+        ".asf",
+        ".3gp",
+        ".3g2",
+        ".ogv",
+        ".y4m",
+        ".h264",
+        ".264",
+        ".h265",
+        ".265",
+        ".hevc",
+        ".ivf",
+        ".dv",
+    }
+)
+
 # FFmpeg enum values (libavutil/pixfmt.h, libavcodec/defs.h).
 _TRC_NAMES = {1: "bt709", 6: "smpte170m", 8: "linear", 13: "srgb", 14: "bt2020-10",
               15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
