@@ -1207,3 +1207,25 @@ def test_a_picture_cut_in_for_three_frames_of_a_fast_montage(monkeypatch):
     assert cuts_of(_detect_at([a] * 20 + [b] * 12 + [flash] * 2 + [b] * 20, 50)) == [20]
     monkeypatch.setattr(decision.Decider, "_held_picture", lambda self, c, j, cands: None)
     assert cuts_of(_detect_at(frames, 50)) == [20]
+
+
+def test_a_whip_pan_out_of_a_still_frame_whose_first_step_is_its_largest_is_motion(monkeypatch):
+    """Structural changes of a whip pan out of a still frame, too fast for any registration
+    (held-out clip 12006, 24 fps shown at 60, frames 4332-4350): 0.92, then 0.76, 0.59, 1.01,
+    0.80, 0.94 on the next distinct frames. The first step is the largest, so no ramp leads up
+    to it and its next two steps are below 0.8 of it; the move goes on (median of the four next
+    steps 0.78 of it): the start of a sustained fast move, not a cut. A cut into a shot that
+    then moves at its own pace (steps a fifth of the change) stays a cut."""
+    from preflight.check.analyzers.transitions import motion
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    dec = Decider(TransitionParams(), {"pts": np.arange(40), "wide": np.full(40, np.nan)},
+                  np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
+    st = np.zeros(40)
+    st[20:26] = [0.924, 0.761, 0.593, 1.012, 0.803, 0.936]
+    assert _moving(dec, st)[20]
+    st[21:26] = [0.2, 0.15, 0.25, 0.2, 0.18]  # a cut, then the new shot's own motion
+    assert not _moving(dec, st)[20]
+    st[20:26] = [0.924, 0.761, 0.593, 1.012, 0.803, 0.936]
+    monkeypatch.setattr(motion, "_SUSTAINED", 1e9)  # without the rule: a cut
+    assert not _moving(dec, st)[20]

@@ -102,9 +102,12 @@ Decisions:
   noise makes stand out; a cut's neighbours are its shots' own steady or still motion). The
   second distinct frame on a side is no motion when it is another cut of a fast montage (a
   still frame between, nothing beyond, not matched by the wide registration: a whip pan out
-  of a still frame) and the candidate is a hard cut's change itself. In a converted clip the
-  veto looks past short runs of unchanged frames (up to 3) even where the cadence's rhythm was
-  not recognised (a dark whip pan whose steps leave no block of the frame as it was).
+  of a still frame) and the candidate is a hard cut's change itself. A hard cut's change is
+  also motion when the median of the four distinct steps on one side reaches 0.7 of it (a whip
+  pan out of a still frame whose first step is its largest: a cut's new shot settles at once).
+  In a converted clip the veto looks past short runs of unchanged frames (up to 3) even where
+  the cadence's rhythm was not recognised (a dark whip pan whose steps leave no block of the
+  frame as it was).
 * **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` apart,
   one before it and one at or after it, look alike (the picture before the flash comes back:
   the flashlight test of Heng and Ngan [3]_), within a tolerance that grows with the shot's

