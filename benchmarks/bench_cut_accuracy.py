@@ -78,8 +78,12 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   detector of commit b8ec143); later inspected to diagnose its misses (a picture cut in for 3
   frames of a fast montage taken for a flash), so no longer held out.
 * **heldout10** (``--set heldout10``, the same as ``--set heldout --heldout-seed 12000``): the
-  held-out recipes and sources at seeds 12000-12013, the fresh draw never looked at before it
-  was run once (with PySceneDetect) with the detector of commit e6ffde5; the detector
+  held-out recipes and sources at seeds 12000-12013, a fresh draw run once (with PySceneDetect,
+  detector of commit e6ffde5); later inspected to diagnose its miss (a whip pan out of a still
+  frame whose first step is its largest), so no longer held out.
+* **heldout11** (``--set heldout11``, the same as ``--set heldout --heldout-seed 13000``): the
+  held-out recipes and sources at seeds 13000-13013, the fresh draw never looked at before it
+  was run once (with PySceneDetect) with the detector of commit e5e6507; the detector
   was not changed after it.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
