@@ -134,11 +134,10 @@ def _despiked(amp: np.ndarray, lo: int, hi: int) -> np.ndarray:
     first, last = max(0, lo - 2), min(amp.size - 1, hi + 2)
     if last - first + 1 < 5:
         return out
+    # medians centred on frames first + 2 .. last - 2; only those inside [lo, hi] are replaced
     med = np.median(np.lib.stride_tricks.sliding_window_view(out[first : last + 1], 5), axis=1)
-    out[first + 2 : last - 1] = med
-    keep = np.arange(amp.size)
-    outside = (keep < lo) | (keep > hi)
-    out[outside] = amp[outside]
+    s, e = max(lo, first + 2), min(hi, last - 2)
+    out[s : e + 1] = med[s - first - 2 : e - first - 1]
     return out
 
 

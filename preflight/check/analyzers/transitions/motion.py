@@ -91,8 +91,9 @@ def in_motion(st: np.ndarray, distinct: np.ndarray, *, registered: np.ndarray,
     # ... or whose other side already changes well above that shot's own steps (an object
     # coming in over a moving shot touches the frame before it: held-out clip 9008), where a
     # cut's other side is its shot's ordinary motion.
-    flank |= (nxt[1] > vals) & (p1 >= 0.05 * vals) & (p1 >= 3.0 * np.median([p2, p3, prev[4]], axis=0))
-    flank |= (p1 > vals) & (n1 >= 0.05 * vals) & (n1 >= 3.0 * np.median([n2, n3, nxt[4]], axis=0))
+    for this, other in ((prev, nxt), (nxt, prev)):
+        own = np.median([this[2], this[3], this[4]], axis=0)  # that shot's own steps
+        flank |= (other[1] > vals) & (this[1] >= 0.05 * vals) & (this[1] >= 3.0 * own)
     out[idx] = (vals > 0) & (shared | onset | speeding | slowing | flank | bell_shaped(prev, nxt, vals))
     return out
 
