@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..errors import preview
 from ..fix.plan import DEFAULT_CRF, DEFAULT_PRESET, X264_PRESETS, Plan
 from ..fix.report import fix_document, render_plan
 from .common import EXIT_CODES_HELP, EXIT_FAIL, PROG, emit_json, handle_errors, progress_bar, warn
@@ -236,8 +237,6 @@ def _echo_costs(req, plan: Plan) -> None:
 
 def parse_time_range(text: str) -> tuple[float, float]:
     """``"START-END"`` (seconds, e.g. ``12.4-14``) as a pair of finite floats."""
-    from ..errors import preview
-
     head, sep, tail = text.partition("-")
     try:
         if not sep:

@@ -106,7 +106,7 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".part{ext}", dir=final.parent)
     except OSError as exc:
-        raise storage_error(final, exc) or exc from None
+        reraise_as_storage_error(final, exc)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -119,10 +119,7 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        storage = storage_error(final, exc)
-        if storage is not None:
-            raise storage from None
-        raise
+        reraise_as_storage_error(final, exc)
 
 
 _STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
