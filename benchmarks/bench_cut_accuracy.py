@@ -102,7 +102,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|heldout3|heldout4|heldout5|heldout6|heldout7 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout11 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
@@ -145,6 +145,16 @@ class Truth:
     # change): neither to find nor false when found.
     black_cuts: list[int] = field(default_factory=list)
     black_gradual: list[tuple[str, int, int]] = field(default_factory=list)
+
+    def at_black_cut(self, c: int) -> bool:
+        """Whether a cut reported at ``c`` is a cut between two black frames (within CUT_TOL)."""
+        return any(abs(c - g) <= CUT_TOL for g in self.black_cuts)
+
+    def unscored(self, c: int) -> bool:
+        """Whether a cut reported at ``c`` is neither true nor false: at a black-to-black cut or
+        inside an all-black gradual transition (within GRADUAL_TOL)."""
+        return self.at_black_cut(c) or any(a - GRADUAL_TOL <= c <= b + GRADUAL_TOL
+                                           for _k, a, b in self.black_gradual)
 
 
 @dataclass
@@ -237,9 +247,8 @@ def false_by_kind(truth: Truth, cuts: list[int]) -> dict[str, int]:
     inside = [(a - GRADUAL_TOL, b + GRADUAL_TOL) for _k, a, b in truth.gradual]
     out: dict[str, int] = {}
     for c in cuts:
-        unseen = [(a - GRADUAL_TOL, b + GRADUAL_TOL) for _k, a, b in truth.black_gradual]
-        if any(abs(c - g) <= CUT_TOL for g in [*truth.cuts, *truth.black_cuts]) or any(
-                lo <= c <= hi for lo, hi in [*inside, *unseen]):
+        if (any(abs(c - g) <= CUT_TOL for g in truth.cuts) or any(lo <= c <= hi for lo, hi in inside)
+                or truth.unscored(c)):
             continue
         kinds = {k for k, a, b in truth.negatives if a - 1 <= c <= b + 1} or {"other"}
         for k in kinds:
@@ -297,9 +306,8 @@ def score(truth: Truth, cuts: list[int], gradual: list[tuple[str, int, int]]) ->
             used_g.add(g)
     t.tp = len(used_g)
     t.fn = len(truth.cuts) - t.tp
-    unseen = [(a - GRADUAL_TOL, b + GRADUAL_TOL) for _k, a, b in truth.black_gradual]
-    t.fp = sum(1 for c in cuts if c not in used_c and not any(lo <= c <= hi for lo, hi in [*inside, *unseen])
-               and not any(abs(c - g) <= CUT_TOL for g in truth.black_cuts))
+    t.fp = sum(1 for c in cuts if c not in used_c and not any(lo <= c <= hi for lo, hi in inside)
+               and not truth.unscored(c))
     for kind, a, b in truth.gradual:
         lo, hi = a - GRADUAL_TOL, b + GRADUAL_TOL
         hits = [g for g in gradual if g[1] <= hi and g[2] >= lo]
@@ -365,7 +373,7 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
             line += f"   ours: false {sorted(false_by_kind(truth, cuts).items())} missed {missed}"
         print(line)
         if any(k == "cadence" for k, _a, _b in truth.negatives):
-            at_black = sum(1 for c in cuts if any(abs(c - g) <= CUT_TOL for g in truth.black_cuts))
+            at_black = sum(1 for c in cuts if truth.at_black_cut(c))
             cadence_lines.append(f"  {truth.name}: {len(truth.cuts)} cuts, ours reports "
                                  f"{len(cuts) - at_black} cuts ({mine.tp} true) and {len(gradual)} gradual"
                                  + (f" (and {at_black} at black-to-black cuts)" if at_black else ""))
