@@ -1227,5 +1227,55 @@ def test_a_whip_pan_out_of_a_still_frame_whose_first_step_is_its_largest_is_moti
     st[21:26] = [0.2, 0.15, 0.25, 0.2, 0.18]  # a cut, then the new shot's own motion
     assert not _moving(dec, st)[20]
     st[20:26] = [0.924, 0.761, 0.593, 1.012, 0.803, 0.936]
-    monkeypatch.setattr(motion, "_SUSTAINED", 1e9)  # without the rule: a cut
+    monkeypatch.setattr(motion, "_SUSTAINED", 1e9)  # without the rule (and the run rule: its
+    monkeypatch.setattr(motion, "_RUN_SHARE", 1e9)  # steps are cut-sized too): a cut
     assert not _moving(dec, st)[20]
+
+
+def test_a_whip_pan_between_two_still_frames_too_fast_to_register_is_motion(monkeypatch):
+    """Structural changes of the distinct frames of a whip pan in a 30 fps clip shown at 60 fps
+    with dropped frames (held-out clip 13009, frames 780-794): a still frame, then eight steps of
+    0.42-0.98, each a hard cut's change and none matched by the wide registration, then still
+    again. Its first and last steps are each the start or end of a run of four cut-sized steps:
+    motion (both were false cuts). A cut from a still shot into a shot that moves at a tenth of
+    it, or a fast montage whose cuts have quiet frames between them, is no such run."""
+    from preflight.check.analyzers.transitions import motion
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    dec = Decider(TransitionParams(), {"pts": np.arange(40), "wide": np.full(40, np.nan)},
+                  np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
+    st = np.zeros(40)
+    st[12:20] = [0.978, 0.622, 0.736, 0.938, 0.526, 0.417, 0.552, 0.972]
+    assert _moving(dec, st)[[12, 19]].all()
+    monkeypatch.setattr(motion, "_RUN_SHARE", 1e9)  # without the rule: both ends were cuts
+    assert not _moving(dec, st)[[12, 19]].any()
+    monkeypatch.undo()
+    st[13:20] = [0.09, 0.1, 0.08, 0.11, 0.1, 0.09, 0.1]  # a cut into a steady pan
+    assert not _moving(dec, st)[12]
+    st[12:24] = [0.9, 0.0, 0.0, 0.8, 0.0, 0.0, 0.85, 0.0, 0.0, 0.7, 0.0, 0.0]  # a fast montage
+    assert not _moving(dec, st)[[12, 15, 18, 21]].any()
+
+
+def test_a_still_shot_of_a_converted_clip_counts_each_source_frame_in_the_levels():
+    """A cut into a still shot of a 25 fps clip shown at 50 fps (held-out clip 13008, frame
+    3934): the still shot's frames are all repeats, only two coding-noise frames count as
+    distinct, so the level after the cut reached 10 frames on into an object crossing the
+    shot, and the cut (0.68) no longer stood out (missed). Each source frame of a still
+    stretch counts in the levels, as at the native rate; at the native rate the distinct
+    frames are the levels' frames."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    n = 40
+    diff = np.zeros(n)
+    diff[[2, 4, 6, 8, 10, 20, 30, 32, 34]] = 0.05  # a moving shot's steps, then a still stretch
+    dec = Decider(TransitionParams(), {"pts": np.arange(n), "diff": diff}, np.zeros((n, 0, 8)),
+                  np.zeros((n, 3, 2)))
+    distinct = diff > 0
+    dec._rep_clip = np.full(n, 2.0)  # a converted clip
+    levels = dec._level_frames(distinct)
+    assert (levels[distinct]).all()
+    # the 9 unchanged frames after frame 20 hold 4 source frames past the cut's; the 1-frame
+    # holds of the moving shot none
+    assert levels[21:30].sum() == 4 and not levels[[3, 5, 7, 9]].any()
+    dec._rep_clip = np.ones(n)  # the native rate
+    assert (dec._level_frames(distinct) == distinct).all()

@@ -224,9 +224,10 @@ class Decider:
         self._rep, self._rep_clip = _frames_per_distinct(distinct, diff <= _DUP_DIFF)
         # The luminance level leaves out the frames of a flash or a strobe (see _flash_like),
         # which would hide a cut next to a strobe.
-        db, da = _side_medians(np.where(self._flash_like(distinct), np.nan, diff), p.window, distinct)
-        change_before, _ = _side_medians(diff, p.window, distinct)
-        sb, sa = _side_medians(struct, p.window, distinct)
+        levels = self._level_frames(distinct)
+        db, da = _side_medians(np.where(self._flash_like(distinct), np.nan, diff), p.window, levels)
+        change_before, _ = _side_medians(diff, p.window, levels)
+        sb, sa = _side_medians(struct, p.window, levels)
         dlevel = np.fmax(np.fmax(np.nan_to_num(db), np.nan_to_num(da)), 0.004)
         slevel = np.fmax(np.fmax(np.nan_to_num(sb), np.nan_to_num(sa)), 0.01)
         rd = diff / dlevel
@@ -236,7 +237,7 @@ class Decider:
         score[0] = 0.0
         self.cut_score = score
 
-        hb, ha = _side_medians(hist, p.window, distinct)
+        hb, ha = _side_medians(hist, p.window, levels)
         rh = hist / np.fmax(np.fmax(np.nan_to_num(hb), np.nan_to_num(ha)), 0.01)
         st = np.nan_to_num(struct)
         # Two shots: unrelated images; or (a jump cut: one scene re-framed, or a time skip) a
@@ -323,6 +324,23 @@ class Decider:
                                    rh / (1.5 * p.cut_ratio)]),
             ),
         )
+
+    def _level_frames(self, distinct: np.ndarray) -> np.ndarray:
+        """The frames the local levels are taken over: the distinct frames and, in a converted
+        clip, one frame per source frame of a still stretch (more than 3 unchanged frames, a
+        cadence's longest hold): a still shot's frames are repeats of one picture, but each of
+        its source frames is a real step of no change, as at the native rate. Without them the
+        window of a cut into a still shot reaches far past it (a still shot of 4 source frames
+        shows 1-2 noise frames as distinct), into the next motion, whose level hides the cut."""
+        rep = float(self._rep_clip.min())
+        if rep < 1.5:
+            return distinct
+        out = distinct.copy()
+        for a, b in _runs(self.sig["diff"] <= _DUP_DIFF):
+            if b - a + 1 > 3:
+                slots = np.rint(a - 1 + rep * np.arange(1, int((b - a + 1) / rep) + 1)).astype(int)
+                out[slots[slots <= b]] = True
+        return out
 
     def _steps(self, distinct: np.ndarray) -> np.ndarray:
         """The distinct frames the motion veto compares: in a converted clip, also without short

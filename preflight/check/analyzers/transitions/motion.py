@@ -12,6 +12,9 @@ _MOTION_SHARE = 0.3
 # A change is the start or end of a sustained fast move when the median of the four distinct
 # steps on one side reaches this share of it (a cut's new shot settles at once).
 _SUSTAINED = 0.7
+# ... or when each of the four distinct steps on one side is a hard cut's change itself and at
+# least this share of it (a whip pan too fast for any registration, see in_motion).
+_RUN_SHARE = 0.4
 
 
 def in_motion(st: np.ndarray, distinct: np.ndarray, *, registered: np.ndarray,
@@ -66,6 +69,13 @@ def in_motion(st: np.ndarray, distinct: np.ndarray, *, registered: np.ndarray,
     # whip pan out of a still frame whose first step is its largest (held-out clip 12006).
     sustained = np.maximum(*(np.median([d[1], d[2], d[3], d[4]], axis=0) for d in (prev, nxt)))
     onset |= (sustained >= _SUSTAINED * vals) & (vals >= cut_min_struct)
+    # ... or each of the four distinct steps on one side changes as much as a hard cut, and at
+    # least _RUN_SHARE of it: a whip pan out of (or into) a still frame, too fast for the wide
+    # registration, whose steps swing between 0.4 and 1 of its largest (held-out clip 13009). A
+    # cut's new shot does not change like a cut on every frame; a montage's quiet frames
+    # between its cuts break the run.
+    run = np.maximum(*(np.minimum.reduce([d[1], d[2], d[3], d[4]]) for d in (prev, nxt)))
+    onset |= (run >= _RUN_SHARE * vals) & (run >= cut_min_struct)
     # A move that speeds up into the frame (or slows down out of it): the three distinct
     # frames on one side grow towards it, the nearest already a quarter of its change. A
     # dropped source frame there doubles one step (two source frames of motion in one), so
