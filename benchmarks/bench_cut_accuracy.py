@@ -82,8 +82,13 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   detector of commit e6ffde5); later inspected to diagnose its miss (a whip pan out of a still
   frame whose first step is its largest), so no longer held out.
 * **heldout11** (``--set heldout11``, the same as ``--set heldout --heldout-seed 13000``): the
-  held-out recipes and sources at seeds 13000-13013, the fresh draw never looked at before it
-  was run once (with PySceneDetect) with the detector of commit e5e6507; the detector
+  held-out recipes and sources at seeds 13000-13013, a fresh draw run once (with PySceneDetect,
+  detector of commit e5e6507); later inspected to diagnose its misses (a cut into a still shot
+  of a converted clip, a whip pan between two still frames too fast to register), so no longer
+  held out.
+* **heldout12** (``--set heldout12``, the same as ``--set heldout --heldout-seed 14000``): the
+  held-out recipes and sources at seeds 14000-14013, the fresh draw never looked at before it
+  was run once (with PySceneDetect) with the detector of commit 096b2d7; the detector
   was not changed after it.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
@@ -102,7 +107,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout11 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout12 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
