@@ -90,6 +90,10 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   held-out recipes and sources at seeds 14000-14013, the fresh draw never looked at before it
   was run once (with PySceneDetect) with the detector of commit 096b2d7; the detector
   was not changed after it.
+* **heldout13** (``--set heldout13``, the same as ``--set heldout --heldout-seed 15000``): the
+  held-out recipes and sources at seeds 15000-15013, run right after heldout12 with the same
+  detector (commit 096b2d7), neither inspected before: a second sample of the same frozen
+  detector.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
@@ -107,7 +111,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout12 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout13 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
