@@ -88,12 +88,15 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   held out.
 * **heldout12** (``--set heldout12``, the same as ``--set heldout --heldout-seed 14000``): the
   held-out recipes and sources at seeds 14000-14013, the fresh draw never looked at before it
-  was run once (with PySceneDetect) with the detector of commit 096b2d7; the detector
-  was not changed after it.
+  was run once (with PySceneDetect) with the detector of commit 096b2d7; its miss was inspected
+  afterwards (a cut between two moments of one moving shot, which the wide registration
+  matches), the detector was not changed after it.
 * **heldout13** (``--set heldout13``, the same as ``--set heldout --heldout-seed 15000``): the
   held-out recipes and sources at seeds 15000-15013, run right after heldout12 with the same
   detector (commit 096b2d7), neither inspected before: a second sample of the same frozen
-  detector.
+  detector. Its two false cuts were inspected afterwards (a real fast motion in one source
+  shot; a dark object leaving a moving shot of a 2:2 clip after 4 frames, longer than the flash
+  test's frame lags reach), the detector was not changed after it.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
