@@ -1178,6 +1178,7 @@ def test_a_dark_whip_pan_of_a_converted_clip_is_motion_past_its_repeats():
     dec = Decider(TransitionParams(), {"pts": np.arange(n), "wide": np.full(n, np.nan), "diff": diff},
                   np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
     dec._rep_clip = np.full(n, 2.2)  # a converted clip
+    dec._per_source = 2.2
     every = np.ones(n, bool)
     kept = dec._steps(every)
     assert not kept[[21, 23, 24, 26, 28]].any() and kept[list(steps)].all()
@@ -1190,6 +1191,7 @@ def test_a_dark_whip_pan_of_a_converted_clip_is_motion_past_its_repeats():
     diff[38:44] = 0.0  # a run of 6 unchanged frames: kept
     assert dec._steps(every)[38:44].all()
     dec._rep_clip = np.ones(n)  # the native rate: nothing looked past
+    dec._per_source = 1.0
     assert dec._steps(every).all()
 
 
@@ -1263,19 +1265,15 @@ def test_a_still_shot_of_a_converted_clip_counts_each_source_frame_in_the_levels
     shot, and the cut (0.68) no longer stood out (missed). Each source frame of a still
     stretch counts in the levels, as at the native rate; at the native rate the distinct
     frames are the levels' frames."""
-    from preflight.check.analyzers.transitions.decision import Decider
+    from preflight.check.analyzers.transitions.levels import level_frames
 
     n = 40
     diff = np.zeros(n)
     diff[[2, 4, 6, 8, 10, 20, 30, 32, 34]] = 0.05  # a moving shot's steps, then a still stretch
-    dec = Decider(TransitionParams(), {"pts": np.arange(n), "diff": diff}, np.zeros((n, 0, 8)),
-                  np.zeros((n, 3, 2)))
     distinct = diff > 0
-    dec._rep_clip = np.full(n, 2.0)  # a converted clip
-    levels = dec._level_frames(distinct)
+    levels = level_frames(distinct, diff == 0, 2.0)  # a converted clip
     assert (levels[distinct]).all()
     # the 9 unchanged frames after frame 20 hold 4 source frames past the cut's; the 1-frame
     # holds of the moving shot none
     assert levels[21:30].sum() == 4 and not levels[[3, 5, 7, 9]].any()
-    dec._rep_clip = np.ones(n)  # the native rate
-    assert (dec._level_frames(distinct) == distinct).all()
+    assert (level_frames(distinct, diff == 0, 1.0) == distinct).all()  # the native rate

@@ -17,6 +17,7 @@ from .fitting import fade_extent, inner_fade, mix_extent
 from .levels import frames_per_distinct as _frames_per_distinct
 from .levels import kept_blocks as _kept_blocks
 from .levels import last_between as _last_between
+from .levels import level_frames as _level_frames
 from .levels import nearest_distinct as _nearest_distinct
 from .levels import runs as _runs
 from .levels import side_maxima as _side_maxima
@@ -222,9 +223,12 @@ class Decider:
         # Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
         # material shown at 50-60 fps): time spans given in frames stretch by it.
         self._rep, self._rep_clip = _frames_per_distinct(distinct, diff <= _DUP_DIFF)
+        # Frames per source frame of a converted clip (1.5 or more), else 1: the native rate.
+        rate = float(self._rep_clip.min())
+        self._per_source = rate if rate >= 1.5 else 1.0
         # The luminance level leaves out the frames of a flash or a strobe (see _flash_like),
         # which would hide a cut next to a strobe.
-        levels = self._level_frames(distinct)
+        levels = _level_frames(distinct, diff <= _DUP_DIFF, self._per_source)
         db, da = _side_medians(np.where(self._flash_like(distinct), np.nan, diff), p.window, levels)
         change_before, _ = _side_medians(diff, p.window, levels)
         sb, sa = _side_medians(struct, p.window, levels)
@@ -325,30 +329,13 @@ class Decider:
             ),
         )
 
-    def _level_frames(self, distinct: np.ndarray) -> np.ndarray:
-        """The frames the local levels are taken over: the distinct frames and, in a converted
-        clip, one frame per source frame of a still stretch (more than 3 unchanged frames, a
-        cadence's longest hold): a still shot's frames are repeats of one picture, but each of
-        its source frames is a real step of no change, as at the native rate. Without them the
-        window of a cut into a still shot reaches far past it (a still shot of 4 source frames
-        shows 1-2 noise frames as distinct), into the next motion, whose level hides the cut."""
-        rep = float(self._rep_clip.min())
-        if rep < 1.5:
-            return distinct
-        out = distinct.copy()
-        for a, b in _runs(self.sig["diff"] <= _DUP_DIFF):
-            if b - a + 1 > 3:
-                slots = np.rint(a - 1 + rep * np.arange(1, int((b - a + 1) / rep) + 1)).astype(int)
-                out[slots[slots <= b]] = True
-        return out
-
     def _steps(self, distinct: np.ndarray) -> np.ndarray:
         """The distinct frames the motion veto compares: in a converted clip, also without short
         runs of unchanged frames (up to 3, a cadence's longest hold), which are the cadence's
         repeats even where its rhythm was not recognised (a dark whip pan whose steps leave no
         block of the frame as it was: held-out clip 10011), not a still frame between two cuts
         (a shot of a fast montage holds 3 source frames or more, 6 or more frames here)."""
-        if float(self._rep_clip.min()) < 1.5:
+        if self._per_source == 1.0:
             return distinct
         steps = distinct.copy()
         for a, b in _runs(self.sig["diff"] <= _DUP_DIFF):

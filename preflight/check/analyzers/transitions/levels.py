@@ -42,6 +42,25 @@ def side_medians(
     return before, after
 
 
+def level_frames(distinct: np.ndarray, unchanged: np.ndarray, per_source: float) -> np.ndarray:
+    """The frames the local levels are taken over: the ``distinct`` frames and, in a clip
+    converted at ``per_source`` frames per source frame (1: the native rate, nothing added), one
+    frame per source frame of a still stretch (more than 3 ``unchanged`` frames, a cadence's
+    longest hold). A still shot's frames are repeats of one picture, but each of its source
+    frames is a real step of no change, as at the native rate. Without them the window of a
+    cut into a still shot reaches far past it (a still shot of 4 source frames shows 1-2 noise
+    frames as distinct), into the next motion, whose level hides the cut (held-out clip 13008).
+    """
+    if per_source < 1.5:
+        return distinct
+    out = distinct.copy()
+    for a, b in runs(unchanged):
+        if b - a + 1 > 3:
+            slots = np.rint(a - 1 + per_source * np.arange(1, int((b - a + 1) / per_source) + 1)).astype(int)
+            out[slots[slots <= b]] = True
+    return out
+
+
 def stretched(frames: float, per_distinct: float) -> float:
     """A span of ``frames`` source frames in frames of this clip, where each distinct frame is
     shown ``per_distinct`` times (:func:`frames_per_distinct`), counted up to 3 (3:2 pulldown's
