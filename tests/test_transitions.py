@@ -1277,3 +1277,28 @@ def test_a_still_shot_of_a_converted_clip_counts_each_source_frame_in_the_levels
     # holds of the moving shot none
     assert levels[21:30].sum() == 4 and not levels[[3, 5, 7, 9]].any()
     assert (level_frames(distinct, diff == 0, 1.0) == distinct).all()  # the native rate
+
+
+def _dark_object_over_a_converted_shot() -> list[np.ndarray]:
+    """A dark pan that brightens by 3 code values per source frame, 25 fps shown at 50 (every
+    frame twice), with a darker object over it for 2 source frames (4 frames): a sliver first,
+    then over half the frame, then gone (held-out clip 5011, a dark object; 11009, a bright one)."""
+    tex = _texture(21, width=_W + 400).astype(np.float32)
+    tex = 20 + (tex - 40) / 170 * 120
+    src = [tex[:, 2 * k : 2 * k + _W] + 3.0 * k for k in range(40)]
+    src[20][:, :40] = 10.0
+    src[21][:, :180] = 10.0
+    return [np.clip(f, 0, 255).astype(np.uint8) for f in src for _ in range(2)]
+
+
+def test_an_object_over_a_moving_shot_of_a_converted_clip_is_no_cut(monkeypatch):
+    """The frames before and after the object are 5 frames apart: in a 2:2 clip the flash test
+    compares frames up to 4 source frames apart, 8 frames, as at the native rate 4 frames.
+    Before, it compared frames 2-4 frames apart whatever the rate, and the object leaving was a
+    false cut."""
+    from preflight.check.analyzers.transitions import signals
+
+    frames = _dark_object_over_a_converted_shot()
+    assert _detect_frames(frames) == []
+    monkeypatch.setattr(signals, "BRIDGE_LAGS", (2, 3, 4))
+    assert _detect_frames(frames) == [44]

@@ -460,9 +460,10 @@ class Decider:
             # unless c cuts a new picture in that holds still until the old one is back (a fast
             # montage B-C-B whose C lasts 3 frames: held-out clip 11003).
             held = False
-            for lag in range(2, p.max_flash_frames + 2):
+            per = float(self._rep_clip[c]) if self._per_source > 1.0 else 1.0
+            for lag in self._flash_lags(per):
                 for q in range(c, min(c + lag, n)):
-                    if q - lag < 0 or not self._alike(c, *self.bridge[q, lag - 2], gap=lag):
+                    if q - lag < 0 or not self._alike(c, *self.bridge[q, lag - 2], gap=lag / per):
                         continue
                     leave = self._held_picture(c, q, cands)
                     held = leave is not None
@@ -533,6 +534,13 @@ class Decider:
                     break
         return out
 
+    def _flash_lags(self, per: float) -> range:
+        """Frame lags of the flash test's pairs: up to ``max_flash_frames`` + 1 source frames,
+        each shown ``per`` times (an occluder over 2 source frames of a 2:2 clip spans 4-5
+        frames), as far as the signals hold pairs (``bridge``)."""
+        longest = round(_stretched(self.p.max_flash_frames + 1, per))
+        return range(2, min(longest, self.bridge.shape[1] + 1) + 1)
+
     def _drift(self, c: int, li: int, win: int, cands: list[int]) -> float:
         """How far the shot before candidate ``c`` drifted over ``win`` frames (window ``li``)
         just before it: the distance of frames ``c - 1 - win`` and ``c - 1``; 0 when another
@@ -575,7 +583,7 @@ class Decider:
         quiet = self.sig["diff"][c + 1 : end] <= _DUP_DIFF
         return all(b - a + 1 <= 3 for a, b in _runs(quiet))
 
-    def _alike(self, c: int, bd: float, bs: float, *, gap: int) -> bool:
+    def _alike(self, c: int, bd: float, bs: float, *, gap: float) -> bool:
         """Two frames ``gap`` apart around candidate ``c`` (luminance difference ``bd``,
         structural ``bs``) look like one shot: no further apart than half the spike at ``c``
         or than that shot's own motion over ``gap`` frames allows (luminance capped at 3/4 of

@@ -42,7 +42,8 @@ class TransitionParams:
     window : int, default 6
         Frames on each side of a candidate whose median is its local level.
     max_flash_frames : int, default 3
-        Longest flash recognised by the picture before it coming back after it.
+        Longest flash recognised by the picture before it coming back after it, in source
+        frames (in a clip converted to a higher rate, each source frame spans 2-2.5 frames).
     return_span : int, default 12
         Drop a cut candidate whose previous picture returns within this many frames (an object
         sweeping past the lens); 0 disables. Must not exceed the shortest real shot you expect.

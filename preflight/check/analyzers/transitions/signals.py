@@ -28,8 +28,10 @@ _RATE_FRAMES = 16
 _SMALL = 32
 _SMALL_MARGIN = 2
 _HIST_BINS = 32
-# Lags compared for the flash test: frame c - 1 against frame c + k - 1.
-BRIDGE_LAGS = (2, 3, 4)
+# Lags compared for the flash test: frame c - 1 against frame c + k - 1; up to
+# max_flash_frames + 1 = 4 source frames, 10 frames of a clip converted at up to 2.5 frames per
+# source frame (3:2 pulldown).
+BRIDGE_LAGS = tuple(range(2, 11))
 # A thumbnail with luma std below this (0-1 units) is too flat for NCC.
 _NCC_MIN_STD = 0.015
 # Wide registration (whip pans, fast tilts, and those doubled by a dropped frame): signal
