@@ -97,6 +97,10 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   detector. Its two false cuts were inspected afterwards (a real fast motion in one source
   shot; a dark object leaving a moving shot of a 2:2 clip after 4 frames, longer than the flash
   test's frame lags reach), the detector was not changed after it.
+* **heldout14** (``--set heldout14``, the same as ``--set heldout --heldout-seed 16000``): the
+  held-out recipes and sources at seeds 16000-16013, the fresh draw never looked at before it
+  was run once (with PySceneDetect) with the detector of commit b5b6ca9; the detector was not
+  changed after it.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
@@ -114,7 +118,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout13 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout14 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
