@@ -101,6 +101,10 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   held-out recipes and sources at seeds 16000-16013, the fresh draw never looked at before it
   was run once (with PySceneDetect) with the detector of commit b5b6ca9; the detector was not
   changed after it.
+* **heldout15** (``--set heldout15``, the same as ``--set heldout --heldout-seed 17000``): the
+  held-out recipes and sources at seeds 17000-17013, run right after heldout14 with the same
+  detector (commit b5b6ca9), neither inspected before: a second sample of the same frozen
+  detector.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
@@ -118,7 +122,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout14 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout15 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
