@@ -99,12 +99,16 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   test's frame lags reach), the detector was not changed after it.
 * **heldout14** (``--set heldout14``, the same as ``--set heldout --heldout-seed 16000``): the
   held-out recipes and sources at seeds 16000-16013, the fresh draw never looked at before it
-  was run once (with PySceneDetect) with the detector of commit b5b6ca9; the detector was not
+  was run once (with PySceneDetect) with the detector of commit b5b6ca9; its false cut was
+  inspected afterwards (a dark object crossing a dark still shot of a 60 fps clip in 7 frames:
+  the return test's span, 12 frames, is not stretched at a native 60 fps), the detector was not
   changed after it.
 * **heldout15** (``--set heldout15``, the same as ``--set heldout --heldout-seed 17000``): the
   held-out recipes and sources at seeds 17000-17013, run right after heldout14 with the same
   detector (commit b5b6ca9), neither inspected before: a second sample of the same frozen
-  detector.
+  detector. Its miss was inspected afterwards (a cut right out of the fast real motion of one
+  source shot, ``psd_documentary_anamorphic_pal.mp4`` frames 460-467, which the motion veto
+  takes for its continuation); the detector was not changed after it.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
