@@ -108,8 +108,9 @@ Decisions:
   In a converted clip the veto looks past short runs of unchanged frames (up to 3) even where
   the cadence's rhythm was not recognised (a dark whip pan whose steps leave no block of the
   frame as it was).
-* **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` apart,
-  one before it and one at or after it, look alike (the picture before the flash comes back:
+* **Flash**: a candidate is dropped when two frames at most ``max_flash_frames + 1`` source
+  frames apart (up to 10 frames of a clip converted to a higher rate), one before it and one
+  at or after it, look alike (the picture before the flash comes back:
   the flashlight test of Heng and Ngan [3]_), within a tolerance that grows with the shot's
   own motion (structurally at most 0.2 beyond it: two still pictures of a montage are not
   alike); or when the picture from before it returns within ``return_span`` frames (an

@@ -455,7 +455,8 @@ class Decider:
             if c in out or c in cut_in:
                 continue
             ref_d = float(self.sig["diff"][c])
-            # A flash around c: two frames at most max_flash_frames + 1 apart, one before c and
+            # A flash around c: two frames at most max_flash_frames + 1 source frames apart
+            # (_flash_lags; ``per`` frames each in a converted clip), one before c and
             # one at or after it, that look alike (pair (q - lag, q) stored as lag at frame q),
             # unless c cuts a new picture in that holds still until the old one is back (a fast
             # montage B-C-B whose C lasts 3 frames: held-out clip 11003).
