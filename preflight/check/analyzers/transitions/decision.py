@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from .fitting import fade_extent, inner_fade, mix_extent
+from .levels import LONGEST_HOLD
 from .levels import frames_per_distinct as _frames_per_distinct
 from .levels import kept_blocks as _kept_blocks
 from .levels import last_between as _last_between
@@ -222,13 +223,14 @@ class Decider:
         distinct = self._distinct()
         # Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
         # material shown at 50-60 fps): time spans given in frames stretch by it.
-        self._rep, self._rep_clip = _frames_per_distinct(distinct, diff <= _DUP_DIFF)
+        unchanged = diff <= _DUP_DIFF
+        self._rep, self._rep_clip = _frames_per_distinct(distinct, unchanged)
         # Frames per source frame of a converted clip (1.5 or more), else 1: the native rate.
         rate = float(self._rep_clip.min())
         self._per_source = rate if rate >= 1.5 else 1.0
         # The luminance level leaves out the frames of a flash or a strobe (see _flash_like),
         # which would hide a cut next to a strobe.
-        levels = _level_frames(distinct, diff <= _DUP_DIFF, self._per_source)
+        levels = _level_frames(distinct, unchanged, self._per_source)
         db, da = _side_medians(np.where(self._flash_like(distinct), np.nan, diff), p.window, levels)
         change_before, _ = _side_medians(diff, p.window, levels)
         sb, sa = _side_medians(struct, p.window, levels)
@@ -339,7 +341,7 @@ class Decider:
             return distinct
         steps = distinct.copy()
         for a, b in _runs(self.sig["diff"] <= _DUP_DIFF):
-            if b - a < 3:
+            if b - a + 1 <= LONGEST_HOLD:
                 steps[a : b + 1] = False
         return steps
 
@@ -424,7 +426,7 @@ class Decider:
         if not runs:
             return distinct
         first, last = np.array(runs).T
-        short = last - first + 1 <= 3
+        short = last - first + 1 <= LONGEST_HOLD
         # Run i and run i + 1 belong to one rhythm: both short, one or two frames apart.
         link = short[:-1] & short[1:] & (first[1:] - last[:-1] - 1 <= 2)
         chain = np.concatenate([[0], np.cumsum(~link)])  # chain id of each run
@@ -582,7 +584,7 @@ class Decider:
         out may hold still (an object leaving a still shot)."""
         end = _last_between(cands, c, j, default=j - self.p.max_flash_frames)
         quiet = self.sig["diff"][c + 1 : end] <= _DUP_DIFF
-        return all(b - a + 1 <= 3 for a, b in _runs(quiet))
+        return all(b - a + 1 <= LONGEST_HOLD for a, b in _runs(quiet))
 
     def _alike(self, c: int, bd: float, bs: float, *, gap: float) -> bool:
         """Two frames ``gap`` apart around candidate ``c`` (luminance difference ``bd``,

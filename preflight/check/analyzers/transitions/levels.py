@@ -7,6 +7,10 @@ import warnings
 
 import numpy as np
 
+# Most frames a cadence shows one source frame for (3:2 pulldown): a run of at most this many
+# unchanged frames may be a cadence's repeats, a longer one is a picture held still.
+LONGEST_HOLD = 3
+
 
 def side_medians(
     x: np.ndarray, w: int, distinct: np.ndarray | None = None
@@ -55,7 +59,7 @@ def level_frames(distinct: np.ndarray, unchanged: np.ndarray, per_source: float)
         return distinct
     out = distinct.copy()
     for a, b in runs(unchanged):
-        if b - a + 1 > 3:
+        if b - a + 1 > LONGEST_HOLD:
             slots = np.rint(a - 1 + per_source * np.arange(1, int((b - a + 1) / per_source) + 1)).astype(int)
             out[slots[slots <= b]] = True
     return out
@@ -63,9 +67,8 @@ def level_frames(distinct: np.ndarray, unchanged: np.ndarray, per_source: float)
 
 def stretched(frames: float, per_distinct: float) -> float:
     """A span of ``frames`` source frames in frames of this clip, where each distinct frame is
-    shown ``per_distinct`` times (:func:`frames_per_distinct`), counted up to 3 (3:2 pulldown's
-    longest hold)."""
-    return frames * min(float(per_distinct), 3.0)
+    shown ``per_distinct`` times (:func:`frames_per_distinct`), counted up to ``LONGEST_HOLD``."""
+    return frames * min(float(per_distinct), float(LONGEST_HOLD))
 
 
 def frames_per_distinct(
