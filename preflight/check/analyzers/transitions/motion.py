@@ -67,14 +67,15 @@ def in_motion(st: np.ndarray, distinct: np.ndarray, *, registered: np.ndarray,
     onset = np.maximum(np.minimum(prev[1], prev[2]), np.minimum(nxt[1], nxt[2])) >= 0.8 * vals
     # ... or the median of the four distinct steps on one side is at least _SUSTAINED of it: a
     # whip pan out of a still frame whose first step is its largest (held-out clip 12006).
-    sustained = np.maximum(*(np.median([d[1], d[2], d[3], d[4]], axis=0) for d in (prev, nxt)))
+    four = [np.stack([d[1], d[2], d[3], d[4]]) for d in (prev, nxt)]  # the steps, per side
+    sustained = np.maximum(*(np.median(f, axis=0) for f in four))
     onset |= (sustained >= _SUSTAINED * vals) & (vals >= cut_min_struct)
     # ... or each of the four distinct steps on one side changes as much as a hard cut, and at
     # least _RUN_SHARE of it: a whip pan out of (or into) a still frame, too fast for the wide
     # registration, whose steps swing between 0.4 and 1 of its largest (held-out clip 13009). A
     # cut's new shot does not change like a cut on every frame; a montage's quiet frames
     # between its cuts break the run.
-    run = np.maximum(*(np.minimum.reduce([d[1], d[2], d[3], d[4]]) for d in (prev, nxt)))
+    run = np.maximum(*(f.min(axis=0) for f in four))
     onset |= (run >= _RUN_SHARE * vals) & (run >= cut_min_struct)
     # A move that speeds up into the frame (or slows down out of it): the three distinct
     # frames on one side grow towards it, the nearest already a quarter of its change. A
