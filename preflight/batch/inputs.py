@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from ..errors import UsageError
 from ..media.probe import VIDEO_EXTENSIONS
 
-"""Extensions taken as video without looking inside (even when the file is empty or broken)."""
-
+# Files named with one of VIDEO_EXTENSIONS are taken as video without looking inside (even when
+# empty or broken); other files are sniffed: their first SNIFF_BYTES.
 SNIFF_BYTES = 1024
 _GLOB_CHARS = frozenset("*?[")
 
