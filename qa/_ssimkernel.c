@@ -5,7 +5,7 @@
  * ten float maps per strip through L2; its floor on this project's reference machine is
  * ~19 ms per 1080p pair. The arithmetic itself is 4 moments x 2 passes x 11 taps = 88
  * multiply-adds per pixel; this file does exactly that work, tile by tile, with every buffer in
- * L1/L2 (~9 ms per 1080p pair on the same machine, benchmarks/bench_qa.py --kernels).
+ * L1/L2 (~7 ms per 1080p pair on the same machine, benchmarks/bench_qa.py --kernels).
  *
  * Same definition as qa/ssim.py (Wang et al. 2004, eq. 13; 11x11 Gaussian, sigma 1.5, given as
  * the 11 normalised 1-D taps by the caller; population moments; BORDER_REFLECT "dcba|abcd"
@@ -13,25 +13,25 @@
  * as in the OpenCV path; sums are accumulated per tile row in float32 and per frame in double.
  *
  * Data flow, per column tile of TW output columns (plus a 5-column halo each side):
- *   input rows (u8/u16/f32) --fill--> ring of 11 rows x {x, y, x^2+y^2, xy} (float32)
- *   ring --vertical 11 taps--> V (4 x (TW+10)) --horizontal 11 taps--> Hb (4 x TW)
- *   Hb --formula--> SSIM row --masked sums--> out / in / full / squared error
- * Each input row is converted once per tile; the ring (11 x 4 x 144 floats = 25 KB) stays in
- * L1, which is what makes this ~2x faster than whole-strip passes. Moment rows are padded to whole
- * 16-float vectors so that the vertical pass never runs a scalar remainder loop: 138 columns at
- * TW 128 ran as 8 vectors plus 10 scalar steps per row and moment. Measured on one core
- * (the same 12 1080p pairs, best of 7, loaded machine): unpadded TW 192 8.9 ms; padded TW 192 8.0 ms,
- * 160 7.5, 144 7.8, 128 7.5, 240 11.6 (the ring outgrows L1). The sums are per tile row in
- * float32, so the tile width moves them by ~1e-9 (tests/golden outputs unchanged).
+ *   input rows (u8/u16/f32) --fill--> ring of 12 rows x {x, y, x^2+y^2, xy} (float32)
+ *   ring --vertical 11 taps, two output rows per step--> V (2 x 4 x (TW+10))
+ *   V --horizontal 11 taps--> Hb (4 x TW) --formula--> SSIM row --masked sums--> out / in / full / sq err
+ * Each input row is converted once per tile; the ring (12 x 4 x 144 floats = 27 KB) stays in
+ * L1. Moment rows are padded to whole 16-float vectors so that the vertical pass never runs a
+ * scalar remainder loop (138 columns at TW 128 ran as 8 vectors plus 10 scalar steps per row and
+ * moment). TW 128 divides 1920 and measured best (96, 112 and 144: 10-20% slower). The sums are
+ * per tile row in float32, so the tile width moves them by ~1e-9.
  *
- * Where the time goes (1080p, one core, stages removed one at a time): fill ~2 ms, vertical
- * ~3 ms, horizontal ~3 ms, formula and sums ~2 ms. The two filter passes issue ~2 vector ops
- * per cycle, the core's limit, so they are ALU-bound, not load-bound: computing two output rows
- * per ring step (12 loads instead of 22) measured no faster, nor did 512-bit vectors, nor fused
- * multiply-adds (-ffp-contract=fast: 9.10 against 9.12 ms, sums moved by ~5e-7; not used). A
- * software prefetch of the next input rows gained ~5% on an idle machine; on a loaded one (other
- * processes sharing L3) it takes ~12% off (10.7 -> 9.3 ms, bit-identical sums), since the tile
- * order reads each row in ~200-byte pieces, a pattern the hardware prefetcher follows poorly.
+ * Where the time goes (1080p, one core, perf by source line): horizontal ~36%, vertical ~33%,
+ * masked sums ~15%, fill ~9%, formula ~8%. Two output rows per vertical step load the 12 ring
+ * rows they span once (12 loads per column instead of 22): 7.2-7.4 ms against 8.9-9.1 ms for one
+ * row per step, the same 24 1080p pairs, alternating builds, best of 15, bit-identical sums.
+ * Tried and not kept: fused multiply-adds (-ffp-contract=fast: ~2% faster, sums moved by ~5e-7
+ * and would depend on the compiler), 512-bit against 256-bit vectors (the same within noise on
+ * this Zen 4, which splits them in two), other tile widths (above). A software prefetch of the
+ * next input rows gained ~5% on an idle machine and ~12% on a loaded one (bit-identical sums),
+ * since the tile order reads each row in ~200-byte pieces, a pattern the hardware prefetcher
+ * follows poorly.
  *
  * ISA: the hot loops are plain C that GCC/Clang vectorise; target_clones builds AVX-512, AVX2
  * and baseline versions and picks one at load time, so the module runs on any x86-64 without
@@ -48,9 +48,10 @@
 
 #define R 5          /* window radius */
 #define T 11         /* taps */
-#define TW 128       /* output columns per tile: the ring (11 x 4 x 144 floats = 25 KB) then fits L1 (see top) */
+#define TW 128       /* output columns per tile: the ring (12 x 4 x 144 floats = 27 KB) then fits L1 (see top) */
 #define VL 16       /* floats per 64-byte vector: moment rows are padded to a multiple */
 #define NI ((TW + 2 * R + VL - 1) / VL * VL)
+#define RING (T + 1) /* ring rows: two output rows per vertical step */
 #define PF 4        /* rows prefetched ahead (2, 4 and 8 measured the same) */
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__APPLE__) && defined(__has_attribute)
@@ -115,6 +116,24 @@ INLINE void vertical(const float *const *q, const float *w, Py_ssize_t n, float 
     for (Py_ssize_t t = 0; t < n; t++)
         v[t] = w5 * q5[t] + w0 * (q0[t] + q10[t]) + w1 * (q1[t] + q9[t]) + w2 * (q2[t] + q8[t]) +
                w3 * (q3[t] + q7[t]) + w4 * (q4[t] + q6[t]);
+}
+
+/* Two output rows from the 12 ring rows they span: 12 loads per column instead of 22. */
+INLINE void vertical2(const float *const *q, const float *w, Py_ssize_t n, float *restrict v0,
+                      float *restrict v1)
+{
+    const float *restrict q0 = q[0], *restrict q1 = q[1], *restrict q2 = q[2], *restrict q3 = q[3],
+                *restrict q4 = q[4], *restrict q5 = q[5], *restrict q6 = q[6], *restrict q7 = q[7],
+                *restrict q8 = q[8], *restrict q9 = q[9], *restrict q10 = q[10], *restrict q11 = q[11];
+    const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
+    for (Py_ssize_t t = 0; t < n; t++) {
+        float a0 = q0[t], a1 = q1[t], a2 = q2[t], a3 = q3[t], a4 = q4[t], a5 = q5[t], a6 = q6[t],
+              a7 = q7[t], a8 = q8[t], a9 = q9[t], a10 = q10[t], a11 = q11[t];
+        v0[t] = w5 * a5 + w0 * (a0 + a10) + w1 * (a1 + a9) + w2 * (a2 + a8) + w3 * (a3 + a7) +
+                w4 * (a4 + a6);
+        v1[t] = w5 * a6 + w0 * (a1 + a11) + w1 * (a2 + a10) + w2 * (a3 + a9) + w3 * (a4 + a8) +
+                w4 * (a5 + a7);
+    }
 }
 
 INLINE void horizontal(const float *restrict v, const float *w, Py_ssize_t n, float *restrict h)
@@ -223,12 +242,27 @@ INLINE void prefetch_ahead(const job_t *j, Py_ssize_t r, Py_ssize_t in0, Py_ssiz
     }
 }
 
-/* scratch: T*4*NI (ring) + 4*NI (V) + 4*TW (Hb) + TW (SSIM row) floats */
+/* Output row i of the tile at c0 from its vertical sums V (4 x NI): horizontal pass, formula,
+ * masked sums. cx: this row's x samples (y follows at + NI). */
+INLINE void emit_row(const job_t *j, Py_ssize_t i, Py_ssize_t c0, Py_ssize_t tw, Py_ssize_t flo,
+                     Py_ssize_t fhi, const float *V, float *Hb, float *S, const float *cx, sums_t *a)
+{
+    for (int c = 0; c < 4; c++) horizontal(V + c * NI, j->w, tw, Hb + c * TW);
+    float *srow = j->smap ? j->smap + i * j->ssm + c0 : S;
+    formula(Hb, Hb + TW, Hb + 2 * TW, Hb + 3 * TW, tw, j->c1, j->c2, srow);
+    const uint8_t *om = j->outm + i * j->som + c0;
+    a->out_sum += masked_sum(srow, om, tw);
+    a->sq_err += masked_sq_err(cx, cx + NI, om, tw);
+    if (j->inm) a->in_sum += masked_sum(srow, j->inm + i * j->sim + c0, tw);
+    if (i >= R && i < j->H - R && fhi > flo) a->full_sum += plain_sum(srow + flo, fhi - flo);
+}
+
+/* scratch: RING*4*NI (ring) + 8*NI (V, two rows) + 4*TW (Hb) + TW (SSIM row) floats */
 HOT static void run(const job_t *j, float *scratch, sums_t *res)
 {
-    float *ring = scratch, *V = ring + T * 4 * NI, *Hb = V + 4 * NI, *S = Hb + 4 * TW;
+    float *ring = scratch, *V = ring + RING * 4 * NI, *Hb = V + 8 * NI, *S = Hb + 4 * TW;
     const Py_ssize_t H = j->H, W = j->W;
-    double out_sum = 0, in_sum = 0, full_sum = 0, sq = 0;
+    sums_t a = {0, 0, 0, 0};
     for (Py_ssize_t c0 = 0; c0 < W; c0 += TW) {
         Py_ssize_t tw = W - c0 < TW ? W - c0 : TW, in0 = c0 - R, n = tw + 2 * R;
         /* the vertical pass runs over whole vectors: columns [n, nv) hold finite leftovers (zeros at
@@ -237,31 +271,28 @@ HOT static void run(const job_t *j, float *scratch, sums_t *res)
         /* columns of this tile inside the 5-px border (skimage's crop), relative to c0 */
         Py_ssize_t flo = R - c0 > 0 ? R - c0 : 0, fhi = (W - R) - c0 < tw ? (W - R) - c0 : tw;
         for (Py_ssize_t r = -R; r < H + R; r++) {
-            /* logical row r (reflected into the frame) lives in ring slot (r + R) % T */
-            fill_row(j, reflect(r, H), in0, n, ring + ((r + R) % T) * 4 * NI);
+            /* logical row r (reflected into the frame) lives in ring slot (r + R) % RING */
+            fill_row(j, reflect(r, H), in0, n, ring + ((r + R) % RING) * 4 * NI);
             prefetch_ahead(j, r + PF, in0, n, c0, tw);
-            if (r < R) continue;
-            Py_ssize_t i = r - R; /* output row: needs logical rows i - R .. i + R = r */
+            /* output rows i, i + 1 need logical rows i - R .. i + 1 + R = r: they are done in pairs
+             * (rows 0-1, 2-3, ...), and a last odd row alone */
+            Py_ssize_t i = r - R - 1;
+            int pair = i >= 0 && (i % 2) == 0, last = r == H + R - 1 && (H % 2) == 1;
+            if (!pair && !last) continue;
+            if (last) i = H - 1;
             for (int c = 0; c < 4; c++) {
-                const float *q[T];
-                for (int k = 0; k < T; k++) q[k] = ring + (((i + k) % T) * 4 + c) * NI;
-                vertical(q, j->w, nv, V + c * NI);
-                horizontal(V + c * NI, j->w, tw, Hb + c * TW);
+                const float *q[RING];
+                for (int k = 0; k < RING; k++) q[k] = ring + (((i + k) % RING) * 4 + c) * NI;
+                if (last) vertical(q, j->w, nv, V + c * NI);
+                else vertical2(q, j->w, nv, V + c * NI, V + (4 + c) * NI);
             }
-            float *srow = j->smap ? j->smap + i * j->ssm + c0 : S;
-            formula(Hb, Hb + TW, Hb + 2 * TW, Hb + 3 * TW, tw, j->c1, j->c2, srow);
-            const float *cx = ring + ((i + R) % T) * 4 * NI + R; /* this row's x and y */
-            const uint8_t *om = j->outm + i * j->som + c0;
-            out_sum += masked_sum(srow, om, tw);
-            sq += masked_sq_err(cx, cx + NI, om, tw);
-            if (j->inm) in_sum += masked_sum(srow, j->inm + i * j->sim + c0, tw);
-            if (i >= R && i < H - R && fhi > flo) full_sum += plain_sum(srow + flo, fhi - flo);
+            emit_row(j, i, c0, tw, flo, fhi, V, Hb, S, ring + ((i + R) % RING) * 4 * NI + R, &a);
+            if (!last)
+                emit_row(j, i + 1, c0, tw, flo, fhi, V + 4 * NI, Hb, S,
+                         ring + ((i + 1 + R) % RING) * 4 * NI + R, &a);
         }
     }
-    res->out_sum = out_sum;
-    res->in_sum = in_sum;
-    res->full_sum = full_sum;
-    res->sq_err = sq;
+    *res = a;
 }
 
 /* ------------------------------------------------------------------------- Python binding */
@@ -333,7 +364,7 @@ static PyObject *frame_sums(PyObject *self, PyObject *args)
     j.inm = have_in ? bi.buf : NULL; j.sim = have_in ? bi.strides[0] : 0;
     j.smap = have_map ? bm.buf : NULL; j.ssm = have_map ? bm.strides[0] / 4 : 0;
 
-    float *scratch = calloc(T * 4 * NI + 4 * NI + 5 * TW, sizeof(float));
+    float *scratch = calloc(RING * 4 * NI + 8 * NI + 5 * TW, sizeof(float));
     if (!scratch) {
         PyErr_NoMemory();
         goto out_m;

@@ -87,6 +87,29 @@ def test_map_matches_skimage_across_tile_and_vector_edges(width):
     assert sums.ssim_full_sum / sums.n_full == pytest.approx(ref[r:-r, r:-r].mean(), abs=2e-5)
 
 
+@pytest.mark.parametrize("height", [11, 12, 13, 14, 23, 24, 25])
+def test_map_matches_skimage_at_every_row_parity(height):
+    """The C kernel's vertical pass makes two output rows per step and a last odd row alone: at
+    even and odd heights from the smallest frame up, every row of the map must be scikit-image's,
+    and the sums must match the map (with a region, so that all four sums run)."""
+    x = np.ascontiguousarray(_still((160, 120))[:height, :150])
+    y = np.ascontiguousarray(cv2.GaussianBlur(x, (5, 5), 1.2)[::-1])
+    _, ref = sk(x, y, 255, full=True)
+    region = np.zeros(x.shape, np.uint8)
+    region[height // 2:, 20:60] = 1
+    k = SSIMKernel(*x.shape, data_range=255)
+    prepared = k.prepare(region)
+    smap = np.empty(x.shape, np.float32)
+    sums = k.frame(x, y, prepared, ssim_map=smap)
+    assert np.abs(smap - ref).max() < 1e-3
+    inside, outside = region.astype(bool), prepared.outside
+    assert (sums.n_in, sums.n_out) == (int(inside.sum()), int(outside.sum()))
+    assert sums.ssim_in_sum == pytest.approx(float(ref[inside].sum()), rel=1e-4)
+    assert sums.ssim_out_sum == pytest.approx(float(ref[outside].sum()), rel=1e-4)
+    diff = x.astype(np.float64) - y
+    assert sums.sq_err_out == pytest.approx(float((diff[outside] ** 2).sum()), rel=1e-9)
+
+
 def sk(x: np.ndarray, y: np.ndarray, data_range: float, full: bool = False):
     return structural_similarity(
         x, y, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=data_range, full=full
