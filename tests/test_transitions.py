@@ -1132,6 +1132,45 @@ def test_an_object_coming_in_over_a_moving_shot_is_its_flank():
     assert not _moving(dec, st)[19]
 
 
+def test_the_falling_side_of_a_move_that_halts_is_its_flank():
+    """Structural changes of distinct frames of a hand swung across a shot that halts at once
+    (held-out clip 15000, 24 fps, frames 1620-1628): 0.005-0.012 of the shot's own motion, then
+    0.053, 0.154, 0.272 and 0.592 as it speeds up, 0.371 as it stops, then nothing. The 0.371 is
+    the falling side of the move (it was taken for a cut); a cut at that point, whose unrelated
+    picture changes more than the move's last step, stays a cut, and so does a cut right after
+    the shot's ordinary motion followed by a larger change that dies away."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    dec = Decider(TransitionParams(), {"pts": np.arange(40), "wide": np.full(40, np.nan)},
+                  np.zeros((40, 0, 8)), np.zeros((40, 3, 2)))
+    st = np.zeros(40)
+    st[12:25] = [0.005, 0.008, 0.012, 0.005, 0.012, 0.053, 0.154, 0.272, 0.592, 0.371, 0.013, 0.0, 0.001]
+    assert _moving(dec, st)[21]
+    st[21] = 0.8  # a new picture after the move
+    assert not _moving(dec, st)[21]
+    st[16:24] = [0.012, 0.008, 0.011, 0.009, 0.45, 0.7, 0.2, 0.001]  # ordinary motion, cut, larger
+    assert not _moving(dec, st)[20]
+
+
+def test_a_jump_of_the_levels_between_two_moving_shots_is_a_cut():
+    """Luma change, histogram change and structural change per frame around a cut between two
+    shots that both move fast (held-out clip 17010, 24 fps shown at 60, frame 1156; repeats
+    left out): the structural steps on both sides (0.18, 0.17 before; 0.18 after) are large
+    enough for the motion veto, but the levels jump only at the cut (luma 0.18 against
+    0.04-0.05, histogram 0.42 against 0.12-0.15). A step of a fast move whose levels change
+    like its neighbours' is no such jump."""
+    from preflight.check.analyzers.transitions.motion import photometric_jump
+
+    diff = np.array([0.012, 0.022, 0.040, 0.044, 0.182, 0.048, 0.009, 0.003])
+    hist = np.array([0.039, 0.051, 0.061, 0.147, 0.423, 0.121, 0.039, 0.019])
+    st = np.array([0.019, 0.068, 0.182, 0.167, 0.327, 0.179, 0.009, 0.001])
+    moving = np.ones(diff.size, bool)
+    kw = {"cut_min_struct": 0.3, "hist_cut_min": 0.3}
+    assert np.flatnonzero(photometric_jump(diff, hist, st, moving, **kw)).tolist() == [4]
+    diff[4], hist[4] = 0.09, 0.30  # a whip pan's step: levels change about twice its neighbours'
+    assert not photometric_jump(diff, hist, st, moving, **kw).any()
+
+
 def _smooth_texture(seed: int, width: int) -> np.ndarray:
     import cv2
 

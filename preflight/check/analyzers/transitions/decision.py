@@ -25,7 +25,7 @@ from .levels import side_maxima as _side_maxima
 from .levels import side_medians as _side_medians
 from .levels import stretched as _stretched
 from .levels import suppress_adjacent as _suppress_adjacent
-from .motion import in_motion
+from .motion import in_motion, photometric_jump
 from .params import TransitionParams
 from .signals import UNDIPPED_MAX_PRED, WIDE_MAX_DIST, WIPE_MAX_RB, WindowField, mix_like, wipe_like
 
@@ -288,8 +288,11 @@ class Decider:
         # frame of a whip pan or of an object crossing the lens sits between frames that also
         # change a lot (the motion ramps up and down). Neighbours are the previous and next
         # *distinct* frames (repeats of a cadence conversion change nothing).
+        # Unless its luma levels jump alone: a cut between two fast-moving shots.
         ok &= ~in_motion(st, self._steps(distinct), registered=self._registered,
-                         cut_min_struct=self.p.cut_min_struct)
+                         cut_min_struct=p.cut_min_struct) | photometric_jump(
+            diff, hist, st, distinct & (diff > _DUP_DIFF), cut_min_struct=p.cut_min_struct,
+            hist_cut_min=p.hist_cut_min)
         # A cut needs two frames of each shot to stand out from: none within one frame of the
         # clip's ends, where one side of the comparison is missing (fast motion right at the
         # start of a clip looks like a spike there).
