@@ -108,7 +108,11 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   detector (commit b5b6ca9), neither inspected before: a second sample of the same frozen
   detector. Its miss was inspected afterwards (a cut right out of the fast real motion of one
   source shot, ``psd_documentary_anamorphic_pal.mp4`` frames 460-467, which the motion veto
-  takes for its continuation); the detector was not changed after it.
+  takes for its continuation). The rules of commit d6753f9 address it and heldout13's two false
+  cuts: heldout13 and heldout15 are no longer held out for later detectors.
+* **heldout16**, **heldout17** (``--set heldout16``, ``--set heldout17``: seeds 18000-18013 and
+  19000-19013): the held-out recipes and sources, fresh draws never looked at before they were
+  run once, back to back, with the detector of commit d6753f9.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
@@ -126,7 +130,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout15 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout17 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
