@@ -112,7 +112,11 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   cuts: heldout13 and heldout15 are no longer held out for later detectors.
 * **heldout16**, **heldout17** (``--set heldout16``, ``--set heldout17``: seeds 18000-18013 and
   19000-19013): the held-out recipes and sources, fresh draws never looked at before they were
-  run once, back to back, with the detector of commit d6753f9.
+  run once, back to back, with the detector of commit d6753f9. Their errors were inspected
+  afterwards (heldout16: a dark object crossing a 25 fps shot in 7 frames, the documentary's
+  fast motion ending in a 2:2 clip with dropped frames, a blurred whip pan starting at full
+  speed; heldout17: two cuts right into the documentary's fast motion); the detector was not
+  changed after them.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
