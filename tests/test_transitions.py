@@ -1171,6 +1171,24 @@ def test_a_jump_of_the_levels_between_two_moving_shots_is_a_cut():
     assert not photometric_jump(diff, hist, st, moving, **kw).any()
 
 
+def test_an_occluder_at_a_native_rate_gets_a_longer_return_span():
+    """Luma change per frame of a dark object crossing a moving 25 fps shot in 7 frames
+    (held-out clip 18001, frames 574-592): every frame of its way changes by more than half of
+    the largest, so the shot's picture is clear of it only 13 frames apart, past the return
+    test's 12: the span grows to 18. A montage's shot cut in between two cuts changes by its
+    own motion between them and keeps the span."""
+    from preflight.check.analyzers.transitions.levels import occluder_span
+
+    diff = np.array([0.012, 0.007, 0.011, 0.013, 0.013, 0.010, 0.033, 0.077, 0.093, 0.140, 0.096,
+                     0.100, 0.039, 0.009, 0.003, 0.003, 0.005])
+    assert occluder_span(diff, 9, 12) == 18
+    assert occluder_span(diff, 9, 20) == 20  # never shorter
+    montage = diff.copy()
+    montage[6:13] = [0.010, 0.140, 0.012, 0.009, 0.011, 0.150, 0.010]  # A | B (quiet) | A
+    assert occluder_span(montage, 7, 12) == 12
+    assert occluder_span(montage, 11, 12) == 12
+
+
 def _smooth_texture(seed: int, width: int) -> np.ndarray:
     import cv2
 

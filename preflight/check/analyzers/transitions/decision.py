@@ -20,6 +20,7 @@ from .levels import kept_blocks as _kept_blocks
 from .levels import last_between as _last_between
 from .levels import level_frames as _level_frames
 from .levels import nearest_distinct as _nearest_distinct
+from .levels import occluder_span as _occluder_span
 from .levels import runs as _runs
 from .levels import side_maxima as _side_maxima
 from .levels import side_medians as _side_medians
@@ -36,8 +37,7 @@ _DUP_DIFF = 0.003
 # that makes a cut between two still pictures (two crops of one photograph measure >= 0.06).
 _STILL_STRUCT = 0.01
 _STILL_CUT_STRUCT = 0.05
-# A luminance event (flash, strobe frame): histogram distance >= hist_cut_min with a structural
-# change below this.
+# A luminance event (flash, strobe frame): histogram distance >= hist_cut_min, structure below.
 _LUM_EVENT_STRUCT = 0.1
 # Largest structural distance (1 - NCC) of two frames around a flash that still look alike,
 # whatever the spike between (beyond it the shot's own motion must account for it): two
@@ -218,8 +218,7 @@ class Decider:
         p, n = self.p, self.n
         diff, struct, hist, mean = self.sig["diff"], self.sig["struct"], self.sig["hist"], self.sig["mean"]
         # Levels over distinct frames only: a repeated frame (2:2, 3:2 or irregular cadence)
-        # changes nothing, and counting its zero would make every real change of the source
-        # look like a spike.
+        # changes nothing; counting its zero would make every real change look like a spike.
         distinct = self._distinct()
         # Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
         # material shown at 50-60 fps): time spans given in frames stretch by it.
@@ -497,6 +496,8 @@ class Decider:
             # Longer occlusions: the picture from before c comes back within return_span frames
             # (window pairs (T[i - L], T[i]) that span c, i.e. i in [c, c + L - 1]).
             span = _stretched(p.return_span, self._rep[c])
+            if self._per_source == 1.0:  # an object crossing close to the lens (occluder_span)
+                span = _occluder_span(self.sig["diff"], c, span)
             # Beyond the local span (a still shot of a converted clip), only the same picture
             # counts: two crops of one still scene in a montage differ by more.
             far_span = _stretched(p.return_span, self._rep_clip[c])
