@@ -115,8 +115,12 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   run once, back to back, with the detector of commit d6753f9. Their errors were inspected
   afterwards (heldout16: a dark object crossing a 25 fps shot in 7 frames, the documentary's
   fast motion ending in a 2:2 clip with dropped frames, a blurred whip pan starting at full
-  speed; heldout17: two cuts right into the documentary's fast motion); the detector was not
-  changed after them.
+  speed; heldout17: two cuts right into the documentary's fast motion). The rule of commit
+  a99f2d0 addresses heldout16's dark object (and heldout14's): heldout14 and heldout16 are no
+  longer held out for later detectors.
+* **heldout18**, **heldout19** (``--set heldout18``, ``--set heldout19``: seeds 20000-20013 and
+  21000-21013): the held-out recipes and sources, fresh draws never looked at before they were
+  run once, back to back, with the detector of commit a99f2d0.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
@@ -134,7 +138,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout17 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout19 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
