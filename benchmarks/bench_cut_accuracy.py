@@ -120,7 +120,9 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   longer held out for later detectors.
 * **heldout18**, **heldout19** (``--set heldout18``, ``--set heldout19``: seeds 20000-20013 and
   21000-21013): the held-out recipes and sources, fresh draws never looked at before they were
-  run once, back to back, with the detector of commit a99f2d0.
+  run once, back to back, with the detector of commit a99f2d0. heldout19's one false cut was
+  inspected afterwards (a dim, low-contrast 50 fps shot that jumps a little between two
+  frames); the detector was not changed after them.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
