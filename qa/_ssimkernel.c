@@ -109,7 +109,13 @@ DEFINE_FILL(fill_u8, uint8_t)
 DEFINE_FILL(fill_u16, uint16_t)
 DEFINE_FILL(fill_f32, float)
 
-/* The window is symmetric: w[k] == w[10 - k], so pairs are added before multiplying. */
+/* The 11-tap window over samples a0 .. a10: it is symmetric, w[k] == w[10 - k], so pairs are
+ * added before multiplying (the taps w0 .. w5 must be in scope). The one definition of the
+ * filter arithmetic: both passes use it, so their order of operations is the same. */
+#define SYM11(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10)                                        \
+    (w5 * (a5) + w0 * ((a0) + (a10)) + w1 * ((a1) + (a9)) + w2 * ((a2) + (a8)) +                 \
+     w3 * ((a3) + (a7)) + w4 * ((a4) + (a6)))
+
 INLINE void vertical(const float *const *q, const float *w, Py_ssize_t n, float *restrict v)
 {
     const float *restrict q0 = q[0], *restrict q1 = q[1], *restrict q2 = q[2], *restrict q3 = q[3],
@@ -117,8 +123,7 @@ INLINE void vertical(const float *const *q, const float *w, Py_ssize_t n, float 
                 *restrict q8 = q[8], *restrict q9 = q[9], *restrict q10 = q[10];
     const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
     for (Py_ssize_t t = 0; t < n; t++)
-        v[t] = w5 * q5[t] + w0 * (q0[t] + q10[t]) + w1 * (q1[t] + q9[t]) + w2 * (q2[t] + q8[t]) +
-               w3 * (q3[t] + q7[t]) + w4 * (q4[t] + q6[t]);
+        v[t] = SYM11(q0[t], q1[t], q2[t], q3[t], q4[t], q5[t], q6[t], q7[t], q8[t], q9[t], q10[t]);
 }
 
 /* Two output rows from the 12 ring rows they span: 12 loads per column instead of 22. */
@@ -132,14 +137,12 @@ INLINE void vertical2(const float *const *q, const float *w, Py_ssize_t n, float
     for (Py_ssize_t t = 0; t < n; t++) {
         float a0 = q0[t], a1 = q1[t], a2 = q2[t], a3 = q3[t], a4 = q4[t], a5 = q5[t], a6 = q6[t],
               a7 = q7[t], a8 = q8[t], a9 = q9[t], a10 = q10[t], a11 = q11[t];
-        v0[t] = w5 * a5 + w0 * (a0 + a10) + w1 * (a1 + a9) + w2 * (a2 + a8) + w3 * (a3 + a7) +
-                w4 * (a4 + a6);
-        v1[t] = w5 * a6 + w0 * (a1 + a11) + w1 * (a2 + a10) + w2 * (a3 + a9) + w3 * (a4 + a8) +
-                w4 * (a5 + a7);
+        v0[t] = SYM11(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
+        v1[t] = SYM11(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11);
     }
 }
 
-/* The horizontal pass of the four moments (symmetric taps, like the vertical one) and the SSIM
+/* The horizontal pass of the four moments (SYM11, like the vertical one) and the SSIM
  * formula in one loop, without storing the four filtered rows (6% faster than two loops):
  * SSIM = (2 mx my + C1)(2 sxy + C2) / ((mx^2 + my^2 + C1)(sx^2 + sy^2 + C2)), with
  * sxy = E[xy] - mx my and sx^2 + sy^2 = E[x^2 + y^2] - mx^2 - my^2 (same order of operations as
@@ -150,8 +153,8 @@ INLINE void horizontal_formula(const float *restrict V, const float *w, Py_ssize
     const float *restrict vx = V, *restrict vy = V + NI, *restrict vq = V + 2 * NI,
                 *restrict vp = V + 3 * NI;
     const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
-#define HTAP(v, u) (w5 * v[u + 5] + w0 * (v[u] + v[u + 10]) + w1 * (v[u + 1] + v[u + 9]) + \
-                    w2 * (v[u + 2] + v[u + 8]) + w3 * (v[u + 3] + v[u + 7]) + w4 * (v[u + 4] + v[u + 6]))
+#define HTAP(v, u) SYM11(v[u], v[u + 1], v[u + 2], v[u + 3], v[u + 4], v[u + 5], v[u + 6], v[u + 7], \
+                         v[u + 8], v[u + 9], v[u + 10])
     for (Py_ssize_t u = 0; u < n; u++) {
         float mx = HTAP(vx, u), my = HTAP(vy, u), hq = HTAP(vq, u), hp = HTAP(vp, u);
         float t1 = mx * my, t2 = mx * mx + my * my;
