@@ -223,6 +223,7 @@ class Decider:
         # Frames per distinct frame around each frame (1 at the native rate, 2-2.5 for 24-30 fps
         # material shown at 50-60 fps): time spans given in frames stretch by it.
         unchanged = diff <= _DUP_DIFF
+        moving = distinct & (diff > _DUP_DIFF)  # the distinct frames that change
         self._rep, self._rep_clip = _frames_per_distinct(distinct, unchanged)
         # Frames per source frame of a converted clip (1.5 or more), else 1: the native rate.
         rate = float(self._rep_clip.min())
@@ -256,7 +257,7 @@ class Decider:
             np.fmax(np.nan_to_num(sb), np.nan_to_num(sa)) <= _STILL_STRUCT
         )
         # ... or a jump cut's change isolated between quiet neighbours (see _isolated).
-        isolated = self._isolated(st, distinct, (db, da), (sb, sa))
+        isolated = self._isolated(st, moving, (db, da), (sb, sa))
         structural = (
             has_s
             & (diff >= p.cut_min_diff)
@@ -290,7 +291,7 @@ class Decider:
         # Unless its luma levels jump alone: a cut between two fast-moving shots.
         ok &= ~in_motion(st, self._steps(distinct), registered=self._registered,
                          cut_min_struct=p.cut_min_struct) | photometric_jump(
-            diff, hist, st, distinct & (diff > _DUP_DIFF), cut_min_struct=p.cut_min_struct,
+            diff, hist, st, moving, cut_min_struct=p.cut_min_struct,
             hist_cut_min=p.hist_cut_min)
         # A cut needs two frames of each shot to stand out from: none within one frame of the
         # clip's ends, where one side of the comparison is missing (fast motion right at the
@@ -347,16 +348,16 @@ class Decider:
                 steps[a : b + 1] = False
         return steps
 
-    def _isolated(self, st: np.ndarray, distinct: np.ndarray, dlevels: tuple[np.ndarray, np.ndarray],
+    def _isolated(self, st: np.ndarray, moving: np.ndarray, dlevels: tuple[np.ndarray, np.ndarray],
                   slevels: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """Changes at least ``_ISOLATED`` times those of the nearest frame that changes on each
         side, which then need to stand out ``jump_cut_ratio`` times from the calmer side's levels
         (``dlevels``, ``slevels``: the ``diff`` and ``struct`` medians before and after) only: a
         cut into (or out of) a shot whose own fast move starts within the window, whose level
         would hide it (held-out clip 9010). A repeat, even one taken for a distinct frame,
-        changes nothing and is no neighbour (it would make every step of a move look isolated)."""
+        changes nothing and is no neighbour (it would make every step of a move look isolated):
+        the neighbours are the ``moving`` frames, distinct frames that change."""
         diff, jump = self.sig["diff"], self.p.jump_cut_ratio
-        moving = distinct & (diff > _DUP_DIFF)
         (pd, nd), (ps, ns) = _nearest_distinct(diff, moving), _nearest_distinct(st, moving)
         calm_d = np.fmax(np.fmin(*(np.nan_to_num(v) for v in dlevels)), 0.004)
         calm_s = np.fmax(np.fmin(*(np.nan_to_num(v) for v in slevels)), 0.01)

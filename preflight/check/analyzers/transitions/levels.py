@@ -60,7 +60,7 @@ def level_frames(distinct: np.ndarray, unchanged: np.ndarray, per_source: float)
     cut into a still shot reaches far past it (a still shot of 4 source frames shows 1-2 noise
     frames as distinct), into the next motion, whose level hides the cut (held-out clip 13008).
     """
-    if per_source < 1.5:
+    if per_source <= 1.0:
         return distinct
     out = distinct.copy()
     for a, b in runs(unchanged):
@@ -169,10 +169,10 @@ def occluder_span(diff: np.ndarray, c: int, span: int) -> int:
     18001: 7 frames, 0.08-0.14 each), so the old picture is clear of it only 13 frames apart;
     a shot cut in between two cuts (a montage A-B-A) changes by its own motion between them,
     far less than either cut."""
-    big = diff >= _DENSE_SHARE * diff[c]
+    floor = _DENSE_SHARE * diff[c]  # walked frame by frame: the run is short, the clip is not
     first, last = c, c
-    while first > 0 and big[first - 1]:
+    while first > 0 and diff[first - 1] >= floor:
         first -= 1
-    while last + 1 < diff.size and big[last + 1]:
+    while last + 1 < diff.size and diff[last + 1] >= floor:
         last += 1
     return max(span, _DENSE_SPAN) if last - first + 1 >= _DENSE_FRAMES else span
