@@ -1046,6 +1046,7 @@ def test_a_registered_step_inside_a_blurred_whip_pan_is_motion(around, moved):
     (a cut between two crops of one still scene) and was kept as a cut. Frames changing on
     both sides make it a move; between still frames it stays a lone match."""
     from preflight.check.analyzers.transitions.decision import Decider
+    from preflight.check.analyzers.transitions.motion import moved_far
 
     n = 40
     diff = np.zeros(n)
@@ -1055,7 +1056,7 @@ def test_a_registered_step_inside_a_blurred_whip_pan_is_motion(around, moved):
     wide[20] = 0.011
     dec = Decider(TransitionParams(), {"pts": np.arange(n), "diff": diff, "wide": wide},
                   np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
-    assert dec._moved_far()[20] == moved
+    assert moved_far(dec._registered, diff)[20] == moved
 
 
 @pytest.mark.parametrize("ramp, found", [(20, True), (1, False)])
@@ -1359,3 +1360,53 @@ def test_an_object_over_a_moving_shot_of_a_converted_clip_is_no_cut(monkeypatch)
     assert _detect_frames(frames) == []
     monkeypatch.setattr(signals, "BRIDGE_LAGS", (2, 3, 4))
     assert _detect_frames(frames) == [44]
+
+
+# ------------------------------------------------- part of the picture kept: no new shot
+
+
+def _part_renewed(speed: int, renewed: tuple[int, int], *, whole: bool = False) -> list[np.ndarray]:
+    """A still shot whose top-left blocks (``renewed``: columns x rows of the 4 x 3 grid) pan at
+    ``speed`` px per frame for 6 frames, then turn into another picture while the whole frame
+    brightens by 25% (``whole``: the whole frame turns into it), then hold."""
+    cols, rows = renewed
+    wide = _texture(6, width=_W + 400).astype(np.float32)
+    still = wide[:, :_W]
+    other = _texture(7)[:, 50 : 50 + _W].astype(np.float32)
+    h, w = rows * _H // 3, cols * _W // 4
+    frames = [still] * 20
+    for k in range(1, 7):
+        f = still.copy()
+        f[:h, :w] = wide[:h, speed * k : speed * k + w]
+        frames.append(f)
+    f = other.copy() if whole else frames[-1].copy()
+    f[:h, :w] = other[:h, :w]
+    frames += [np.clip((f - 16) * 1.25 + 16, 0, 255)] * 20
+    return [x.astype(np.uint8) for x in frames]
+
+
+@pytest.mark.parametrize("renewed", [(2, 2), (3, 2)])
+def test_a_change_that_keeps_part_of_a_moving_picture_is_no_cut(renewed, monkeypatch):
+    """The documentary's hand leaving the frame while the exposure rises (held-out clips 18009,
+    22011, 22012, 23011: ``psd_documentary_anamorphic_pal.mp4`` frames 463-465): one large
+    change at the end of a move, but most of the picture stays where it was (``same``). Here
+    part of a still shot moves, then turns into another picture while the frame brightens: no
+    cut (without the rule: a cut). The same change of a locked-off shot (no move before it: a
+    jump cut) is a cut, and so is a change of the whole frame after the move."""
+    from preflight.check.analyzers.transitions import motion
+    from preflight.check.analyzers.transitions.signals import SignalStream
+
+    assert _detect_frames(_part_renewed(6, renewed)) == []
+    assert _detect_frames(_part_renewed(0, renewed)) == [26]
+    assert _detect_frames(_part_renewed(6, renewed, whole=True)) == [26]
+    geometry = AnalysisGeometry(width=_W, height=_H, rotation=0, full_range=False,
+                                source_diagonal=float(np.hypot(_W, _H)))
+    for whole, expected in ((False, 1 - renewed[0] * renewed[1] / 12), (True, 0.0)):
+        stream = SignalStream(geometry, TransitionParams())
+        luma = np.stack(_part_renewed(0, renewed, whole=whole)[24:29])
+        stream.process(FrameBatch(0, np.arange(5, dtype=np.int64), luma, Fraction(1, 30)))
+        same = stream.collect()[0]["same"]
+        assert np.isnan(same[[1, 3, 4]]).all()  # still frames: not measured
+        assert same[2] == pytest.approx(expected, abs=1 / 12)
+    monkeypatch.setattr(motion, "_KEPT_SHARE", np.inf)  # without the rule: a cut
+    assert _detect_frames(_part_renewed(6, renewed)) == [26]

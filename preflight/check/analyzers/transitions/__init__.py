@@ -31,6 +31,14 @@ Per-frame signals (luma normalised to 0-1, range-aware: limited-range code 16 ->
     all one step of it doubled by a dropped frame, is the same picture moved further than
     ``struct``'s search reaches (a lone match, between still frames, is a cut between two
     crops of one scene).
+``same``
+    For the same frames as ``wide``: the share of the 64 px thumbnail's 12 blocks (a 4 x 3
+    grid) that are textured and found in the previous frame within +-3 px with NCC >= 0.9
+    (0-1). A cut candidate that keeps half of them, next to a structural change of at least
+    0.15 of its own within 4 source frames, is dropped: a change confined to part of a moving
+    picture (a hand leaving the frame while the exposure shifts, an object close to the lens)
+    is no new shot. Between still stretches it stays a cut (a jump cut from a locked-off
+    camera keeps the background too).
 ``hist``
     Half the L1 distance of consecutive 32-bin luma histograms (0-1).
 ``hist`` is computed on the quarter-size frame.

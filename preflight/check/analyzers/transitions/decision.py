@@ -22,11 +22,10 @@ from .levels import level_frames as _level_frames
 from .levels import nearest_distinct as _nearest_distinct
 from .levels import occluder_span as _occluder_span
 from .levels import runs as _runs
-from .levels import side_maxima as _side_maxima
 from .levels import side_medians as _side_medians
 from .levels import stretched as _stretched
 from .levels import suppress_adjacent as _suppress_adjacent
-from .motion import in_motion, photometric_jump
+from .motion import in_motion, moved_far, partly_kept, photometric_jump
 from .params import TransitionParams
 from .signals import UNDIPPED_MAX_PRED, WIDE_MAX_DIST, WIPE_MAX_RB, WindowField, mix_like, wipe_like
 
@@ -58,14 +57,6 @@ _HELD_SHARE = 0.25
 # The same picture again after an occluder (mean absolute difference, 0-1; coding noise and a
 # still shot's drift stay below it).
 _SAME_PICTURE = 0.02
-# Frames on each side of a wide-registered candidate searched for another registered change
-# (the previous or next distinct frame of a move, repeats of a 60 fps conversion between).
-_WIDE_REACH = 4
-# ... or with frames on both sides within that reach changing (``diff``) at least this share of
-# its own change: a blurred whip pan, whose slower steps stay below the wide registration's
-# ``struct`` gate, around a step a dropped frame doubled (its neighbours: ~0.4; the still
-# frames around a cut between two crops of one scene: ~0).
-_WIDE_MOVING = 0.25
 # A flat frame: this share of its pixels within 0.1 of black (or white).
 _FLAT_SHARE = 0.9
 # Largest error of the ends' mean as a predictor of a dissolve window's middle frame, relative
@@ -307,7 +298,9 @@ class Decider:
         self._change = np.nan_to_num(change_before, nan=0.0)
         self._flat = flat
         flashes = self._flash_frames([c for c, _ in kept])
-        moved = self._moved_far()
+        # The same picture: moved further than struct's search reaches, or half of it kept.
+        moved = moved_far(self._registered, self.sig["diff"]) | partly_kept(
+            self.sig.get("same"), st, per_source=self._per_source)
         return [(c, conf) for c, conf in kept if c not in flashes and not moved[c]]
 
     def _strength(self, has_s: np.ndarray, rd: np.ndarray, rs: np.ndarray, rh: np.ndarray,
@@ -363,20 +356,6 @@ class Decider:
         calm_s = np.fmax(np.fmin(*(np.nan_to_num(v) for v in slevels)), 0.01)
         return ((diff >= _ISOLATED * np.fmax(pd, nd)) & (st >= _ISOLATED * np.fmax(ps, ns))
                 & (diff >= jump * calm_d) & (st >= jump * calm_s))
-
-    def _moved_far(self) -> np.ndarray:
-        """Frames that are the same picture as the previous one moved further than ``struct``'s
-        search reaches, inside a move: the wide registration matches the frame and a change
-        within ``_WIDE_REACH`` frames before or after it (a whip pan or a fast tilt, one step of
-        it doubled by a dropped frame), or frames on both sides that change by at least
-        ``_WIDE_MOVING`` of its change (a blurred whip pan, its slower steps unregistered). A
-        lone match between still frames is no move: a cut between two crops of one still scene
-        registers as well. Only a veto: the in-shot motion levels keep the local ``struct`` (a
-        registered pan frame must still count as motion around its neighbours)."""
-        near = np.maximum(*_side_maxima(self._registered.astype(np.float64), _WIDE_REACH)) > 0
-        # ... or frames on both sides that change too (a blurred whip pan: _WIDE_MOVING).
-        moving = np.minimum(*_side_maxima(self.sig["diff"], _WIDE_REACH)) >= _WIDE_MOVING * self.sig["diff"]
-        return self._registered & (near | moving)
 
     def _flash_like(self, distinct: np.ndarray) -> np.ndarray:
         """Distinct frames of a luminance event that goes and comes back (a flash or a strobe

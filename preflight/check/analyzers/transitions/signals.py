@@ -44,6 +44,14 @@ _WIDE_MIN_OVERLAP = 0.35
 # local search reaches (two unrelated shots do not match that well over that much of the frame
 # at any shift).
 WIDE_MAX_DIST = 0.25
+# Part of the picture kept (signal ``same``, for the frames ``wide`` is computed for): a block of
+# the 64 px thumbnail's grid (4x3, or 3x4 upright) is kept when it is textured and found in the
+# previous frame within +-_SAME_MARGIN px (+-5% of the frame) with NCC >= _SAME_NCC. A cut
+# renews nearly every block: of 13,788 true cuts measured in 24 generated sets (tune, tune2,
+# tune3, heldout-heldout21) 2 kept 6 of 12 blocks (cuts between two crops of a smooth scene,
+# both between still stretches), 4 kept 5, none more.
+_SAME_MARGIN = 3
+_SAME_NCC = 0.9
 
 
 class WindowField(IntEnum):
@@ -165,8 +173,10 @@ class SignalStream:
         if first:
             struct[0] = 0.0
         wide = np.full(n, np.nan, np.float32)
+        same = np.full(n, np.nan, np.float32)
         for j in np.nonzero(struct >= _WIDE_FROM_STRUCT)[0]:
             wide[j] = _wide_ncc_distance(seq[j], seq[j + 1])
+            same[j] = _kept_share(seq[j], seq[j + 1], self._grid)
         prev_hist = hists[0] if self._prev_hist is None else self._prev_hist
         hseq = np.concatenate([prev_hist[None], hists])
         hist = 0.5 * np.abs(hseq[1:] - hseq[:-1]).sum(axis=1)
@@ -188,6 +198,7 @@ class SignalStream:
         s.append("diff", diff.astype(np.float32))
         s.append("struct", struct)
         s.append("wide", wide)
+        s.append("same", same)
         s.append("hist", hist.astype(np.float32))
         s.append("blocks", blocks.reshape(n, gx * gy).astype(np.float32))
         self._prev_thumb = thumbs[-1].copy()
@@ -201,7 +212,7 @@ class SignalStream:
         ``len(WindowField)``) and the flash-test pairs (frames, ``len(BRIDGE_LAGS)``, 2) of the
         frames so far; frees the thumbnail ring."""
         s = self.series
-        names = ("pts", "mean", "std", "dark", "bright", "detail", "diff", "struct", "wide", "hist")
+        names = ("pts", "mean", "std", "dark", "bright", "detail", "diff", "struct", "wide", "same", "hist")
         sig = {k: s.get(k) for k in names}
         gx, gy = self._grid
         sig["blocks"] = s.get("blocks", (0, gx * gy))
@@ -433,6 +444,24 @@ def _wide_ncc_distance(a: np.ndarray, b: np.ndarray) -> float:
     if float(b[by + 1 : by + oh - 1, bx + 1 : bx + ow - 1].std()) < _NCC_MIN_STD:
         return float("nan")
     return _ncc_distance(a[ay : ay + oh, ax : ax + ow], b[by : by + oh, bx : bx + ow], 1)
+
+
+def _kept_share(a: np.ndarray, b: np.ndarray, grid: tuple[int, int]) -> float:
+    """Share of the ``grid`` blocks of ``b`` (all of them, flat ones counting as renewed) that
+    are textured and found in ``a`` within +-``_SAME_MARGIN`` px with NCC >= ``_SAME_NCC``."""
+    h, w = b.shape
+    gx, gy = grid
+    bh, bw = h // gy, w // gx
+    kept = 0
+    for y0 in range(0, gy * bh, bh):
+        for x0 in range(0, gx * bw, bw):
+            block = b[y0 : y0 + bh, x0 : x0 + bw]
+            if float(block.std()) < _NCC_MIN_STD:
+                continue
+            area = a[max(0, y0 - _SAME_MARGIN) : y0 + bh + _SAME_MARGIN,
+                     max(0, x0 - _SAME_MARGIN) : x0 + bw + _SAME_MARGIN]
+            kept += float(cv2.matchTemplate(area, block, cv2.TM_CCOEFF_NORMED).max()) >= _SAME_NCC
+    return kept / (gx * gy)
 
 
 @functools.lru_cache(maxsize=4)
