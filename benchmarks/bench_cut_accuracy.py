@@ -122,14 +122,15 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   21000-21013): the held-out recipes and sources, fresh draws never looked at before they were
   run once, back to back, with the detector of commit a99f2d0. heldout19's one false cut was
   inspected afterwards (a dim, low-contrast 50 fps shot that jumps a little between two
-  frames); the detector was not changed after them.
+  frames: the clip's encoder refreshing the picture with a keyframe, which the P-frames before
+  it had let drift).
 * **heldout20**, **heldout21** (``--set heldout20``, ``--set heldout21``: seeds 22000-22013 and
   23000-23013): the held-out recipes and sources, fresh draws never looked at before they were
   run once, back to back, with the same detector as heldout18 and heldout19. Their errors were
   inspected afterwards (three false cuts on the documentary's hand leaving the frame while the
   exposure rises, frames 463-465 of ``psd_documentary_anamorphic_pal.mp4``, each in a converted
   clip; a dark object at the end of a dissolve; a blurred whip pan; a cut at the start of a
-  fade-in whose first frame is a strobe's). The rule of the next commit (a change that keeps half
+  fade-in whose first frame is a strobe's). The rule of commit 0c9f3e9 (a change that keeps half
   the picture in place next to a move is no cut: signal ``same``) addresses the hand, so they
   are no longer held out for later detectors.
 * **heldout22**, **heldout23** (``--set heldout22``, ``--set heldout23``: seeds 24000-24013 and
