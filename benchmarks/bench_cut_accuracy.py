@@ -135,7 +135,10 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   are no longer held out for later detectors.
 * **heldout22**, **heldout23** (``--set heldout22``, ``--set heldout23``: seeds 24000-24013 and
   25000-25013): the held-out recipes and sources, fresh draws never looked at before they were
-  run once, back to back, with the detector that added the ``same`` rule.
+  run once, back to back, with the detector that added the ``same`` rule (commit 0c9f3e9).
+  heldout23's errors were inspected afterwards (a dark object right after a dissolve; a dark
+  object over a moving 60 fps shot; the documentary's hand starting to move in a 2:2 clip with
+  dropped frames, 5 of 12 blocks kept); heldout22 was not inspected.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
