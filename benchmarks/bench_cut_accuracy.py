@@ -139,6 +139,9 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   heldout23's errors were inspected afterwards (a dark object right after a dissolve; a dark
   object over a moving 60 fps shot; the documentary's hand starting to move in a 2:2 clip with
   dropped frames, 5 of 12 blocks kept); heldout22 was not inspected.
+* **heldout24**, **heldout25** (``--set heldout24``, ``--set heldout25``: seeds 26000-26013 and
+  27000-27013): the held-out recipes and sources, fresh draws never looked at before they were
+  run once, back to back, with the same detector as heldout22 and heldout23.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
@@ -156,7 +159,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout23 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout25 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
