@@ -181,19 +181,17 @@ def moved_far(registered: np.ndarray, diff: np.ndarray) -> np.ndarray:
     return registered & (near | moving)
 
 
-def partly_kept(same: np.ndarray | None, st: np.ndarray, *, per_source: float) -> np.ndarray:
+def partly_kept(same: np.ndarray, st: np.ndarray, *, per_source: float) -> np.ndarray:
     """Frames that keep at least ``_KEPT_SHARE`` of the previous picture's blocks in place
-    (``same``, NaN where not measured; None: nothing measured) while the picture moves next to
-    them (a structural change ``st`` of at least ``_KEPT_MOTION`` of theirs within
-    ``_KEPT_REACH`` source frames, ``per_source`` frames each): a change confined to part of a
+    (``same``, NaN where not measured) while the picture moves next to them (a structural
+    change ``st`` of at least ``_KEPT_MOTION`` of theirs within ``_KEPT_REACH`` source frames,
+    ``per_source`` frames each): a change confined to part of a
     moving picture (a hand leaving the frame while the exposure shifts, an object close to the
     lens) is no new shot, while a cut renews nearly the whole picture (see ``signals``).
     Between two still stretches a change that keeps half the picture stays a cut: a jump cut
     from a locked-off camera, or a cut between two crops of a smooth scene (2 of 13,788
     measured true cuts), keeps it too. Shape ``(n,)`` bool."""
-    if same is None:
-        return np.zeros(st.size, bool)
     reach = max(1, round(_KEPT_REACH * per_source))
     moving = np.maximum(*side_maxima(st, reach)) >= _KEPT_MOTION * st
     with np.errstate(invalid="ignore"):
-        return (np.asarray(same) >= _KEPT_SHARE) & moving
+        return (same >= _KEPT_SHARE) & moving
