@@ -1056,7 +1056,40 @@ def test_a_registered_step_inside_a_blurred_whip_pan_is_motion(around, moved):
     wide[20] = 0.011
     dec = Decider(TransitionParams(), {"pts": np.arange(n), "diff": diff, "wide": wide},
                   np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
-    assert moved_far(dec._registered, diff)[20] == moved
+    assert moved_far(dec._registered, diff, np.ones(n, bool))[20] == moved
+
+
+@pytest.mark.parametrize("steps, side, moved", [
+    ((0.132, 0.108, 0.096), "after", True),
+    ((0.132, 0.108, 0.096), "before", True),
+    ((0.132, 0.108, 0.01), "after", False),
+    ((0.02, 0.015, 0.012), "after", False),
+])
+def test_a_blurred_whip_pan_out_of_a_still_frame_is_motion(steps, side, moved):
+    """A blurred whip pan starting at full speed out of a still frame (held-out clip 27007, 24
+    fps material at 60 fps, frames 500-515): the first step (sharp to blurred: diff 0.229,
+    ``struct`` 0.46) registers (``wide`` 0.074), but the blurred steps after it change the
+    levels (diff 0.13, 0.11, 0.10) with too little structure to reach the wide registration's
+    gate, and the frames before it are still: no registered change near it and no change on
+    both sides, so it stood as a lone match. A move that goes on at a steady pace on one side
+    (or stops dead in a still frame: the mirror) is a step of it; a registered change whose
+    next frames settle (a cut between two crops of one scene, the new one moving slowly)
+    stays a cut."""
+    from preflight.check.analyzers.transitions.decision import Decider
+    from preflight.check.analyzers.transitions.motion import moved_far
+
+    n = 40
+    diff = np.zeros(n)
+    diff[20] = 0.229
+    at = [22, 25, 27] if side == "after" else [18, 15, 13]
+    diff[at] = steps
+    wide = np.full(n, np.nan)
+    wide[20] = 0.074
+    distinct = diff > 0
+    distinct[np.arange(0, n, 5)] = True  # the still frames' source frames
+    dec = Decider(TransitionParams(), {"pts": np.arange(n), "diff": diff, "wide": wide},
+                  np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
+    assert moved_far(dec._registered, diff, distinct)[20] == moved
 
 
 @pytest.mark.parametrize("ramp, found", [(20, True), (1, False)])
