@@ -141,7 +141,13 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   dropped frames, 5 of 12 blocks kept); heldout22 was not inspected.
 * **heldout24**, **heldout25** (``--set heldout24``, ``--set heldout25``: seeds 26000-26013 and
   27000-27013): the held-out recipes and sources, fresh draws never looked at before they were
-  run once, back to back, with the same detector as heldout22 and heldout23.
+  run once, back to back, with the same detector as heldout22 and heldout23. heldout25's
+  false cuts were inspected afterwards (three blurred whip pans, two of them starting at full
+  speed out of a still frame; a dropped-frame event); commit a9c112c addresses one of them, so
+  heldout25 is no longer held out for later detectors.
+* **heldout26**, **heldout27** (``--set heldout26``, ``--set heldout27``: seeds 28000-28013 and
+  29000-29013): the held-out recipes and sources, fresh draws never looked at before they were
+  run once, back to back, with the detector of commit a9c112c.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
@@ -159,7 +165,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout25 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout27 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
