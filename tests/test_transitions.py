@@ -1018,6 +1018,37 @@ def test_a_whip_pan_out_of_a_still_frame_is_no_montage():
     assert _moving(dec, st)[22]
 
 
+@pytest.mark.parametrize("held, motion", [(3, False), (1, True)])
+def test_a_cut_into_a_shot_held_before_a_whip_pan_is_no_motion(held, motion):
+    """24 fps material at 60 fps (2:3): a slow pan, a cut (``struct`` 0.42) into a shot held
+    still for three source frames (seven repeated frames), then a whip pan whose steps (0.38,
+    0.87, 0.64, 1.19) outdo the cut (held-out clip 27005, frames 470-484). The still frames
+    were no steps at all (repeats), so the whip pan looked like the cut's own continuation (the
+    start of a sustained fast move) and the cut was lost. A still shot's source frames are real
+    steps of no change, as for the local levels; with no hold between them (one source frame:
+    the candidate is the pan's first step) it is the start of the move."""
+    from preflight.check.analyzers.transitions.decision import Decider
+    from preflight.check.analyzers.transitions.motion import in_motion
+
+    n = 80
+    source = np.cumsum([0] + [2 if k % 2 == 0 else 3 for k in range(40)])  # 2:3 cadence
+    source = source[source < n]
+    diff, st = np.zeros(n), np.zeros(n)
+    pan = source[(source > 0) & (source < 40)]
+    diff[pan], st[pan] = 0.02, 0.05
+    diff[40], st[40] = 0.214, 0.423
+    k = int(np.searchsorted(source, 40)) + held
+    whip = source[k : k + 4]
+    diff[whip], st[whip] = [0.104, 0.094, 0.071, 0.051], [0.379, 0.865, 0.644, 1.193]
+    after = source[k + 4 :]
+    diff[after], st[after] = 0.02, 0.05
+    dec = Decider(TransitionParams(), {"pts": np.arange(n), "diff": diff, "wide": np.full(n, np.nan)},
+                  np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
+    dec._per_source = 2.5
+    steps = dec._steps(diff > 0)  # repeats and the held shot's frames: no distinct frames
+    assert in_motion(st, steps, registered=dec._registered, cut_min_struct=dec.p.cut_min_struct)[40] == motion
+
+
 @pytest.mark.parametrize("width", [100, 160])
 def test_an_object_crossing_a_black_shot_of_a_converted_clip(width):
     """30 fps material at 60 fps (2:2): a panning shot cut to black, then a textured object
