@@ -39,6 +39,12 @@ Per-frame signals (luma normalised to 0-1, range-aware: limited-range code 16 ->
     picture (a hand leaving the frame while the exposure shifts, an object close to the lens)
     is no new shot. Between still stretches it stays a cut (a jump cut from a locked-off
     camera keeps the background too).
+``alike``
+    For the same frames and blocks as ``same``: the share found with NCC >= 0.5 (the picture
+    kept loosely). A cut candidate that keeps a third of the blocks exactly and 9 of 12
+    alike, next to motion as for ``same``, is dropped too (a hand leaving the frame while the
+    exposure rises keeps 4-5 exactly and 9-12 alike; a cut under a graphic both shots share
+    renews everything else).
 ``hist``
     Half the L1 distance of consecutive 32-bin luma histograms (0-1).
 ``hist`` is computed on the quarter-size frame.

@@ -300,7 +300,7 @@ class Decider:
         flashes = self._flash_frames([c for c, _ in kept])
         # The same picture: moved further than struct's search reaches, or half of it kept.
         moved = moved_far(self._registered, self.sig["diff"], self._steps(distinct)) | partly_kept(
-            self.sig["same"], st, per_source=self._per_source)
+            self.sig["same"], self.sig["alike"], st, per_source=self._per_source)
         return [(c, conf) for c, conf in kept if c not in flashes and not moved[c]]
 
     def _strength(self, has_s: np.ndarray, rd: np.ndarray, rs: np.ndarray, rh: np.ndarray,

@@ -52,6 +52,10 @@ WIDE_MAX_DIST = 0.25
 # both between still stretches), 4 kept 5, none more.
 _SAME_MARGIN = 3
 _SAME_NCC = 0.9
+# ... and still alike (signal ``alike``, the same frames and blocks) with NCC >= _ALIKE_NCC: the
+# picture kept loosely (a hand or an exposure shift over it), where a cut's unrelated picture
+# falls below it (only the blocks under a graphic the two shots share stay).
+_ALIKE_NCC = 0.5
 
 
 class WindowField(IntEnum):
@@ -174,9 +178,10 @@ class SignalStream:
             struct[0] = 0.0
         wide = np.full(n, np.nan, np.float32)
         same = np.full(n, np.nan, np.float32)
+        alike = np.full(n, np.nan, np.float32)
         for j in np.nonzero(struct >= _WIDE_FROM_STRUCT)[0]:
             wide[j] = _wide_ncc_distance(seq[j], seq[j + 1])
-            same[j] = _kept_share(seq[j], seq[j + 1], self._grid)
+            same[j], alike[j] = _kept_share(seq[j], seq[j + 1], self._grid)
         prev_hist = hists[0] if self._prev_hist is None else self._prev_hist
         hseq = np.concatenate([prev_hist[None], hists])
         hist = 0.5 * np.abs(hseq[1:] - hseq[:-1]).sum(axis=1)
@@ -199,6 +204,7 @@ class SignalStream:
         s.append("struct", struct)
         s.append("wide", wide)
         s.append("same", same)
+        s.append("alike", alike)
         s.append("hist", hist.astype(np.float32))
         s.append("blocks", blocks.reshape(n, gx * gy).astype(np.float32))
         self._prev_thumb = thumbs[-1].copy()
@@ -212,7 +218,8 @@ class SignalStream:
         ``len(WindowField)``) and the flash-test pairs (frames, ``len(BRIDGE_LAGS)``, 2) of the
         frames so far; frees the thumbnail ring."""
         s = self.series
-        names = ("pts", "mean", "std", "dark", "bright", "detail", "diff", "struct", "wide", "same", "hist")
+        names = ("pts", "mean", "std", "dark", "bright", "detail", "diff", "struct", "wide", "same", "alike",
+                 "hist")
         sig = {k: s.get(k) for k in names}
         gx, gy = self._grid
         sig["blocks"] = s.get("blocks", (0, gx * gy))
@@ -446,13 +453,14 @@ def _wide_ncc_distance(a: np.ndarray, b: np.ndarray) -> float:
     return _ncc_distance(a[ay : ay + oh, ax : ax + ow], b[by : by + oh, bx : bx + ow], 1)
 
 
-def _kept_share(a: np.ndarray, b: np.ndarray, grid: tuple[int, int]) -> float:
-    """Share of the ``grid`` blocks of ``b`` (all of them, flat ones counting as renewed) that
-    are textured and found in ``a`` within +-``_SAME_MARGIN`` px with NCC >= ``_SAME_NCC``."""
+def _kept_share(a: np.ndarray, b: np.ndarray, grid: tuple[int, int]) -> tuple[float, float]:
+    """Shares of the ``grid`` blocks of ``b`` (all of them, flat ones counting as renewed) that
+    are textured and found in ``a`` within +-``_SAME_MARGIN`` px with NCC >= ``_SAME_NCC``
+    (kept), and with NCC >= ``_ALIKE_NCC`` (alike)."""
     h, w = b.shape
     gx, gy = grid
     bh, bw = h // gy, w // gx
-    kept = 0
+    kept = alike = 0
     for y0 in range(0, gy * bh, bh):
         for x0 in range(0, gx * bw, bw):
             block = b[y0 : y0 + bh, x0 : x0 + bw]
@@ -460,8 +468,10 @@ def _kept_share(a: np.ndarray, b: np.ndarray, grid: tuple[int, int]) -> float:
                 continue
             area = a[max(0, y0 - _SAME_MARGIN) : y0 + bh + _SAME_MARGIN,
                      max(0, x0 - _SAME_MARGIN) : x0 + bw + _SAME_MARGIN]
-            kept += float(cv2.matchTemplate(area, block, cv2.TM_CCOEFF_NORMED).max()) >= _SAME_NCC
-    return kept / (gx * gy)
+            best = float(cv2.matchTemplate(area, block, cv2.TM_CCOEFF_NORMED).max())
+            kept += best >= _SAME_NCC
+            alike += best >= _ALIKE_NCC
+    return kept / (gx * gy), alike / (gx * gy)
 
 
 @functools.lru_cache(maxsize=4)
