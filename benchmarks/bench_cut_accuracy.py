@@ -147,7 +147,14 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   heldout25 is no longer held out for later detectors.
 * **heldout26**, **heldout27** (``--set heldout26``, ``--set heldout27``: seeds 28000-28013 and
   29000-29013): the held-out recipes and sources, fresh draws never looked at before they were
-  run once, back to back, with the detector of commit a9c112c.
+  run once, back to back, with the detector of commit a9c112c. Their false cuts were inspected
+  afterwards (the documentary's hand in two converted clips, a whip pan too fast to register
+  whose fourth step slowed, a blurred whip pan in a clip with dropped frames); commit 21828b4
+  addresses three of them, so they are no longer held out for later detectors.
+* **heldout28** ... **heldout31** (``--set heldout28`` ... ``--set heldout31``: seeds
+  30000-30013, 31000-31013, 32000-32013, 33000-33013): the held-out recipes and sources, fresh
+  draws never looked at before they were run once, back to back, with the detector of commit
+  21828b4.
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
@@ -165,7 +172,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout27 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout31 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
