@@ -328,23 +328,26 @@ class Decider:
         )
 
     def _steps(self, distinct: np.ndarray) -> np.ndarray:
-        """The distinct frames the motion veto compares: in a converted clip, also without short
-        runs of unchanged frames (up to 3, a cadence's longest hold), which are the cadence's
-        repeats even where its rhythm was not recognised (a dark whip pan whose steps leave no
-        block of the frame as it was: held-out clip 10011), not a still frame between two cuts
-        (a shot of a fast montage holds 3 source frames or more, 6 or more frames here); and
-        with one frame per source frame of a longer still stretch (``level_frames``)."""
+        """The distinct frames the motion veto compares (:meth:`_cadence_steps`) and, in a
+        converted clip, one frame per source frame of a longer still stretch
+        (``level_frames``): a still shot's source frames are real steps of no change, as for
+        the local levels. Without them a move starting a few still source frames after a cut
+        passes for the cut's own continuation (held-out clip 27005)."""
+        return _level_frames(self._cadence_steps(distinct), self.sig["diff"] <= _DUP_DIFF, self._per_source)
+
+    def _cadence_steps(self, distinct: np.ndarray) -> np.ndarray:
+        """The ``distinct`` frames, in a converted clip without short runs of unchanged frames (up
+        to 3, a cadence's longest hold), which are the cadence's repeats even where its rhythm
+        was not recognised (a dark whip pan whose steps leave no block of the frame as it was:
+        held-out clip 10011), not a still frame between two cuts (a shot of a fast montage holds
+        3 source frames or more, 6 or more frames here)."""
         if self._per_source == 1.0:
             return distinct
         steps = distinct.copy()
-        unchanged = self.sig["diff"] <= _DUP_DIFF
-        for a, b in _runs(unchanged):
+        for a, b in _runs(self.sig["diff"] <= _DUP_DIFF):
             if b - a + 1 <= LONGEST_HOLD:
                 steps[a : b + 1] = False
-        # A still stretch's source frames are real steps of no change (as for the local levels):
-        # without them a move starting a few still source frames after a cut passes for the
-        # cut's own continuation (held-out clip 27005).
-        return _level_frames(steps, unchanged, self._per_source)
+        return steps
 
     def _isolated(self, st: np.ndarray, moving: np.ndarray, dlevels: tuple[np.ndarray, np.ndarray],
                   slevels: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
