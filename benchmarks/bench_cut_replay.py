@@ -3,7 +3,7 @@ recent rule switched off in turn.
 
 Usage::
 
-    python benchmarks/bench_cut_replay.py [--set NAME ...] [--all] [--rules]
+    python benchmarks/bench_cut_replay.py [--set NAME ...] [--all] [--rules] [--list]
 
 The decision stage (``preflight.check.analyzers.transitions.decision.Decider``) works on the
 per-frame series, window signals and flash pairs that ``SignalStream`` reduces a clip to. This
@@ -17,9 +17,10 @@ It prints, per set and in total, true, false and missed hard cuts at +-1 frame (
 ``bench_cut_accuracy.py`` scores them) and gradual transitions found (any type). With
 ``--rules``, each rule named in ``RULES`` is switched off in turn, and the false cuts and
 true cuts it costs or saves are printed with their clips and frames: what each rule is
-worth, measured on every draw at once. Draws that were inspected to design a rule
-(``bench_cut_accuracy.py`` lists them) are not held out for it: fresh draws, run once with the
-detector frozen, are the held-out measure; this replay is the regression check.
+worth, measured on every draw at once. ``--list`` lists every false and missed cut. Draws that
+were inspected to design a rule (``bench_cut_accuracy.py`` lists them) are not held out for it:
+fresh draws, run once with the detector frozen, are the held-out measure; this replay is the
+regression check.
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ def main() -> None:
                     help="a draw of bench_cut_accuracy.py (repeatable)")
     ap.add_argument("--all", action="store_true", help="every tune set and held-out draw")
     ap.add_argument("--rules", action="store_true", help="switch each rule of RULES off in turn")
+    ap.add_argument("--list", action="store_true", help="list every false and missed cut")
     args = ap.parse_args()
     splits = [*acc._TUNE_SETS, "heldout", *transitions_eval.HELDOUT_DRAWS] if args.all else args.sets
     if not splits:
@@ -151,8 +153,26 @@ def main() -> None:
         print(f"{split:12s} {len(mine):5d} {tally.tp + tally.fn:6d} {tally.tp:6d} {tally.fp:4d} "
               f"{tally.fn:4d} {tally.grad_any:6d} of {n_grad:<5d}")
     print(f"{'total':12s} {len(clips):5d} {total.tp + total.fn:6d} {total.tp:6d} {total.fp:4d} {total.fn:4d}")
+    if args.list:
+        _list(clips, base)
     if args.rules:
         _ablate(clips, base)
+
+
+def _list(clips: list[tuple[str, acc.Truth, Replayed]],
+          base: dict[tuple[str, str], tuple[list[int], list]]) -> None:
+    """Each false cut (with the hard negatives whose range holds it) and each missed cut."""
+    print("\nfalse and missed cuts:")
+    for split, truth, _inputs in clips:
+        cuts = base[(split, truth.name)][0]
+        _true, false = _outcomes(truth, cuts)
+        for c in sorted(false):
+            kinds = sorted({k for k, a, b in truth.negatives if a - 1 <= c <= b + 1}) or ["other"]
+            print(f"  false  {split}/{truth.name} @{c}: {', '.join(kinds)}")
+        for g in truth.cuts:
+            if not any(abs(c - g) <= acc.CUT_TOL for c in cuts):
+                near = sorted({k for k, a, b in truth.negatives if a - 6 <= g <= b + 6} - {"cadence"})
+                print(f"  missed {split}/{truth.name} @{g}" + (f" (near {', '.join(near)})" if near else ""))
 
 
 def _ablate(clips: list[tuple[str, acc.Truth, Replayed]],
