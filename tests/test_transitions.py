@@ -1333,6 +1333,30 @@ def test_a_picture_cut_in_for_three_frames_of_a_fast_montage(monkeypatch):
     assert cuts_of(_detect_at(frames, 50)) == [20]
 
 
+@pytest.mark.parametrize("edges, held", [
+    ([20, 27, 40], True),  # A-B-C-A: B held 7 frames, C 13 (about 3 and 5 source frames)
+    ([20, 40], True),  # A-B-A
+    ([20, 22, 25, 27, 30, 32, 35, 40], False),  # a step on every source frame: an object
+    ([20, 27, 28, 40], False),  # a change one frame after a cut: no held picture between
+])
+def test_several_pictures_held_between_a_shot_and_its_return_are_shots(edges, held):
+    """A fast montage of still shots in a 24 fps clip shown at 60 (3:2 with dropped frames,
+    held-out clip 32007, frames 2832-2852): A, then B for 7 frames, C for 13, then A again.
+    The old picture comes back 20 frames after the first cut, as after an object passing the
+    lens; one picture held still in between (A-B-A) was already told apart as a shot cut in,
+    two were not, and all three cuts were dropped. Each picture cut in holds still for two
+    source frames or more; an object crossing the lens changes on every source frame."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    n = 60
+    diff, struct = np.zeros(n), np.zeros(n)
+    diff[edges], struct[edges] = 0.2, 0.7
+    dec = Decider(TransitionParams(), {"pts": np.arange(n), "diff": diff, "struct": struct,
+                                       "wide": np.full(n, np.nan)}, np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
+    dec._rep_clip = np.full(n, 2.5)
+    assert dec._held_picture(edges[0], 44, edges) == (edges[-1] if held else None)
+
+
 def test_a_whip_pan_out_of_a_still_frame_whose_first_step_is_its_largest_is_motion(monkeypatch):
     """Structural changes of a whip pan out of a still frame, too fast for any registration
     (held-out clip 12006, 24 fps shown at 60, frames 4332-4350): 0.92, then 0.76, 0.59, 1.01,

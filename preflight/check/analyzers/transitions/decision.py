@@ -9,6 +9,7 @@ in :mod:`.fitting`.
 
 from __future__ import annotations
 
+import itertools
 from functools import cached_property
 
 import numpy as np
@@ -552,19 +553,25 @@ class Decider:
         That is the last candidate ``leave`` before the old picture is back at ``j``, when
         ``c`` changes into an unrelated picture (``struct`` of a hard cut: no luminance event
         such as a flash), every frame from two before ``c`` to ``leave`` changes by less than
-        ``_HELD_SHARE`` of the smaller of the two spikes, and ``leave`` comes at least two
-        source frames after ``c`` (one held source frame is no evidence: a converted clip
-        repeats it anyway). A shot cut in (a montage A-B-A, A's next frames after B) holds
-        still; an object crossing the lens moves across the frame on its way in (the frames
-        before the largest change change too) and on every source frame between its way in
-        and its way out."""
+        ``_HELD_SHARE`` of the smallest spike, and ``leave`` comes at least two source frames
+        after ``c`` (one held source frame is no evidence: a converted clip repeats it anyway).
+        A shot cut in (a montage A-B-A, A's next frames after B) holds still; an object
+        crossing the lens moves across the frame on its way in (the frames before the largest
+        change change too) and on every source frame between its way in and its way out. The
+        pictures cut in may be several (a montage A-B-C-A: held-out clip 32007), each a hard
+        cut's change held still for two source frames or more, where an object's steps change
+        on every source frame."""
         leave = _last_between(cands, c, j)
-        if (leave is None or c < 2 or leave - c < _stretched(2, self._rep_clip[c])
-                or not self.sig["struct"][c] >= self.p.cut_min_struct):
+        if leave is None or c < 2 or not self.sig["struct"][c] >= self.p.cut_min_struct:
+            return None
+        edges = [c, *(k for k in cands if c < k < leave), leave]
+        hold = _stretched(2, self._rep_clip[c])
+        if any(b - a < hold for a, b in itertools.pairwise(edges)) or not all(
+                self.sig["struct"][k] >= self.p.cut_min_struct for k in edges[1:-1]):
             return None
         diff = self.sig["diff"]
-        spike = min(float(diff[c]), float(diff[leave]))
-        around = np.concatenate([diff[c - 2 : c], diff[c + 1 : leave]])
+        spike = min(float(diff[k]) for k in edges)
+        around = np.concatenate([diff[c - 2 : c], *(diff[a + 1 : b] for a, b in itertools.pairwise(edges))])
         return leave if float(around.max()) < _HELD_SHARE * spike else None
 
     def _keeps_changing(self, c: int, j: int, cands: list[int]) -> bool:
