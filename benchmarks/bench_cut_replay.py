@@ -67,7 +67,7 @@ RULES: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
         lambda: mock.patch.object(motion, "steady_sides", _no_steady),
     "still source frames are steps of the motion veto (1d0b59c)":
         lambda: mock.patch.object(Decider, "_steps", Decider._cadence_steps),
-    "alike: 4 blocks kept and 9 alike next to motion (21828b4)":
+    "alike: 4 blocks kept and two thirds alike next to motion (21828b4)":
         lambda: mock.patch.object(motion, "_ALIKE_SHARE", math.inf),
     "three cut-sized steps make a run, not four (21828b4)":
         lambda: mock.patch.object(motion, "_RUN_STEPS", 4),

@@ -1518,7 +1518,8 @@ def test_a_change_that_keeps_part_of_a_moving_picture_is_no_cut(renewed, monkeyp
         same = stream.collect()[0]["same"]
         assert np.isnan(same[[1, 3, 4]]).all()  # still frames: not measured
         assert same[2] == pytest.approx(expected, abs=1 / 12)
-    monkeypatch.setattr(motion, "_KEPT_SHARE", np.inf)  # without the rule: a cut
+    monkeypatch.setattr(motion, "_KEPT_SHARE", np.inf)  # without the rule (and the looser one
+    monkeypatch.setattr(motion, "_HELD_SHARE", np.inf)  # of ``alike``, which covers it): a cut
     assert _detect_frames(_part_renewed(6, renewed)) == [26]
 
 
@@ -1571,3 +1572,28 @@ def test_a_change_that_keeps_a_moving_picture_loosely_is_no_cut(monkeypatch):
     assert _detect_frames(_loosely_kept(6, band_only=True)) == [26]
     monkeypatch.setattr(motion, "_ALIKE_SHARE", np.inf)  # without the rule: a cut
     assert _detect_frames(_loosely_kept(6)) == [26]
+
+
+@pytest.mark.parametrize("kept, alike, dropped", [
+    (5, 8, True),  # a dark object over part of a moving shot (held-out clip 34001)
+    (4, 10, True),  # the documentary's hand
+    (6, 6, True),  # half of the picture kept exactly
+    (5, 5, False),  # a cut under a lower-third band and a logo
+    (3, 12, False),  # a cut between two similar shots: nothing kept exactly
+    (4, 7, False),
+])
+def test_what_part_of_the_picture_a_change_must_keep_to_be_no_cut(kept, alike, dropped):
+    """``partly_kept`` over the blocks kept exactly (``same``) and still alike (``alike``) of a
+    change next to motion: half kept, or a third kept with two thirds alike; between still
+    frames nothing is dropped."""
+    from preflight.check.analyzers.transitions.motion import partly_kept
+
+    n = 20
+    st = np.zeros(n)
+    st[[8, 10]] = [0.3, 0.5]  # a move, then the candidate
+    same, alike_ = np.full(n, np.nan), np.full(n, np.nan)
+    same[10], alike_[10] = kept / 12, alike / 12
+    assert partly_kept(same, alike_, st, per_source=1.0)[10] == dropped
+    st[8] = 0.0  # still before and after: a cut whatever it keeps
+    assert not partly_kept(same, alike_, st, per_source=1.0)[10]
+

@@ -41,10 +41,10 @@ Per-frame signals (luma normalised to 0-1, range-aware: limited-range code 16 ->
     camera keeps the background too).
 ``alike``
     For the same frames and blocks as ``same``: the share found with NCC >= 0.5 (the picture
-    kept loosely). A cut candidate that keeps a third of the blocks exactly and 9 of 12
+    kept loosely). A cut candidate that keeps a third of the blocks exactly and two thirds
     alike, next to motion as for ``same``, is dropped too (a hand leaving the frame while the
-    exposure rises keeps 4-5 exactly and 9-12 alike; a cut under a graphic both shots share
-    renews everything else).
+    exposure rises keeps 4-5 exactly and 9-12 alike, a dark object over part of a moving shot
+    5 and 8; a cut under a graphic both shots share renews everything else).
 ``hist``
     Half the L1 distance of consecutive 32-bin luma histograms (0-1).
 ``hist`` is computed on the quarter-size frame.
