@@ -281,7 +281,8 @@ class Decider:
         # change a lot (the motion ramps up and down). Neighbours are the previous and next
         # *distinct* frames (repeats of a cadence conversion change nothing).
         # Unless its luma levels jump alone: a cut between two fast-moving shots.
-        ok &= ~in_motion(st, self._steps(distinct), registered=self._registered,
+        steps = self._steps(distinct)
+        ok &= ~in_motion(st, steps, registered=self._registered,
                          cut_min_struct=p.cut_min_struct) | photometric_jump(
             diff, hist, st, moving, cut_min_struct=p.cut_min_struct,
             hist_cut_min=p.hist_cut_min)
@@ -300,7 +301,7 @@ class Decider:
         self._flat = flat
         flashes = self._flash_frames([c for c, _ in kept])
         # The same picture: moved further than struct's search reaches, or half of it kept.
-        moved = moved_far(self._registered, self.sig["diff"], self._steps(distinct)) | partly_kept(
+        moved = moved_far(self._registered, self.sig["diff"], steps) | partly_kept(
             self.sig["same"], self.sig["alike"], st, per_source=self._per_source)
         return [(c, conf) for c, conf in kept if c not in flashes and not moved[c]]
 
