@@ -320,17 +320,26 @@ def eval_clips(split: str, first_seed: int | None = None, only: str | None = Non
     return out
 
 
-def false_by_kind(truth: Truth, cuts: list[int]) -> dict[str, int]:
-    """False cuts (no true cut within +-1, not inside a gradual transition) per hard-negative
-    kind whose range (+-1) holds them; ``other`` when none does."""
+def false_cuts(truth: Truth, cuts: list[int]) -> list[int]:
+    """The reported ``cuts`` that are false: no true cut within +-1, not inside a gradual
+    transition, not at an unscored (black-to-black) place."""
     inside = [(a - GRADUAL_TOL, b + GRADUAL_TOL) for _k, a, b in truth.gradual]
+    return [c for c in cuts
+            if not (any(abs(c - g) <= CUT_TOL for g in truth.cuts) or any(lo <= c <= hi for lo, hi in inside)
+                    or truth.unscored(c))]
+
+
+def negative_kinds(truth: Truth, c: int, reach: int = 1) -> set[str]:
+    """The hard-negative kinds whose frame range (+-``reach``) holds frame ``c``."""
+    return {k for k, a, b in truth.negatives if a - reach <= c <= b + reach}
+
+
+def false_by_kind(truth: Truth, cuts: list[int]) -> dict[str, int]:
+    """False cuts (:func:`false_cuts`) per hard-negative kind whose range (+-1) holds them;
+    ``other`` when none does."""
     out: dict[str, int] = {}
-    for c in cuts:
-        if (any(abs(c - g) <= CUT_TOL for g in truth.cuts) or any(lo <= c <= hi for lo, hi in inside)
-                or truth.unscored(c)):
-            continue
-        kinds = {k for k, a, b in truth.negatives if a - 1 <= c <= b + 1} or {"other"}
-        for k in kinds:
+    for c in false_cuts(truth, cuts):
+        for k in negative_kinds(truth, c) or {"other"}:
             out[k] = out.get(k, 0) + 1
     return out
 

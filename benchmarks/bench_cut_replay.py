@@ -9,8 +9,8 @@ The decision stage (``preflight.check.analyzers.transitions.decision.Decider``) 
 per-frame series, window signals and flash pairs that ``SignalStream`` reduces a clip to. This
 script computes them once per clip of ``fixtures/transitions_eval.py`` (the draws of
 ``benchmarks/bench_cut_accuracy.py``, rendered and cached there) and caches them in
-``benchmarks/out/cut_signals/`` (keyed by the source of the signal stage and the default
-``TransitionParams``), then replays the decision in ~0.1 s per clip. So a change to a decision
+``benchmarks/out/cut_signals/`` (keyed by the source of the decode and signal stages and the
+default ``TransitionParams``), then replays the decision in ~0.1 s per clip. So a change to a decision
 rule can be measured over thirty draws (20,000 cuts) in a minute.
 
 It prints, per set and in total, true, false and missed hard cuts at +-1 frame (scored as
@@ -48,6 +48,7 @@ from fixtures import transitions_eval  # noqa: E402
 from preflight.check.analyzers.transitions import TransitionParams, motion, signals  # noqa: E402
 from preflight.check.analyzers.transitions.decision import Decider  # noqa: E402
 from preflight.check.analyzers.transitions.signals import SignalStream  # noqa: E402
+from preflight.media import decode  # noqa: E402
 from preflight.media.decode import AnalysisGeometry, iter_luma_batches  # noqa: E402
 from preflight.media.probe import probe  # noqa: E402
 
@@ -75,7 +76,9 @@ RULES: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
 
 
 def _cache_key() -> str:
-    source = inspect.getsource(signals) + repr(TransitionParams())
+    """Changes with the code that makes the signals (the decode to analysis size and the signal
+    stage) and with the default tunables."""
+    source = inspect.getsource(decode) + inspect.getsource(signals) + repr(TransitionParams())
     return hashlib.sha256(source.encode()).hexdigest()[:12]
 
 
@@ -117,11 +120,8 @@ def _load(splits: list[str]) -> Iterator[tuple[str, acc.Truth, Replayed]]:
 
 def _outcomes(truth: acc.Truth, cuts: list[int]) -> tuple[set[int], set[int]]:
     """The reported cuts that are true (within +-1 of a true cut) and false (scored as false)."""
-    tally_true = {c for c in cuts if any(abs(c - g) <= acc.CUT_TOL for g in truth.cuts)}
-    inside = [(a - acc.GRADUAL_TOL, b + acc.GRADUAL_TOL) for _k, a, b in truth.gradual]
-    false = {c for c in cuts if c not in tally_true and not truth.unscored(c)
-             and not any(lo <= c <= hi for lo, hi in inside)}
-    return tally_true, false
+    return ({c for c in cuts if any(abs(c - g) <= acc.CUT_TOL for g in truth.cuts)},
+            set(acc.false_cuts(truth, cuts)))
 
 
 def main() -> None:
@@ -167,11 +167,11 @@ def _list(clips: list[tuple[str, acc.Truth, Replayed]],
         cuts = base[(split, truth.name)][0]
         _true, false = _outcomes(truth, cuts)
         for c in sorted(false):
-            kinds = sorted({k for k, a, b in truth.negatives if a - 1 <= c <= b + 1}) or ["other"]
+            kinds = sorted(acc.negative_kinds(truth, c)) or ["other"]
             print(f"  false  {split}/{truth.name} @{c}: {', '.join(kinds)}")
         for g in truth.cuts:
             if not any(abs(c - g) <= acc.CUT_TOL for c in cuts):
-                near = sorted({k for k, a, b in truth.negatives if a - 6 <= g <= b + 6} - {"cadence"})
+                near = sorted(acc.negative_kinds(truth, g, reach=6) - {"cadence"})
                 print(f"  missed {split}/{truth.name} @{g}" + (f" (near {', '.join(near)})" if near else ""))
 
 
