@@ -381,6 +381,15 @@ def run_scenedetect(path: Path, kind: str, seconds: np.ndarray) -> tuple[list[in
     return [c for c in cuts if c > 0], spent
 
 
+def gradual_found(transition: tuple[str, int, int], cuts: list[int],
+                  gradual: list[tuple[str, int, int]]) -> bool:
+    """Whether a true gradual ``(type, start, end)`` is found (recall "any"): a reported
+    transition of any type, or a cut, overlapping it (+-``GRADUAL_TOL`` frames)."""
+    _kind, a, b = transition
+    lo, hi = a - GRADUAL_TOL, b + GRADUAL_TOL
+    return any(g[1] <= hi and g[2] >= lo for g in gradual) or any(lo <= c <= hi for c in cuts)
+
+
 def score(truth: Truth, cuts: list[int], gradual: list[tuple[str, int, int]]) -> Tally:
     t = Tally()
     inside = [(a - GRADUAL_TOL, b + GRADUAL_TOL) for _k, a, b in truth.gradual]
@@ -400,7 +409,7 @@ def score(truth: Truth, cuts: list[int], gradual: list[tuple[str, int, int]]) ->
         lo, hi = a - GRADUAL_TOL, b + GRADUAL_TOL
         hits = [g for g in gradual if g[1] <= hi and g[2] >= lo]
         typed = [g for g in hits if g[0] == kind]
-        if hits or any(lo <= c <= hi for c in cuts):
+        if gradual_found((kind, a, b), cuts, gradual):
             t.grad_any += 1
         if typed:
             t.grad_typed += 1

@@ -17,10 +17,10 @@ It prints, per set and in total, true, false and missed hard cuts at +-1 frame (
 ``bench_cut_accuracy.py`` scores them) and gradual transitions found (any type). With
 ``--rules``, each rule named in ``RULES`` is switched off in turn, and the false cuts and
 true cuts it costs or saves are printed with their clips and frames: what each rule is
-worth, measured on every draw at once. ``--list`` lists every false and missed cut. Draws that
-were inspected to design a rule (``bench_cut_accuracy.py`` lists them) are not held out for it:
-fresh draws, run once with the detector frozen, are the held-out measure; this replay is the
-regression check.
+worth, measured on every draw at once. ``--list`` lists every false and missed cut and every
+missed gradual transition. Draws that were inspected to design a rule (``bench_cut_accuracy.py``
+lists them) are not held out for it: fresh draws, run once with the detector frozen, are the
+held-out measure; this replay is the regression check.
 """
 
 from __future__ import annotations
@@ -131,7 +131,8 @@ def main() -> None:
                     help="a draw of bench_cut_accuracy.py (repeatable)")
     ap.add_argument("--all", action="store_true", help="every tune set and held-out draw")
     ap.add_argument("--rules", action="store_true", help="switch each rule of RULES off in turn")
-    ap.add_argument("--list", action="store_true", help="list every false and missed cut")
+    ap.add_argument("--list", action="store_true",
+                    help="list every false and missed cut and missed gradual transition")
     args = ap.parse_args()
     splits = [*acc._TUNE_SETS, "heldout", *transitions_eval.HELDOUT_DRAWS] if args.all else args.sets
     if not splits:
@@ -161,10 +162,11 @@ def main() -> None:
 
 def _list(clips: list[tuple[str, acc.Truth, Replayed]],
           base: dict[tuple[str, str], tuple[list[int], list]]) -> None:
-    """Each false cut (with the hard negatives whose range holds it) and each missed cut."""
-    print("\nfalse and missed cuts:")
+    """Each false cut (with the hard negatives whose range holds it), each missed cut and
+    each missed gradual transition."""
+    print("\nfalse and missed cuts, missed gradual transitions:")
     for split, truth, _inputs in clips:
-        cuts = base[(split, truth.name)][0]
+        cuts, gradual = base[(split, truth.name)]
         _true, false = _outcomes(truth, cuts)
         for c in sorted(false):
             kinds = sorted(acc.negative_kinds(truth, c)) or ["other"]
@@ -173,6 +175,9 @@ def _list(clips: list[tuple[str, acc.Truth, Replayed]],
             if not any(abs(c - g) <= acc.CUT_TOL for c in cuts):
                 near = sorted(acc.negative_kinds(truth, g, reach=6) - {"cadence"})
                 print(f"  missed {split}/{truth.name} @{g}" + (f" (near {', '.join(near)})" if near else ""))
+        for kind, a, b in truth.gradual:
+            if not acc.gradual_found((kind, a, b), cuts, gradual):
+                print(f"  missed {split}/{truth.name} {kind} {a}-{b}")
 
 
 def _ablate(clips: list[tuple[str, acc.Truth, Replayed]],
