@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_cut_accuracy as acc  # noqa: E402
 
 from fixtures import transitions_eval  # noqa: E402
-from preflight.check.analyzers.transitions import TransitionParams, motion, signals  # noqa: E402
+from preflight.check.analyzers.transitions import TransitionParams, decision, motion, signals  # noqa: E402
 from preflight.check.analyzers.transitions.decision import Decider  # noqa: E402
 from preflight.check.analyzers.transitions.signals import SignalStream  # noqa: E402
 from preflight.media import decode  # noqa: E402
@@ -72,6 +72,8 @@ RULES: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
         lambda: mock.patch.object(motion, "_ALIKE_SHARE", math.inf),
     "three cut-sized steps make a run, not four (21828b4)":
         lambda: mock.patch.object(motion, "_RUN_STEPS", 4),
+    "the picture back in structure after an object (window field S)":
+        lambda: mock.patch.object(decision, "_RETURN_STRUCT_SHARE", -1.0),
 }
 
 

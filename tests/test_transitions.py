@@ -1463,12 +1463,15 @@ def test_an_object_over_a_moving_shot_of_a_converted_clip_is_no_cut(monkeypatch)
     """The frames before and after the object are 5 frames apart: in a 2:2 clip the flash test
     compares frames up to 4 source frames apart, 8 frames, as at the native rate 4 frames.
     Before, it compared frames 2-4 frames apart whatever the rate, and the object leaving was a
-    false cut."""
-    from preflight.check.analyzers.transitions import signals
+    false cut. The structural return test (window field ``S``) finds the picture back too: it
+    takes both rules off to make the cut."""
+    from preflight.check.analyzers.transitions import decision, signals
 
     frames = _dark_object_over_a_converted_shot()
     assert _detect_frames(frames) == []
     monkeypatch.setattr(signals, "BRIDGE_LAGS", (2, 3, 4))
+    assert _detect_frames(frames) == []
+    monkeypatch.setattr(decision, "_RETURN_STRUCT_SHARE", -1.0)
     assert _detect_frames(frames) == [44]
 
 
@@ -1597,3 +1600,57 @@ def test_what_part_of_the_picture_a_change_must_keep_to_be_no_cut(kept, alike, d
     st[8] = 0.0  # still before and after: a cut whatever it keeps
     assert not partly_kept(same, alike_, st, per_source=1.0)[10]
 
+
+
+@pytest.mark.parametrize("across, back", [
+    (0.175, True),  # the shot's own structural drift over the span: the old picture is back
+    (0.78, False),  # another picture (a cut out of a fast shot, tune2 frame 1830: 0.78)
+    (np.nan, False),  # not measured (a flat frame): only the luma test decides
+])
+def test_the_picture_back_in_structure_after_an_object_over_a_moving_shot(monkeypatch, across, back):
+    """A dark object crossing a 30 fps shot that moves (held-out clip 41002, frames 24-30):
+    frames change by 0.04-0.11 for 7 frames, so the only calm pairs around it stand 13-18
+    frames apart, and the shot alone drifts by 0.08-0.09 in luma over that many frames, beyond
+    the return test's luma tolerance (half the spike, 0.054): a false cut. In structure
+    (``1 - NCC``, window field ``S``) the pairs across the object measure what the shot's own
+    drift gives (0.12-0.19). Another picture stays a cut; so does the object without the rule."""
+    from preflight.check.analyzers.transitions import decision
+    from preflight.check.analyzers.transitions.decision import Decider
+    from preflight.check.analyzers.transitions.signals import WindowField
+
+    n, c, wins = 60, 27, (8, 12, 18)
+    diff = np.full(n, 0.012)
+    diff[24:31] = [0.036, 0.070, 0.083, 0.108, 0.069, 0.059, 0.040]
+    struct = np.full(n, 0.004)
+    struct[24:31] = [0.077, 0.254, 0.414, 0.939, 0.279, 0.218, 0.052]
+    lin = np.full((n, len(wins), len(WindowField)), np.nan)
+    for li, win in enumerate(wins):
+        lin[win:, li, WindowField.D] = 0.0045 * win + 0.005  # the shot's drift: 0.086 over 18
+        spans = np.arange(n)[(np.arange(n) >= 24) & (np.arange(n) - win < 31)]
+        lin[spans, li, WindowField.D] += 0.04  # pairs over the object: further
+        lin[spans, li, WindowField.S] = across
+    dec = Decider(TransitionParams(return_span=12, gradual_windows=wins),
+                  {"pts": np.arange(n), "diff": diff, "struct": struct, "wide": np.full(n, np.nan)},
+                  lin, np.zeros((n, 3, 2)))
+    dec._change = np.full(n, 0.0242)
+    assert dec._return_at(c, 2, 18, span=18, cands=[c]) == (c + 6 if back else None)  # pair 15-33
+    monkeypatch.setattr(decision, "_RETURN_STRUCT_SHARE", -1.0)  # without the rule
+    assert dec._return_at(c, 2, 18, span=18, cands=[c]) is None
+
+
+def test_which_window_pairs_span_a_spike():
+    """``_spans_spike``: a window ``(T[i - L], T[i])`` holds the changes into frames ``i - L +
+    1 .. i``; its ends get an NCC for the return test when one of them is at least the floor
+    and larger than the ends' own distance (an object passed between them). The first frames
+    of a clip have no changes before them."""
+    from preflight.check.analyzers.transitions.signals import _spans_spike
+
+    dx = np.zeros(30)
+    dx[10] = 0.1
+    ends = np.arange(30)
+    d = np.full(30, 0.05)
+    got = _spans_spike(dx, ends, 4, d, 0.025)
+    assert np.nonzero(got)[0].tolist() == [10, 11, 12, 13]
+    assert not _spans_spike(dx, ends, 4, np.full(30, 0.1), 0.025).any()  # ends as far apart
+    assert not _spans_spike(dx, ends, 4, np.zeros(30), 0.2).any()  # below the floor
+    assert _spans_spike(dx, ends[:0], 4, d[:0], 0.025).size == 0

@@ -67,8 +67,10 @@ end, on 32 px thumbnails ``a = T[i - L]``, ``m = T[i - L // 2]``, ``e = T[i]``:
     windows that could be a dissolve or wipe); ``P`` = mean ``|m - (a + e) / 2|`` over the
     smaller of mean ``|m - a|`` and mean ``|m - e|``: a linear mix is predicted by the mean of
     its ends far better than by either end (``P`` ~ 0-0.3), a moving shot is not (computed
-    only for windows that could be a dissolve). For lags ``k`` = 2-4 the 32 px thumbnails of
-    frames ``i - k`` and ``i`` are compared too, to recognise the end of a flash.
+    only for windows that could be a dissolve); ``S`` = ``1 - max NCC(a, e)`` where a change
+    inside the window (at least ``cut_min_diff``) is larger than ``D``: ends that may show one
+    picture across a spike (an object passing the lens). For lags ``k`` = 2-4 the 32 px
+    thumbnails of frames ``i - k`` and ``i`` are compared too, to recognise the end of a flash.
 
 Decisions:
 
@@ -130,7 +132,10 @@ Decisions:
   alike); or when the picture from before it returns within ``return_span`` frames (an
   occluder passing the lens), comparing only frames away from any spike, within a tolerance
   bounded by the shot's own motion: a third of the spike, or as far as the shot drifted over
-  the same number of frames just before the candidate (up to half the spike). In a converted
+  the same number of frames just before the candidate (up to half the spike); or, within the
+  local span, in structure (``S`` at most a third of the candidate's ``struct``, and 0.2),
+  which neither a fade nor the drift of a moving shot under the object moves as far as luma.
+  In a converted
   clip the span follows the clip's cadence even inside a still shot (which shows none); beyond
   the local span only the same picture, after frames that kept changing up to the last
   candidate before it (an object moves; a montage holds each shot), from the shot just before
@@ -177,7 +182,7 @@ Decisions:
   mixing weight: Alattar's "parabola", blind to motion), gives the first and last frame. The
   fit's R^2 enters the confidence.
 
-Memory: the per-frame signals take ~260 bytes per frame (the window signals included); the
+Memory: the per-frame signals take ~280 bytes per frame (the window signals included); the
 thumbnail ring is fixed. Cost: ~0.15 ms of CPU per 320 px analysis frame (see
 ``benchmarks/bench_cut_accuracy.py``).
 

@@ -176,3 +176,16 @@ def occluder_span(diff: np.ndarray, c: int, span: int) -> int:
     while last + 1 < diff.size and diff[last + 1] >= floor:
         last += 1
     return max(span, _DENSE_SPAN) if last - first + 1 >= _DENSE_FRAMES else span
+
+
+def calm(diff: np.ndarray, frames: np.ndarray, limit: float, candidate: int, reach: int) -> np.ndarray:
+    """Which ``frames`` are away from any spike: every frame-to-frame change ``diff`` within
+    ``reach`` frames of them stays below ``limit`` (the ``candidate``'s own change excepted), so
+    neither an edge nor the inside of a flash counts as an ordinary frame of a shot."""
+    n = diff.size
+    # Largest change over [f - reach + 1, f + reach] (the change into f + reach's frame),
+    # gathered for these frames only (the candidate's and those outside the clip as 0).
+    k = np.clip(frames, 0, n - 1)[:, None] + np.arange(1 - reach, reach + 1)[None, :]
+    inside = (k >= 0) & (k < n) & (k != candidate)
+    peak = np.where(inside, diff[np.clip(k, 0, n - 1)], 0.0).max(axis=1)
+    return peak < limit

@@ -70,6 +70,7 @@ class WindowField(IntEnum):
     CHANGED = 5
     SWITCHED = 6
     P = 7
+    S = 8
 
 
 # Wipe thresholds (see the module docstring): mid frame not a mix but blockwise A or B.
@@ -293,20 +294,23 @@ class SignalStream:
         dx = np.concatenate([self._diff_tail, diff])
         base = self._ring.shape[0]  # x[base + j] is batch frame j
         gidx = self._count + np.arange(n)
-        self.series.append("lin", self._window_signals(x, xs, xe, base, gidx))
+        self.series.append("lin", self._window_signals(x, xs, xe, dx, base, gidx))
         self.series.append("bridge", self._flash_pairs(x, xs, dx, base, gidx))
         self._ring = x[-keep:].copy()
         self._ring_std = xs[-keep:].copy()
         self._ring_energy = xe[-keep:].copy()
-        self._diff_tail = dx[-max(BRIDGE_LAGS) :].copy()
+        self._diff_tail = dx[-keep:].copy()
 
     def _window_signals(
-        self, x: np.ndarray, xs: np.ndarray, xe: np.ndarray, base: int, gidx: np.ndarray
+        self, x: np.ndarray, xs: np.ndarray, xe: np.ndarray, dx: np.ndarray, base: int,
+        gidx: np.ndarray,
     ) -> np.ndarray:
         """The window signals (frames, windows, fields) of the batch frames ``gidx``, whose
-        thumbnails are rows ``base`` on of ``x`` (their stds ``xs``, detail energies ``xe``)."""
+        thumbnails are rows ``base`` on of ``x`` (their stds ``xs``, detail energies ``xe``;
+        ``dx``: frame differences, the batch's the last ``gidx.size``)."""
         p = self.params
         n = gidx.size
+        dbase = dx.size - n
         sh, sw = self._small[1], self._small[0]
         gx, gy = self._grid
         bh, bw = sh // gy, sw // gx
@@ -362,12 +366,17 @@ class SignalStream:
                 out[wipe_rows, W.SWITCHED] = ((alpha > 0.5) * den).sum(axis=(1, 2)) / wsum
                 maybe[wipe_rows[wipe_like(out[wipe_rows])]] = True
             # NCC of the ends (the costliest signal) only where the window could be a dissolve
-            # or a wipe.
-            for q in np.nonzero(maybe)[0]:
+            # or a wipe (``C``), or where its ends may show one picture across a spike between
+            # them (``S``: an object passing the lens, for the return test).
+            spanning = _spans_spike(dx, dbase + js, win, d, p.cut_min_diff)
+            for q in np.nonzero(maybe | spanning)[0]:
                 if xs[ie[q]] >= _NCC_MIN_STD and xs[ia[q]] >= _NCC_MIN_STD:
-                    out[q, W.C] = _ncc_distance(
+                    dist = _ncc_distance(
                         x[ia[q]].reshape(sh, sw), x[ie[q]].reshape(sh, sw), _SMALL_MARGIN
                     )
+                    out[q, W.C if maybe[q] else W.S] = dist
+                    if maybe[q] and spanning[q]:
+                        out[q, W.S] = dist
             lin[js, li] = out
         return lin
 
@@ -401,6 +410,20 @@ class SignalStream:
                 elif mae[q] < 0.02:
                     bridge[js[q], ki, 1] = 0.0  # two flat frames of one level are alike
         return bridge
+
+
+def _spans_spike(dx: np.ndarray, ends: np.ndarray, win: int, d: np.ndarray,
+                 floor: float) -> np.ndarray:
+    """Which windows of ``win`` frames ending at rows ``ends`` of the frame differences ``dx``
+    hold a change of at least ``floor`` larger than their ends' distance ``d`` (rows
+    ``end - win + 1 .. end``: the changes into the window's frames after its first): the pairs
+    the return test may find one picture in across a spike (an object crossing the lens)."""
+    if ends.size == 0:
+        return np.zeros(0, bool)
+    # Row k of the windows is dx[k - win : k] (zeros before the clip's first frame).
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(np.nan_to_num(dx), (win, 0)), win)
+    peak = windows[ends + 1].max(axis=1)
+    return (peak >= floor) & (peak > d)
 
 
 def _rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
