@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from ....media.decode import AnalysisGeometry, FrameBatch
+from .levels import DENSE_SPAN, LONGEST_HOLD
 from .params import TransitionParams
 
 # Thumbnail sizes (long side, px) and the NCC search margin (px at 32 px): +-2 px is +-6% of the
@@ -367,8 +368,10 @@ class SignalStream:
                 maybe[wipe_rows[wipe_like(out[wipe_rows])]] = True
             # NCC of the ends (the costliest signal) only where the window could be a dissolve
             # or a wipe (``C``), or where its ends may show one picture across a spike between
-            # them (``S``: an object passing the lens, for the return test).
-            spanning = _spans_spike(dx, dbase + js, win, d, p.cut_min_diff)
+            # them (``S``: an object passing the lens, for the return test, whose span is
+            # return_span source frames of up to LONGEST_HOLD frames each, or DENSE_SPAN).
+            spanning = (_spans_spike(dx, dbase + js, win, d, p.cut_min_diff)
+                        if win <= max(LONGEST_HOLD * p.return_span, DENSE_SPAN) else np.zeros(js.size, bool))
             for q in np.nonzero(maybe | spanning)[0]:
                 if xs[ie[q]] >= _NCC_MIN_STD and xs[ia[q]] >= _NCC_MIN_STD:
                     dist = _ncc_distance(
