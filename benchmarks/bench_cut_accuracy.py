@@ -168,7 +168,7 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   missed dissolves inspected; so they are no longer held out.
 * **heldout40** ... **heldout43** (seeds 42000-42013 ... 45000-45013): the held-out recipes and
   sources, fresh draws never looked at before they were run once, back to back, with the
-  detector of commit 9de3fc6 (the return test finds the picture back in structure too).
+  detector of commit 8fb25a6 (the return test finds the picture back in structure too, 9de3fc6).
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
