@@ -1654,3 +1654,44 @@ def test_which_window_pairs_span_a_spike():
     assert not _spans_spike(dx, ends, 4, np.full(30, 0.1), 0.025).any()  # ends as far apart
     assert not _spans_spike(dx, ends, 4, np.zeros(30), 0.2).any()  # below the floor
     assert _spans_spike(dx, ends[:0], 4, d[:0], 0.025).size == 0
+
+
+def _whip_pan_wide(speed: int, dropped: int | None, *, cut_at: int | None = None) -> np.ndarray:
+    """Signal ``wide`` of a still shot, then a motion-blurred pan of ``speed`` px per frame (of
+    the 320 px frame) over frames 20-33, the step into frame ``20 + dropped`` doubled (a
+    dropped frame), then still; or a cut to another picture at frame ``20 + cut_at``."""
+    import cv2
+
+    from preflight.check.analyzers.transitions.signals import SignalStream
+
+    tex = _texture(5, width=_W + speed * 17)
+    blurred = cv2.filter2D(tex.astype(np.float32), -1, np.ones((1, speed), np.float32) / speed)
+    pos = [speed * (k + (dropped is not None and k > dropped)) for k in range(1, 15)]
+    frames = [tex[:, :_W]] * 20 + [blurred[:, p : p + _W] for p in pos]
+    if cut_at is not None:
+        frames[20 + cut_at :] = [_texture(9)[:, :_W]] * (14 - cut_at)
+    frames += [frames[-1]] * 10
+    geometry = AnalysisGeometry(width=_W, height=_H, rotation=0, full_range=False,
+                                source_diagonal=float(np.hypot(_W, _H)))
+    stream = SignalStream(geometry, TransitionParams())
+    luma = np.stack([f.astype(np.uint8) for f in frames])
+    stream.process(FrameBatch(0, np.arange(len(luma), dtype=np.int64) * 33, luma, Fraction(1, 1000)))
+    return stream.collect()[0]["wide"]
+
+
+@pytest.mark.parametrize("speed", [80, 90])
+def test_a_whip_pan_step_doubled_past_half_the_thumbnail_registers(monkeypatch, speed):
+    """A blurred whip pan of a 30 fps clip with a dropped frame (held-out clip 3013, frame
+    2099): its steps are 25-28% of the frame wide, so the doubled step moves past half of the
+    64 px thumbnail, where phase correlation aliases (and the blur's own peak at no shift wins):
+    the step was unregistered (1 - NCC 1.29) and a false cut. Inside a fast move the
+    registration also tries the last step's shift and twice it. A cut right after the move's
+    steps stays unregistered; without the rule the doubled step is too."""
+    from preflight.check.analyzers.transitions import signals
+
+    assert _whip_pan_wide(speed, None)[21:34].max() <= signals.WIDE_MAX_DIST  # a plain pan
+    assert _whip_pan_wide(speed, 5)[25] <= signals.WIDE_MAX_DIST
+    cut = _whip_pan_wide(speed, None, cut_at=5)
+    assert not cut[25] <= signals.WIDE_MAX_DIST
+    monkeypatch.setattr(signals, "_MOVE_MIN_PX", 10**6)  # without the rule
+    assert not _whip_pan_wide(speed, 5)[25] <= signals.WIDE_MAX_DIST
