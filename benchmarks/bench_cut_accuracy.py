@@ -166,9 +166,12 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   detector of commit 7c37c65 (the alike rule at two thirds). Their errors were listed
   afterwards (``bench_cut_replay.py --list``) and heldout38's and heldout39's dark objects and
   missed dissolves inspected; so they are no longer held out.
-* **heldout40** ... **heldout43** (seeds 42000-42013 ... 45000-45013): the held-out recipes and
+* **heldout40**, **heldout41** (seeds 42000-42013, 43000-43013): the held-out recipes and
   sources, fresh draws never looked at before they were run once, back to back, with the
   detector of commit 8fb25a6 (the return test finds the picture back in structure too, 9de3fc6).
+* **heldout42**, **heldout43** (seeds 44000-44013, 45000-45013): the same, run once, back to
+  back, with the detector of commit 51cc369 (the wide registration guided by a fast move's
+  last step).
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
