@@ -1695,3 +1695,35 @@ def test_a_whip_pan_step_doubled_past_half_the_thumbnail_registers(monkeypatch, 
     assert not cut[25] <= signals.WIDE_MAX_DIST
     monkeypatch.setattr(signals, "_MOVE_MIN_PX", 10**6)  # without the rule
     assert not _whip_pan_wide(speed, 5)[25] <= signals.WIDE_MAX_DIST
+
+
+def test_inside_a_fast_move_a_weaker_peak_that_points_the_move_s_way_registers(monkeypatch):
+    """Held-out clip 43011 (frames 5869-5871, a blurred whip pan into a dark part of the
+    scene): on blurred steps phase correlation's strongest peak can be wrong. The step before
+    registered at a third of its true shift (0.20 at -8.5 px of the 64 px thumbnail), the next
+    one not at all (1.50 at the strongest peak); its true shift (-28 px) was the fourth peak, at
+    0.015. Inside a fast move the few strongest peaks that point the move's way are tried too.
+    A cut stays unregistered; so does the step without the rule."""
+    from preflight.check.analyzers.transitions import signals
+    from preflight.check.analyzers.transitions.signals import SignalStream
+
+    wide = _texture(3, width=400).astype(np.float32)[:36, :] / 255.0
+    a, b = wide[:, 100:164].copy(), wide[:, 128:192].copy()  # content moved 28 px left
+    other = _texture(8, width=400).astype(np.float32)[:36, 100:164] / 255.0
+    assert signals._shifted_ncc_distance(a, b, (-28, 0)) <= 0.05
+    assert (-28, 0) in signals._peak_shifts(a, b, signals._MOVE_PEAKS)
+
+    def stream() -> SignalStream:
+        geometry = AnalysisGeometry(width=_W, height=_H, rotation=0, full_range=False,
+                                    source_diagonal=float(np.hypot(_W, _H)))
+        s = SignalStream(geometry, TransitionParams())
+        s._move, s._move_at = (-8.5, 0.9), 10  # the step before, registered at a third
+        return s
+
+    # The strongest peak is wrong (as on the blurred step), the move's shift and twice it too.
+    monkeypatch.setattr(signals, "_wide_registration", lambda a_, b_: (1.5, (5.0, -2.0)))
+    assert stream()._register(a, b, 12) <= signals.WIDE_MAX_DIST
+    assert not stream()._register(a, other, 12) <= signals.WIDE_MAX_DIST  # a cut
+    assert not stream()._register(a, b, 20) <= signals.WIDE_MAX_DIST  # no move just before
+    monkeypatch.setattr(signals, "_MOVE_PEAKS", 0)  # without the rule
+    assert not stream()._register(a, b, 12) <= signals.WIDE_MAX_DIST

@@ -26,8 +26,10 @@ Per-frame signals (luma normalised to 0-1, range-aware: limited-range code 16 ->
     For a frame whose ``struct`` is at least 0.15: ``1 - NCC`` of consecutive 64 px thumbnails
     after the global shift phase correlation finds between them, at any distance, over their
     overlap (NaN below 35% of the frame); inside a fast move (a step of 10% of the frame or
-    more registered up to 3 frames before) also at that step's shift and twice it, since a
-    step doubled past half the thumbnail aliases in the phase correlation. A cut candidate
+    more registered up to 3 frames before) also at that step's shift, twice it, and the
+    shifts of the 5 strongest phase-correlation peaks that point the move's way: a step
+    doubled past half the thumbnail aliases in the phase correlation, and on blurred steps the
+    strongest peak may be the wrong one. A cut candidate
     matched there with NCC >= 0.75, as
     is a change within 4 frames of it (or with frames changing by a quarter as much on both
     sides within 4 frames: a blurred whip pan), is dropped: a whip pan or a fast tilt, above

@@ -44,6 +44,10 @@ _WIDE_MIN_OVERLAP = 0.35
 # A registered step of at least this many px (of the 64 px thumbnail: 10% of its width) is a
 # fast move whose next step may be doubled by a dropped frame (see SignalStream._register).
 _MOVE_MIN_PX = 6
+# Peaks of the phase correlation tried inside a fast move, and how closely their shift must
+# point the move's way (cosine of the angle between them: within ~25 degrees).
+_MOVE_PEAKS = 5
+_MOVE_MIN_COS = 0.9
 # A cut candidate whose ``wide`` is at most this is the same picture moved further than the
 # local search reaches (two unrelated shots do not match that well over that much of the frame
 # at any shift).
@@ -153,10 +157,14 @@ class SignalStream:
     def _register(self, a: np.ndarray, b: np.ndarray, frame: int) -> float:
         """Signal ``wide`` of ``frame`` (thumbnail ``b``, the previous frame's ``a``): the wide
         registration's distance, or, inside a fast move (a step of at least ``_MOVE_MIN_PX``
-        registered at most ``LONGEST_HOLD`` frames before), the distance at that step's shift
-        or twice it when smaller (+-2 px): a dropped frame doubles a whip pan's step past half the
-        thumbnail, where phase correlation aliases (and the blur's own peak at no shift wins;
-        held-out clip 3013, frame 2099: 1.29 found, 0.05 at twice the step)."""
+        registered at most ``LONGEST_HOLD`` frames before), the smallest distance (+-2 px) at
+        that step's shift, twice it, or the shift of one of phase correlation's
+        ``_MOVE_PEAKS`` strongest peaks (or its alias across the thumbnail) that points the
+        move's way. A dropped frame doubles a whip pan's step past half the thumbnail, where
+        phase correlation aliases (and the blur's own peak at no shift wins; held-out clip
+        3013, frame 2099: 1.29 found, 0.05 at twice the step); on blurred steps the strongest
+        peak may be wrong where a weaker one is right (held-out clip 43011, frame 5871: 1.50
+        at the strongest, 0.015 at the fourth)."""
         dist, shift = _wide_registration(a, b)
         if dist <= WIDE_MAX_DIST:
             if max(abs(shift[0]), abs(shift[1])) >= _MOVE_MIN_PX:
@@ -165,8 +173,10 @@ class SignalStream:
         if self._move is None or frame - self._move_at > LONGEST_HOLD:
             return dist
         dx, dy = self._move
-        found = [d for d in (dist, *(_shifted_ncc_distance(a, b, (round(k * dx), round(k * dy)), 2)
-                                     for k in (1, 2))) if np.isfinite(d)]
+        tries = [(round(k * dx), round(k * dy)) for k in (1, 2)]
+        tries += [shift for shift in _peak_shifts(a, b, _MOVE_PEAKS) if _along((dx, dy), shift)]
+        found = [d for d in (dist, *(_shifted_ncc_distance(a, b, shift, 2) for shift in tries))
+                 if np.isfinite(d)]
         guided = min(found, default=float("nan"))
         if guided <= WIDE_MAX_DIST:
             self._move_at = frame  # the move goes on
@@ -493,6 +503,30 @@ def _wide_registration(a: np.ndarray, b: np.ndarray) -> tuple[float, tuple[float
     # (phaseCorrelate applies its window to its inputs in place: give it copies.)
     (dx, dy), _resp = cv2.phaseCorrelate(a.copy(), b.copy(), _hann(a.shape))
     return _shifted_ncc_distance(a, b, (round(dx), round(dy))), (dx, dy)
+
+
+def _peak_shifts(a: np.ndarray, b: np.ndarray, count: int) -> list[tuple[int, int]]:
+    """The shifts ``(sx, sy)`` (``b(x, y) ~ a(x - sx, y - sy)``) of the ``count`` strongest
+    peaks of the phase correlation of ``a`` and ``b`` (Hann-windowed, as ``cv2.phaseCorrelate``),
+    each also as its alias across the frame's width."""
+    h, w = a.shape
+    win = _hann(a.shape)
+    cross = np.conj(np.fft.rfft2(a * win)) * np.fft.rfft2(b * win)
+    surface = np.fft.irfft2(cross / (np.abs(cross) + 1e-9), s=a.shape)
+    out: list[tuple[int, int]] = []
+    for k in np.argsort(surface.ravel())[::-1][:count]:
+        y, x = divmod(int(k), w)
+        sx, sy = (x if x <= w // 2 else x - w), (y if y <= h // 2 else y - h)
+        out += [(sx, sy), (sx - w if sx > 0 else sx + w, sy)]
+    return out
+
+
+def _along(move: tuple[float, float], shift: tuple[int, int]) -> bool:
+    """Whether ``shift`` points the way of ``move`` (within ``_MOVE_MAX_ANGLE``) and is a fast
+    step itself (at least ``_MOVE_MIN_PX``)."""
+    norm = float(np.hypot(*move)) * float(np.hypot(*shift))
+    return (max(abs(shift[0]), abs(shift[1])) >= _MOVE_MIN_PX and norm > 0
+            and (move[0] * shift[0] + move[1] * shift[1]) >= _MOVE_MIN_COS * norm)
 
 
 def _shifted_ncc_distance(a: np.ndarray, b: np.ndarray, shift: tuple[int, int], margin: int = 1) -> float:
