@@ -171,7 +171,11 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   detector of commit 8fb25a6 (the return test finds the picture back in structure too, 9de3fc6).
 * **heldout42**, **heldout43** (seeds 44000-44013, 45000-45013): the same, run once, back to
   back, with the detector of commit 51cc369 (the wide registration guided by a fast move's
-  last step).
+  last step). Their errors were listed afterwards and heldout41's false cut inspected; so
+  heldout40-43 are no longer held out.
+* **heldout44**, **heldout45** (seeds 46000-46013, 47000-47013): the same, run once, back to
+  back, with the detector of commit a31b5a3 (the registration inside a fast move verifies the
+  strongest peaks that point the move's way).
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
@@ -189,7 +193,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout43 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout45 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
