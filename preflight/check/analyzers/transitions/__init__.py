@@ -29,10 +29,9 @@ Per-frame signals (luma normalised to 0-1, range-aware: limited-range code 16 ->
     more registered up to 3 frames before) also at that step's shift, twice it, and the
     shifts of the 5 strongest phase-correlation peaks that point the move's way: a step
     doubled past half the thumbnail aliases in the phase correlation, and on blurred steps the
-    strongest peak may be the wrong one. A cut candidate
-    matched there with NCC >= 0.75, as
-    is a change within 4 frames of it (or with frames changing by a quarter as much on both
-    sides within 4 frames: a blurred whip pan), is dropped: a whip pan or a fast tilt, above
+    strongest peak may be the wrong one. A cut candidate matched there with NCC >= 0.75, as is
+    a change within 4 frames of it (or with frames changing by a quarter as much on both sides
+    within 4 frames: a blurred whip pan), is dropped: a whip pan or a fast tilt, above
     all one step of it doubled by a dropped frame, is the same picture moved further than
     ``struct``'s search reaches (a lone match, between still frames, is a cut between two
     crops of one scene).
@@ -140,11 +139,10 @@ Decisions:
   the same number of frames just before the candidate (up to half the spike); or, within the
   local span, in structure (``S`` at most a third of the candidate's ``struct``, and 0.2),
   which neither a fade nor the drift of a moving shot under the object moves as far as luma.
-  In a converted
-  clip the span follows the clip's cadence even inside a still shot (which shows none); beyond
-  the local span only the same picture, after frames that kept changing up to the last
-  candidate before it (an object moves; a montage holds each shot), from the shot just before
-  the candidate counts. Cuts between a black or white frame and a picture are exempt (a
+  In a converted clip the span follows the clip's cadence even inside a still shot (which
+  shows none); beyond the local span only the same picture, after frames that kept changing up
+  to the last candidate before it (an object moves; a montage holds each shot), from the shot
+  just before the candidate counts. Cuts between a black or white frame and a picture are exempt (a
   montage cut to black and back) unless half the frame's blocks stay as they were (an object
   crossing a black shot), and so is a new picture (``struct`` of a hard cut) held
   still for at least two source frames between calm frames and the next candidate: a shot

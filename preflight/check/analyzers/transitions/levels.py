@@ -14,7 +14,7 @@ LONGEST_HOLD = 3
 # least _DENSE_SHARE of the candidate's change (see occluder_span).
 _DENSE_FRAMES = 3
 _DENSE_SHARE = 0.5
-DENSE_SPAN = 18
+_DENSE_SPAN = 18
 
 
 def side_medians(
@@ -163,7 +163,7 @@ def nearest_distinct(values: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarr
 
 def occluder_span(diff: np.ndarray, c: int, span: int) -> int:
     """The return test's span for candidate ``c`` of a native-rate clip: ``span``, or
-    ``DENSE_SPAN`` frames when ``c`` sits in a run of ``_DENSE_FRAMES`` or more consecutive
+    ``_DENSE_SPAN`` frames when ``c`` sits in a run of ``_DENSE_FRAMES`` or more consecutive
     frames whose ``diff`` each reaches ``_DENSE_SHARE`` of its own. An object crossing close to
     the lens changes the frame strongly on every frame of its way (held-out clips 16004 and
     18001: 7 frames, 0.08-0.14 each), so the old picture is clear of it only 13 frames apart;
@@ -175,7 +175,14 @@ def occluder_span(diff: np.ndarray, c: int, span: int) -> int:
         first -= 1
     while last + 1 < diff.size and diff[last + 1] >= floor:
         last += 1
-    return max(span, DENSE_SPAN) if last - first + 1 >= _DENSE_FRAMES else span
+    return max(span, _DENSE_SPAN) if last - first + 1 >= _DENSE_FRAMES else span
+
+
+def longest_return_span(return_span: int) -> int:
+    """The longest span, in frames, the return test looks for the old picture over: ``return_span``
+    source frames stretched by at most ``LONGEST_HOLD`` frames each (:func:`stretched`), or
+    ``_DENSE_SPAN`` inside a run of strong changes (:func:`occluder_span`)."""
+    return max(LONGEST_HOLD * return_span, _DENSE_SPAN)
 
 
 def calm(diff: np.ndarray, frames: np.ndarray, limit: float, candidate: int, reach: int) -> np.ndarray:

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from ....media.decode import AnalysisGeometry, FrameBatch
-from .levels import DENSE_SPAN, LONGEST_HOLD
+from .levels import LONGEST_HOLD, longest_return_span
 from .params import TransitionParams
 
 # Thumbnail sizes (long side, px) and the NCC search margin (px at 32 px): +-2 px is +-6% of the
@@ -405,17 +405,17 @@ class SignalStream:
                 maybe[wipe_rows[wipe_like(out[wipe_rows])]] = True
             # NCC of the ends (the costliest signal) only where the window could be a dissolve
             # or a wipe (``C``), or where its ends may show one picture across a spike between
-            # them (``S``: an object passing the lens, for the return test, whose span is
-            # return_span source frames of up to LONGEST_HOLD frames each, or DENSE_SPAN).
+            # them (``S``: an object passing the lens, for the return test's windows).
             spanning = (_spans_spike(dx, dbase + js, win, d, p.cut_min_diff)
-                        if win <= max(LONGEST_HOLD * p.return_span, DENSE_SPAN) else np.zeros(js.size, bool))
+                        if win <= longest_return_span(p.return_span) else np.zeros(js.size, bool))
             for q in np.nonzero(maybe | spanning)[0]:
                 if xs[ie[q]] >= _NCC_MIN_STD and xs[ia[q]] >= _NCC_MIN_STD:
                     dist = _ncc_distance(
                         x[ia[q]].reshape(sh, sw), x[ie[q]].reshape(sh, sw), _SMALL_MARGIN
                     )
-                    out[q, W.C if maybe[q] else W.S] = dist
-                    if maybe[q] and spanning[q]:
+                    if maybe[q]:
+                        out[q, W.C] = dist
+                    if spanning[q]:
                         out[q, W.S] = dist
             lin[js, li] = out
         return lin
@@ -522,8 +522,8 @@ def _peak_shifts(a: np.ndarray, b: np.ndarray, count: int) -> list[tuple[int, in
 
 
 def _along(move: tuple[float, float], shift: tuple[int, int]) -> bool:
-    """Whether ``shift`` points the way of ``move`` (within ``_MOVE_MAX_ANGLE``) and is a fast
-    step itself (at least ``_MOVE_MIN_PX``)."""
+    """Whether ``shift`` points the way of ``move`` (the cosine of the angle between them at
+    least ``_MOVE_MIN_COS``) and is a fast step itself (at least ``_MOVE_MIN_PX``)."""
     norm = float(np.hypot(*move)) * float(np.hypot(*shift))
     return (max(abs(shift[0]), abs(shift[1])) >= _MOVE_MIN_PX and norm > 0
             and (move[0] * shift[0] + move[1] * shift[1]) >= _MOVE_MIN_COS * norm)
