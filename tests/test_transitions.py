@@ -1638,6 +1638,34 @@ def test_the_picture_back_in_structure_after_an_object_over_a_moving_shot(monkey
     assert dec._return_at(c, 2, 18, span=18, cands=[c]) is None
 
 
+def test_the_picture_back_in_structure_beyond_the_local_span():
+    """A dark object crossing a dark shot of a 24 -> 60 fps clip right after a dissolve made at
+    60 fps (held-out clip 46006, frames 2325-2339): the dissolve's distinct frames bring the
+    local rate down to 1.3 frames per distinct frame, so the local return span is 16 frames,
+    while the first calm pairs across the object stand 18 apart. They are 0.03 apart in
+    structure but 0.04 in luma (the shot changes under the object), above the strict luma
+    tolerance beyond the span: a false cut unless structure counts there too."""
+    from preflight.check.analyzers.transitions.decision import Decider
+    from preflight.check.analyzers.transitions.signals import WindowField
+
+    n, c, wins = 60, 32, (8, 12, 18)
+    diff = np.zeros(n)
+    diff[25:41] = [0.022, 0, 0.024, 0, 0, 0.044, 0, 0.062, 0, 0, 0.032, 0, 0.034, 0, 0, 0.009]
+    struct = np.where(diff > 0, 0.1, 0.0)
+    struct[c] = 1.017
+    lin = np.full((n, len(wins), len(WindowField)), np.nan)
+    lin[:, :, WindowField.D] = 0.04  # the shot changed under the object
+    lin[:, 2, WindowField.S] = 0.032
+    dec = Decider(TransitionParams(return_span=12, gradual_windows=wins),
+                  {"pts": np.arange(n), "diff": diff, "struct": struct, "wide": np.full(n, np.nan)},
+                  lin, np.zeros((n, 3, 2)))
+    dec._change = np.full(n, 0.005)
+    # Calm pairs (18 apart) whose earlier frame sees no step of 0.031 or more within 3 frames.
+    assert dec._return_at(c, 2, 18, span=15.9, cands=[c]) == 41
+    lin[:, 2, WindowField.S] = np.nan  # luma alone: beyond the span only the same picture
+    assert dec._return_at(c, 2, 18, span=15.9, cands=[c]) is None
+
+
 def test_which_window_pairs_span_a_spike():
     """``_spans_spike``: a window ``(T[i - L], T[i])`` holds the changes into frames ``i - L +
     1 .. i``; its ends get an NCC for the return test when one of them is at least the floor
