@@ -1684,18 +1684,23 @@ def test_which_window_pairs_span_a_spike():
     assert _spans_spike(dx, ends[:0], 4, d[:0], 0.025).size == 0
 
 
-def _whip_pan_wide(speed: int, dropped: int | None, *, cut_at: int | None = None) -> np.ndarray:
-    """Signal ``wide`` of a still shot, then a motion-blurred pan of ``speed`` px per frame (of
-    the 320 px frame) over frames 20-33, the step into frame ``20 + dropped`` doubled (a
-    dropped frame), then still; or a cut to another picture at frame ``20 + cut_at``."""
+def _whip_pan_wide(speed: int, dropped: int | None, *, cut_at: int | None = None, blur: bool = True,
+                   into: int | None = None, batch: int = 64) -> np.ndarray:
+    """Signal ``wide`` of a still shot, then a pan (motion-blurred unless not ``blur``) of
+    ``speed`` px per frame (of the 320 px frame) over frames 20-33, the step into frame ``20 +
+    dropped`` doubled (a dropped frame), then still; or a cut to another picture at frame ``20 +
+    cut_at``; or the pan over another picture (texture seed ``into``): a cut into a moving shot.
+    Frames go to the stream in batches of ``batch``."""
     import cv2
 
     from preflight.check.analyzers.transitions.signals import SignalStream
 
     tex = _texture(5, width=_W + speed * 17)
-    blurred = cv2.filter2D(tex.astype(np.float32), -1, np.ones((1, speed), np.float32) / speed)
+    panned = tex if into is None else _texture(into, width=_W + speed * 17)
+    if blur:
+        panned = cv2.filter2D(panned.astype(np.float32), -1, np.ones((1, speed), np.float32) / speed)
     pos = [speed * (k + (dropped is not None and k > dropped)) for k in range(1, 15)]
-    frames = [tex[:, :_W]] * 20 + [blurred[:, p : p + _W] for p in pos]
+    frames = [tex[:, :_W]] * 20 + [panned[:, p : p + _W] for p in pos]
     if cut_at is not None:
         frames[20 + cut_at :] = [_texture(9)[:, :_W]] * (14 - cut_at)
     frames += [frames[-1]] * 10
@@ -1703,7 +1708,9 @@ def _whip_pan_wide(speed: int, dropped: int | None, *, cut_at: int | None = None
                                 source_diagonal=float(np.hypot(_W, _H)))
     stream = SignalStream(geometry, TransitionParams())
     luma = np.stack([f.astype(np.uint8) for f in frames])
-    stream.process(FrameBatch(0, np.arange(len(luma), dtype=np.int64) * 33, luma, Fraction(1, 1000)))
+    pts = np.arange(len(luma), dtype=np.int64) * 33
+    for k in range(0, len(luma), batch):
+        stream.process(FrameBatch(k, pts[k : k + batch], luma[k : k + batch], Fraction(1, 1000)))
     return stream.collect()[0]["wide"]
 
 
@@ -1723,6 +1730,23 @@ def test_a_whip_pan_step_doubled_past_half_the_thumbnail_registers(monkeypatch, 
     assert not cut[25] <= signals.WIDE_MAX_DIST
     monkeypatch.setattr(signals, "_MOVE_MIN_PX", 10**6)  # without the rule
     assert not _whip_pan_wide(speed, 5)[25] <= signals.WIDE_MAX_DIST
+
+
+@pytest.mark.parametrize("speed", [70, 90])
+def test_the_first_step_of_a_whip_pan_doubled_by_a_dropped_frame_registers(monkeypatch, speed):
+    """Held-out clip 46013 (30 fps with dropped frames, frame 364): a whip pan out of a still
+    shot whose first step is doubled by a dropped frame, past 40% of the frame, where phase
+    correlation finds no shift (0.70) and the move guides nothing yet: a false cut. The next
+    step registers fast, and guides the step before it as the move's first (0.018 at twice its
+    shift). A cut into a moving shot stays unregistered; without the rule the first step too."""
+    from preflight.check.analyzers.transitions import signals
+
+    assert _whip_pan_wide(speed, 0, blur=False)[20:34].max() <= signals.WIDE_MAX_DIST
+    assert _whip_pan_wide(speed, 0, blur=False, batch=21)[20] <= signals.WIDE_MAX_DIST  # across batches
+    cut = _whip_pan_wide(speed, 0, blur=False, into=9)
+    assert cut[21:34].max() <= signals.WIDE_MAX_DIST and not cut[20] <= signals.WIDE_MAX_DIST
+    monkeypatch.setattr(signals, "_MOVE_MIN_PX", 10**6)  # without the rule
+    assert not _whip_pan_wide(speed, 0, blur=False)[20] <= signals.WIDE_MAX_DIST
 
 
 def test_inside_a_fast_move_a_weaker_peak_that_points_the_move_s_way_registers(monkeypatch):

@@ -107,6 +107,17 @@ class Series:
             for c in self._chunks.get(name, [])
         ]
 
+    def put(self, name: str, index: int, value: float) -> None:
+        """Overwrite the value of frame ``index`` (counted over all chunks) of ``name``."""
+        chunks = self._chunks[name]
+        start = sum(c.shape[0] for c in chunks)
+        for chunk in reversed(chunks):
+            start -= chunk.shape[0]
+            if index >= start:
+                chunk[index - start] = value
+                return
+        raise IndexError(f"frame {index} is not in series {name!r}")
+
     def get(self, name: str, empty_shape: tuple[int, ...] = (0,)) -> np.ndarray:
         chunks = self._chunks.get(name, [])
         return np.concatenate(chunks) if chunks else np.zeros(empty_shape, np.float32)
@@ -153,34 +164,39 @@ class SignalStream:
         self._diff_tail = np.zeros(0, np.float32)
         self._move: tuple[float, float] | None = None  # the last fast registered step's shift
         self._move_at = 0  # ... and its frame
+        # The last unregistered step (frame, thumbnails before and after it): a move may start
+        # with it; and the values found for it once the move's next step registered.
+        self._unregistered: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._late: list[tuple[int, float]] = []
 
     def _register(self, a: np.ndarray, b: np.ndarray, frame: int) -> float:
         """Signal ``wide`` of ``frame`` (thumbnail ``b``, the previous frame's ``a``): the wide
         registration's distance, or, inside a fast move (a step of at least ``_MOVE_MIN_PX``
-        registered at most ``LONGEST_HOLD`` frames before), the smallest distance (+-2 px) at
-        that step's shift, twice it, or the shift of one of phase correlation's
-        ``_MOVE_PEAKS`` strongest peaks (or its alias across the thumbnail) that points the
-        move's way. A dropped frame doubles a whip pan's step past half the thumbnail, where
-        phase correlation aliases (and the blur's own peak at no shift wins; held-out clip
-        3013, frame 2099: 1.29 found, 0.05 at twice the step); on blurred steps the strongest
-        peak may be wrong where a weaker one is right (held-out clip 43011, frame 5871: 1.50
-        at the strongest, 0.015 at the fourth)."""
+        registered at most ``LONGEST_HOLD`` frames before), the move-guided one
+        (:func:`_guided_distance`). A fast step right after an unregistered one guides that one
+        too, as the move's first step (its value goes to ``_late``). A dropped frame doubles a
+        whip pan's step past half the thumbnail, where phase correlation aliases (and the
+        blur's own peak at no shift wins; held-out clip 3013, frame 2099: 1.29 found, 0.05 at
+        twice the step; clip 46013, frame 364, the first step: 0.70 found, 0.018 at twice the
+        next one); on blurred steps the strongest peak may be wrong where a weaker one is right
+        (held-out clip 43011, frame 5871: 1.50 at the strongest, 0.015 at the fourth)."""
         dist, shift = _wide_registration(a, b)
         if dist <= WIDE_MAX_DIST:
             if max(abs(shift[0]), abs(shift[1])) >= _MOVE_MIN_PX:
+                if self._unregistered is not None and self._unregistered[0] == frame - 1:
+                    first, a0, b0 = self._unregistered
+                    guided = _guided_distance(a0, b0, shift, float("nan"))
+                    if guided <= WIDE_MAX_DIST:
+                        self._late.append((first, guided))
                 self._move, self._move_at = shift, frame
             return dist
-        if self._move is None or frame - self._move_at > LONGEST_HOLD:
-            return dist
-        dx, dy = self._move
-        tries = [(round(k * dx), round(k * dy)) for k in (1, 2)]
-        tries += [shift for shift in _peak_shifts(a, b, _MOVE_PEAKS) if _along((dx, dy), shift)]
-        found = [d for d in (dist, *(_shifted_ncc_distance(a, b, shift, 2) for shift in tries))
-                 if np.isfinite(d)]
-        guided = min(found, default=float("nan"))
-        if guided <= WIDE_MAX_DIST:
-            self._move_at = frame  # the move goes on
-        return guided
+        if self._move is not None and frame - self._move_at <= LONGEST_HOLD:
+            dist = _guided_distance(a, b, self._move, dist)
+            if dist <= WIDE_MAX_DIST:
+                self._move_at = frame  # the move goes on
+                return dist
+        self._unregistered = (frame, a, b)
+        return dist
 
     def process(self, batch: FrameBatch) -> None:
         """Reduce one batch (frames ``batch.start`` on) to per-frame signals."""
@@ -246,6 +262,9 @@ class SignalStream:
         s.append("alike", alike)
         s.append("hist", hist.astype(np.float32))
         s.append("blocks", blocks.reshape(n, gx * gy).astype(np.float32))
+        for frame, value in self._late:
+            s.put("wide", frame, value)
+        self._late.clear()
         self._prev_thumb = thumbs[-1].copy()
         self._prev_small = small[-1].copy()
         self._prev_std = float(stds[-1])
@@ -503,6 +522,17 @@ def _wide_registration(a: np.ndarray, b: np.ndarray) -> tuple[float, tuple[float
     # (phaseCorrelate applies its window to its inputs in place: give it copies.)
     (dx, dy), _resp = cv2.phaseCorrelate(a.copy(), b.copy(), _hann(a.shape))
     return _shifted_ncc_distance(a, b, (round(dx), round(dy))), (dx, dy)
+
+
+def _guided_distance(a: np.ndarray, b: np.ndarray, move: tuple[float, float], found: float) -> float:
+    """The smallest of ``found`` and the distances (+-2 px) of ``b`` against ``a`` at a fast
+    move's step ``move``, twice it, and the shifts of phase correlation's ``_MOVE_PEAKS``
+    strongest peaks (or their aliases across the thumbnail) that point the move's way."""
+    dx, dy = move
+    tries = [(round(k * dx), round(k * dy)) for k in (1, 2)]
+    tries += [shift for shift in _peak_shifts(a, b, _MOVE_PEAKS) if _along(move, shift)]
+    dists = [found, *(_shifted_ncc_distance(a, b, shift, 2) for shift in tries)]
+    return min((d for d in dists if np.isfinite(d)), default=float("nan"))
 
 
 def _peak_shifts(a: np.ndarray, b: np.ndarray, count: int) -> list[tuple[int, int]]:
