@@ -570,6 +570,25 @@ def test_flash_over_black_in_a_converted_clip():
     assert_cuts(_detect_frames(frames), truth)
 
 
+@pytest.mark.parametrize("converted", [False, True])
+def test_cut_to_a_black_shot_with_a_strobe(converted):
+    """A cut from a picture to a black shot on which a strobe fires 4 frames later (held-out
+    clip 47011, frame 1159): uniform grey frames between black ones, whose changes have no
+    structure to measure (``struct`` NaN). Those changes are a luminance event that comes
+    back, so they stay out of the luminance level; counted in, they made the cut's own change
+    look ordinary (the cut was missed)."""
+    black = np.full((_H, _W), 17, np.uint8)
+    dark = [black] * 4
+    for level in (190, 150, 175, 160, 185):
+        dark += [np.full((_H, _W), level, np.uint8), black, black]
+    shots = [_panning(1, 40, 2), dark + [black] * 30, _panning(3, 30, 3)]
+    if converted:
+        frames, truth = _cadence_32(shots)
+    else:
+        frames, truth = [f for shot in shots for f in shot], [40, 40 + len(shots[1])]
+    assert_cuts(_detect_frames(frames), truth)
+
+
 def test_dissolve_windows_are_predicted_by_the_mean_of_their_ends():
     """Field ``P`` of the window signals: the mean of a window's ends predicts a dissolve's
     middle frame far better than either end (~0), while a fast pan, which can pass the

