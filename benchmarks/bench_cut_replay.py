@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_cut_accuracy as acc  # noqa: E402
 
 from fixtures import transitions_eval  # noqa: E402
-from preflight.check.analyzers.transitions import TransitionParams, decision, motion, signals  # noqa: E402
+from preflight.check.analyzers.transitions import TransitionParams, motion, returns, signals  # noqa: E402
 from preflight.check.analyzers.transitions.decision import Decider  # noqa: E402
 from preflight.check.analyzers.transitions.signals import SignalStream  # noqa: E402
 from preflight.media import decode  # noqa: E402
@@ -73,7 +73,7 @@ RULES: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "three cut-sized steps make a run, not four (21828b4)":
         lambda: mock.patch.object(motion, "_RUN_STEPS", 4),
     "the picture back in structure after an object (window field S)":
-        lambda: mock.patch.object(decision, "_RETURN_STRUCT_SHARE", -1.0),
+        lambda: mock.patch.object(returns, "_RETURN_STRUCT_SHARE", -1.0),
 }
 
 

@@ -1484,13 +1484,13 @@ def test_an_object_over_a_moving_shot_of_a_converted_clip_is_no_cut(monkeypatch)
     Before, it compared frames 2-4 frames apart whatever the rate, and the object leaving was a
     false cut. The structural return test (window field ``S``) finds the picture back too: it
     takes both rules off to make the cut."""
-    from preflight.check.analyzers.transitions import decision, signals
+    from preflight.check.analyzers.transitions import returns, signals
 
     frames = _dark_object_over_a_converted_shot()
     assert _detect_frames(frames) == []
     monkeypatch.setattr(signals, "BRIDGE_LAGS", (2, 3, 4))
     assert _detect_frames(frames) == []
-    monkeypatch.setattr(decision, "_RETURN_STRUCT_SHARE", -1.0)
+    monkeypatch.setattr(returns, "_RETURN_STRUCT_SHARE", -1.0)
     assert _detect_frames(frames) == [44]
 
 
@@ -1633,7 +1633,7 @@ def test_the_picture_back_in_structure_after_an_object_over_a_moving_shot(monkey
     the return test's luma tolerance (half the spike, 0.054): a false cut. In structure
     (``1 - NCC``, window field ``S``) the pairs across the object measure what the shot's own
     drift gives (0.12-0.19). Another picture stays a cut; so does the object without the rule."""
-    from preflight.check.analyzers.transitions import decision
+    from preflight.check.analyzers.transitions import returns
     from preflight.check.analyzers.transitions.decision import Decider
     from preflight.check.analyzers.transitions.signals import WindowField
 
@@ -1653,7 +1653,7 @@ def test_the_picture_back_in_structure_after_an_object_over_a_moving_shot(monkey
                   lin, np.zeros((n, 3, 2)))
     dec._change = np.full(n, 0.0242)
     assert dec._return_at(c, 2, 18, span=18, cands=[c]) == (c + 6 if back else None)  # pair 15-33
-    monkeypatch.setattr(decision, "_RETURN_STRUCT_SHARE", -1.0)  # without the rule
+    monkeypatch.setattr(returns, "_RETURN_STRUCT_SHARE", -1.0)  # without the rule
     assert dec._return_at(c, 2, 18, span=18, cands=[c]) is None
 
 

@@ -7,9 +7,10 @@ The detector works in two stages, like PySceneDetect's two-pass ``AdaptiveDetect
    noise and codec blocking vanish) and a few dozen floats of per-frame signals. Besides those
    signals only a ring of the last ``max(gradual_windows)`` 32 px thumbnails (~2 KB each) is
    kept, so memory is flat in clip length apart from the signals.
-2. **Decision** (:meth:`TransitionDetector.finish`, :mod:`.decision`; the extents of gradual
-   transitions are fitted in :mod:`.fitting`): cuts, fades, dissolves and wipes are decided on
-   the per-frame signal series, so every test can look both ways in time.
+2. **Decision** (:meth:`TransitionDetector.finish`, :mod:`.decision`; the flash and occluder
+   return test in :mod:`.returns`; the extents of gradual transitions are fitted in
+   :mod:`.fitting`): cuts, fades, dissolves and wipes are decided on the per-frame signal
+   series, so every test can look both ways in time.
 
 Per-frame signals (luma normalised to 0-1, range-aware: limited-range code 16 -> 0, 235 -> 1):
 
@@ -203,8 +204,9 @@ References
 .. [5] H. J. Zhang, A. Kankanhalli, S. W. Smoliar, "Automatic partitioning of full-motion
    video", Multimedia Systems 1(1), 1993 (gradual transitions as accumulated change).
 
-Modules: :mod:`.params` (the tunables), :mod:`.signals` (streaming), :mod:`.decision`,
-:mod:`.fitting`, :mod:`.detector` (the analyzer that ties them together).
+Modules: :mod:`.params` (the tunables), :mod:`.signals` (streaming), :mod:`.decision`
+(with :mod:`.returns`, :mod:`.motion` and :mod:`.levels`), :mod:`.fitting`, :mod:`.detector`
+(the analyzer that ties them together).
 """
 
 from .detector import TransitionDetector
