@@ -74,6 +74,8 @@ RULES: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
         lambda: mock.patch.object(motion, "_RUN_STEPS", 4),
     "the picture back in structure after an object (window field S)":
         lambda: mock.patch.object(returns, "_RETURN_STRUCT_SHARE", -1.0),
+    "no return in luma that structure contradicts":
+        lambda: mock.patch.object(returns, "_NO_RETURN_STRUCT", math.inf),
 }
 
 

@@ -1685,6 +1685,36 @@ def test_the_picture_back_in_structure_beyond_the_local_span():
     assert dec._return_at(c, 2, 18, span=15.9, cands=[c]) is None
 
 
+@pytest.mark.parametrize("across, back", [
+    (0.61, False),  # held-out clip 7007: another picture in structure (the cut's own is 0.45)
+    (0.30, True),  # nearer in structure than the cut's change: luma decides, as before
+    (np.nan, True),  # not measured: luma decides
+])
+def test_a_luma_return_that_structure_contradicts_is_no_return(across, back):
+    """A 24 -> 60 fps shot speeding up into a cut (held-out clip 7007, frame 3021): the shot
+    drifted 0.29 in luma over the 12 frames before the cut, so the return test's drift
+    allowance takes a pair 0.16 apart in luma across the cut for the old picture back, and the
+    cut for an occluder's end (missed). In structure that pair is further apart (0.61) than the
+    cut's own change (0.45): another picture."""
+    from preflight.check.analyzers.transitions.decision import Decider
+    from preflight.check.analyzers.transitions.signals import WindowField
+
+    n, c, wins = 60, 40, (8, 12, 18)
+    diff = np.full(n, 0.001)
+    diff[26:41:2] = [0.009, 0.019, 0.026, 0.035, 0.073, 0.117, 0.08, 0.375]
+    struct = np.where(diff > 0.005, 0.1, 0.0)
+    struct[c] = 0.454
+    lin = np.full((n, len(wins), len(WindowField)), np.nan)
+    lin[:, 1, WindowField.D] = 0.287  # the shot's drift over 12 frames before the cut
+    lin[c:, 1, WindowField.D] = 0.156
+    lin[c:, 1, WindowField.S] = across
+    dec = Decider(TransitionParams(return_span=12, gradual_windows=wins),
+                  {"pts": np.arange(n), "diff": diff, "struct": struct, "wide": np.full(n, np.nan)},
+                  lin, np.zeros((n, 3, 2)))
+    dec._change = np.full(n, 0.05)
+    assert (dec._return_at(c, 1, 12, span=21, cands=[c]) is not None) == back
+
+
 def test_which_window_pairs_span_a_spike():
     """``_spans_spike``: a window ``(T[i - L], T[i])`` holds the changes into frames ``i - L +
     1 .. i``; its ends get an NCC for the return test when one of them is at least the floor
