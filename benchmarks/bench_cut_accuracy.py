@@ -175,7 +175,12 @@ between two crops of one shot, dissolves, fades) at 24/25/30/50/60 fps:
   heldout40-43 are no longer held out.
 * **heldout44**, **heldout45** (seeds 46000-46013, 47000-47013): the same, run once, back to
   back, with the detector of commit a31b5a3 (the registration inside a fast move verifies the
-  strongest peaks that point the move's way).
+  strongest peaks that point the move's way). Their errors were listed and inspected
+  afterwards; so heldout44-45 are no longer held out.
+* **heldout46** to **heldout49** (seeds 48000-48013 ... 51000-51013): the same, run once, back
+  to back, with the detector of commit bd545a0 (a fast step guides the unregistered step before
+  it; the structural return test beyond the local span; a strobe over black stays out of the
+  luminance level; no return in luma that structure contradicts).
 
 Truth labels: a dissolve whose outgoing or incoming side is black (every frame of that side
 inside the transition flat black by a pixel property fixed in advance: luma std <= 0.08 and 90%
@@ -193,7 +198,7 @@ negative's frame range +-1; ``cadence`` / ``dropped`` count every false cut of a
 and, per repeated-frame clip, reported versus true cut counts.
 
 Usage: python benchmarks/bench_cut_accuracy.py
-           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout45 ...]
+           [--set legacy|tune|tune2|tune3|heldout|heldout2|...|heldout49 ...]
            [--heldout-seed S]
            [--only TEXT] [--montages N] [--first-seed S] [--only-montages] [--no-scenedetect]
 
