@@ -885,6 +885,33 @@ def test_a_cadence_is_the_rhythm_of_one_motion(step_kind, repeats):
     assert distinct[held].all() == (not repeats)
 
 
+def test_a_cut_to_or_from_a_black_shot_is_no_step_of_a_cadence():
+    """A fast montage of still shots in a 30 fps clip (held-out clip 50013, frames 2419-2444):
+    a shot held 5 frames whose encoder refreshes it once (a change just above the repeat
+    level), a black shot of 3 frames, then shots of 2-4 frames. The black shot's two cuts
+    have no structure to measure (``struct`` NaN), so they counted as steps of one motion,
+    and with the refresh made the 3 steps of a cadence rhythm: every held frame a repeat, the
+    levels made of cuts alone, all 7 cuts missed. A large change to or from a featureless
+    frame is a new picture, as a hard cut's structural change is."""
+    from preflight.check.analyzers.transitions.decision import Decider
+
+    n = 50
+    diff = np.full(n, 0.001)
+    struct = np.zeros(n)
+    cuts = {19: (0.198, 1.06), 25: (0.357, np.nan), 28: (0.337, np.nan), 30: (0.204, 0.76),
+            33: (0.185, 0.94), 37: (0.431, 1.06), 40: (0.282, 0.79), 44: (0.226, 0.80)}
+    for k, (d, st) in cuts.items():
+        diff[k], struct[k] = d, st
+    diff[22] = 0.0031  # the encoder's refresh of the held shot
+    struct[26:28] = np.nan  # black frames
+    delta = np.zeros((n, 12))
+    delta[list(cuts)] = np.random.default_rng(0).uniform(0.1, 0.3, (len(cuts), 12))
+    sig = {"pts": np.arange(n), "diff": diff, "struct": struct, "wide": np.full(n, np.nan),
+           "blocks": np.cumsum(delta, axis=0)}
+    dec = Decider(TransitionParams(), sig, np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
+    assert dec._distinct().all()
+
+
 def test_an_object_leaving_a_still_shot_keeps_changing_until_it_is_out():
     """An object crossing a still shot of a converted clip (held-out clip 5011), a change every
     other frame from 10 to 22, then the still shot again, held: the picture counts as back

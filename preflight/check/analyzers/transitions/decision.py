@@ -385,7 +385,8 @@ class Decider(ReturnTests):
         A cadence repeats the frames of a moving shot, so the frames between its runs are
         steps of that motion: a rhythm needs ``_CADENCE_RUNS - 1`` such steps, and a change
         into an unrelated picture (``struct`` of a hard cut, not the same picture moved
-        further: ``wide`` unregistered) is none. Without that, the holds of a montage of still
+        further: ``wide`` unregistered; or a cut-sized change to or from a featureless frame,
+        a black shot of a montage: held-out clip 50013) is none. Without that, the holds of a montage of still
         shots 3-4 frames long (runs of 2-3 equal frames, each after a cut) pass for a cadence,
         and its cuts for one motion. Nor is a change within coding noise (``_DUP_DIFF``) a
         step: a still shot whose encoder refreshes it every few frames has that rhythm too.
@@ -410,8 +411,10 @@ class Decider(ReturnTests):
         # is new when no part of the frame stays: an object crossing a still shot (whose
         # cadence the still frames hide) changes as much as a cut where it passes, but the
         # blocks it leaves uncovered repeat.
-        new_picture = ((np.nan_to_num(self.sig["struct"]) >= self.p.cut_min_struct) & ~self._registered
+        struct = self.sig["struct"]
+        new_picture = ((np.nan_to_num(struct) >= self.p.cut_min_struct) & ~self._registered
                        & (self._kept < _KEPT_BLOCKS))
+        new_picture |= np.isnan(struct) & (diff >= self.p.flat_cut_min_diff)
         new_cum = np.concatenate([[0], np.cumsum(new_picture)])
         # A step changes the picture by more than a repeat can (``_DUP_DIFF``): between two
         # runs of a still shot's coding noise (an encoder refresh every few frames, in rhythm)
