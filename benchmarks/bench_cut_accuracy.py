@@ -244,6 +244,7 @@ class Truth:
     # change): neither to find nor false when found.
     black_cuts: list[int] = field(default_factory=list)
     black_gradual: list[tuple[str, int, int]] = field(default_factory=list)
+    seconds: float = 0.0  # the clip's length as rendered (frames / frame rate; 0: not known)
 
     def at_black_cut(self, c: int) -> bool:
         """Whether a cut reported at ``c`` is a cut between two black frames (within CUT_TOL)."""
@@ -336,7 +337,8 @@ def eval_clips(split: str, first_seed: int | None = None, only: str | None = Non
         negs = [(str(k), int(a), int(b)) for k, a, b in truth["negatives"]]  # type: ignore[union-attr]
         out.append(Truth(recipe.name, path, list(truth["cuts"]), gradual, negs,  # type: ignore[arg-type]
                          list(truth.get("black_cuts", [])),  # type: ignore[arg-type]
-                         _gradual_list(truth.get("black_gradual", []))))
+                         _gradual_list(truth.get("black_gradual", [])),
+                         float(truth["frames"]) / float(truth["fps"])))  # type: ignore[arg-type]
     return out
 
 
@@ -496,7 +498,9 @@ def report(title: str, truths: list[Truth], kinds: tuple[str, ...]) -> None:
                                  + (f" (and {at_black} at black-to-black cuts)" if at_black else ""))
 
     print()
-    print(f"clips: {len(cost)}, frames: {n_frames}, hard cuts: {n_cuts}, gradual transitions: {n_grad}, "
+    minutes = sum(t.seconds for t in truths) / 60
+    print(f"clips: {len(cost)}, frames: {n_frames}, minutes: {minutes:.1f}, hard cuts: {n_cuts}, "
+          f"gradual transitions: {n_grad}, "
           f"not scored (no visible change): {n_black} black-to-black cuts, {n_black_g} all-black gradual")
     print(f"{'detector':10s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'precision':>9s} {'recall':>7s} {'F1':>6s} "
           f"{'gradual recall (typed / any)':>29s} {'false gradual':>13s}")

@@ -147,7 +147,8 @@ def main() -> None:
           f"(cache {CACHE.relative_to(ROOT)}/{_cache_key()})")
     base = {(s, t.name): _decide(x) for s, t, x in clips}
     total = acc.Tally()
-    print(f"{'set':12s} {'clips':>5s} {'cuts':>6s} {'TP':>6s} {'FP':>4s} {'FN':>4s} {'gradual found':>14s}")
+    print(f"{'set':12s} {'clips':>5s} {'minutes':>7s} {'cuts':>6s} {'TP':>6s} {'FP':>4s} {'FN':>4s} "
+          f"{'gradual found':>14s}")
     for split in splits:
         tally = acc.Tally()
         mine = [(t, base[(s, t.name)]) for s, t, _x in clips if s == split]
@@ -155,9 +156,12 @@ def main() -> None:
             tally.add(acc.score(truth, cuts, gradual))
         total.add(tally)
         n_grad = sum(len(t.gradual) for t, _ in mine)
-        print(f"{split:12s} {len(mine):5d} {tally.tp + tally.fn:6d} {tally.tp:6d} {tally.fp:4d} "
-              f"{tally.fn:4d} {tally.grad_any:6d} of {n_grad:<5d}")
-    print(f"{'total':12s} {len(clips):5d} {total.tp + total.fn:6d} {total.tp:6d} {total.fp:4d} {total.fn:4d}")
+        minutes = sum(t.seconds for t, _ in mine) / 60
+        print(f"{split:12s} {len(mine):5d} {minutes:7.1f} {tally.tp + tally.fn:6d} {tally.tp:6d} "
+              f"{tally.fp:4d} {tally.fn:4d} {tally.grad_any:6d} of {n_grad:<5d}")
+    minutes = sum(t.seconds for _s, t, _x in clips) / 60
+    print(f"{'total':12s} {len(clips):5d} {minutes:7.1f} {total.tp + total.fn:6d} {total.tp:6d} "
+          f"{total.fp:4d} {total.fn:4d}")
     if args.list:
         _list(clips, base)
     if args.rules:
