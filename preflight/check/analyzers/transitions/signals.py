@@ -33,8 +33,9 @@ _HIST_BINS = 32
 # max_flash_frames + 1 = 4 source frames, 10 frames of a clip converted at up to 2.5 frames per
 # source frame (3:2 pulldown).
 BRIDGE_LAGS = tuple(range(2, 11))
-# A thumbnail with luma std below this (0-1 units) is too flat for NCC.
-_NCC_MIN_STD = 0.015
+# A thumbnail with luma std below this (0-1 units) is too flat for NCC: a uniform frame (no
+# picture: black, or a strobe's flash).
+NCC_MIN_STD = 0.015
 # Wide registration (whip pans, fast tilts, and those doubled by a dropped frame): signal
 # ``wide``, for a frame whose local ``struct`` is at least this, ``1 - NCC`` after the global
 # shift between the 64 px thumbnails found by phase correlation (any distance), over their
@@ -227,7 +228,7 @@ class SignalStream:
         struct = np.full(n, np.nan, np.float32)
         sseq = np.concatenate([(small[0] if first else self._prev_small)[None], small])
         for j in range(n):
-            if seq_std[j] >= _NCC_MIN_STD and seq_std[j + 1] >= _NCC_MIN_STD:
+            if seq_std[j] >= NCC_MIN_STD and seq_std[j + 1] >= NCC_MIN_STD:
                 struct[j] = _ncc_distance(sseq[j], sseq[j + 1], _SMALL_MARGIN)
         if first:
             struct[0] = 0.0
@@ -428,7 +429,7 @@ class SignalStream:
             spanning = (_spans_spike(dx, dbase + js, win, d, p.cut_min_diff)
                         if win <= longest_return_span(p.return_span) else np.zeros(js.size, bool))
             for q in np.nonzero(maybe | spanning)[0]:
-                if xs[ie[q]] >= _NCC_MIN_STD and xs[ia[q]] >= _NCC_MIN_STD:
+                if xs[ie[q]] >= NCC_MIN_STD and xs[ia[q]] >= NCC_MIN_STD:
                     dist = _ncc_distance(
                         x[ia[q]].reshape(sh, sw), x[ie[q]].reshape(sh, sw), _SMALL_MARGIN
                     )
@@ -462,7 +463,7 @@ class SignalStream:
             bridge[js, ki, 0] = mae
             spike = dx[dbase + js - lag + 1]  # diff at the candidate frame c = j - lag + 1
             for q in np.nonzero((spike >= p.cut_min_diff) & (mae <= 0.75 * spike))[0]:
-                if xs[ie[q]] >= _NCC_MIN_STD and xs[ia[q]] >= _NCC_MIN_STD:
+                if xs[ie[q]] >= NCC_MIN_STD and xs[ia[q]] >= NCC_MIN_STD:
                     bridge[js[q], ki, 1] = _ncc_distance(
                         x[ia[q]].reshape(sh, sw), x[ie[q]].reshape(sh, sw), _SMALL_MARGIN
                     )
@@ -571,7 +572,7 @@ def _shifted_ncc_distance(a: np.ndarray, b: np.ndarray, shift: tuple[int, int], 
     # The overlap in a's and in b's coordinates.
     ax, ay = max(0, -sx), max(0, -sy)
     bx, by = max(0, sx), max(0, sy)
-    if float(b[by + 1 : by + oh - 1, bx + 1 : bx + ow - 1].std()) < _NCC_MIN_STD:
+    if float(b[by + 1 : by + oh - 1, bx + 1 : bx + ow - 1].std()) < NCC_MIN_STD:
         return float("nan")
     return _ncc_distance(a[ay : ay + oh, ax : ax + ow], b[by : by + oh, bx : bx + ow], margin)
 
@@ -587,7 +588,7 @@ def _kept_share(a: np.ndarray, b: np.ndarray, grid: tuple[int, int]) -> tuple[fl
     for y0 in range(0, gy * bh, bh):
         for x0 in range(0, gx * bw, bw):
             block = b[y0 : y0 + bh, x0 : x0 + bw]
-            if float(block.std()) < _NCC_MIN_STD:
+            if float(block.std()) < NCC_MIN_STD:
                 continue
             area = a[max(0, y0 - _SAME_MARGIN) : y0 + bh + _SAME_MARGIN,
                      max(0, x0 - _SAME_MARGIN) : x0 + bw + _SAME_MARGIN]
