@@ -1156,6 +1156,34 @@ def test_a_registered_step_inside_a_blurred_whip_pan_is_motion(around, moved):
     assert moved_far(dec._registered, diff, np.ones(n, bool))[20] == moved
 
 
+@pytest.mark.parametrize("registered_sides, moved", [
+    ((True, True), True),  # the darkest step of a registered whip pan
+    ((True, False), False),  # a move on one side only: a cut out of a pan into a dark shot
+    ((False, False), False),
+])
+def test_an_unmeasurable_step_between_registered_steps_is_a_step_of_the_move(registered_sides, moved):
+    """A blurred whip pan through a dark part of the scene in a 2:2 clip (held-out clip 54008,
+    frames 2484-2496): its steps register (0.04-0.07), except the darkest, where the shifted
+    frames overlap too flat a part for NCC (``wide`` NaN) while ``struct`` jumps to 1.09: a
+    false cut. Registered frames on both sides that move as much make it a step of the move."""
+    from preflight.check.analyzers.transitions.decision import Decider
+    from preflight.check.analyzers.transitions.motion import moved_far
+
+    n = 40
+    diff = np.zeros(n)
+    diff[14:27:2] = [0.066, 0.054, 0.039, 0.042, 0.037, 0.048, 0.044]
+    wide = np.full(n, np.nan)
+    same = np.full(n, np.nan)
+    same[14:27:2] = 0.1  # the registration tried each step
+    wide[[16, 18]] = [0.074, 0.049] if registered_sides[0] else np.nan
+    wide[[22, 24]] = [0.044, 0.062] if registered_sides[1] else np.nan
+    dec = Decider(TransitionParams(), {"pts": np.arange(n), "diff": diff, "wide": wide, "same": same},
+                  np.zeros((n, 0, 8)), np.zeros((n, 3, 2)))
+    assert dec._unmeasured[20]
+    assert moved_far(dec._registered, diff, np.ones(n, bool), unmeasured=dec._unmeasured)[20] == moved
+    assert not moved_far(dec._registered, diff, np.ones(n, bool))[20]  # without the rule
+
+
 @pytest.mark.parametrize("steps, side, moved", [
     ((0.132, 0.108, 0.096), "after", True),
     ((0.132, 0.108, 0.096), "before", True),

@@ -88,6 +88,13 @@ class Decider(ReturnTests):
             return self.sig["wide"] <= WIDE_MAX_DIST
 
     @cached_property
+    def _unmeasured(self) -> np.ndarray:
+        """Frames the wide registration tried (``same`` measured) but could not measure (too
+        flat where the shifted frames overlap: ``wide`` NaN)."""
+        same = self.sig.get("same", np.full(self.n, np.nan))
+        return np.isnan(self.sig["wide"]) & np.isfinite(same)
+
+    @cached_property
     def _between_uniform(self) -> np.ndarray:
         """Frames whose change is one between two uniform frames (thumbnail std below the NCC
         floor on both sides: no picture on either, as in a strobe over black)."""
@@ -300,7 +307,8 @@ class Decider(ReturnTests):
         self._flat = flat
         flashes = self._flash_frames([c for c, _ in kept])
         # The same picture: moved further than struct's search reaches, or half of it kept.
-        moved = moved_far(self._registered, self.sig["diff"], steps) | partly_kept(
+        moved = moved_far(self._registered, self.sig["diff"], steps,
+                          unmeasured=self._unmeasured) | partly_kept(
             self.sig["same"], self.sig["alike"], st, per_source=self._per_source)
         return [(c, conf) for c, conf in kept if c not in flashes and not moved[c]]
 
