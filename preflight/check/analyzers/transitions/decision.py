@@ -306,11 +306,14 @@ class Decider(ReturnTests):
         self._change = np.nan_to_num(change_before, nan=0.0)
         self._flat = flat
         flashes = self._flash_frames([c for c, _ in kept])
-        # The same picture: moved further than struct's search reaches, or half of it kept.
-        moved = moved_far(self._registered, self.sig["diff"], steps,
-                          unmeasured=self._unmeasured) | partly_kept(
-            self.sig["same"], self.sig["alike"], st, per_source=self._per_source)
+        moved = self._same_picture(steps, st)
         return [(c, conf) for c, conf in kept if c not in flashes and not moved[c]]
+
+    def _same_picture(self, steps: np.ndarray, st: np.ndarray) -> np.ndarray:
+        """Frames that show the previous frame's picture: moved further than ``struct``'s
+        search reaches (:func:`.motion.moved_far`), or half of it kept (:func:`.motion.partly_kept`)."""
+        far = moved_far(self._registered, self.sig["diff"], steps, unmeasured=self._unmeasured)
+        return far | partly_kept(self.sig["same"], self.sig["alike"], st, per_source=self._per_source)
 
     def _strength(self, has_s: np.ndarray, rd: np.ndarray, rs: np.ndarray, rh: np.ndarray,
                   st: np.ndarray) -> np.ndarray:
