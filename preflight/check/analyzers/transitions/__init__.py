@@ -35,7 +35,10 @@ Per-frame signals (luma normalised to 0-1, range-aware: limited-range code 16 ->
     within 4 frames: a blurred whip pan), is dropped: a whip pan or a fast tilt, above
     all one step of it doubled by a dropped frame, is the same picture moved further than
     ``struct``'s search reaches (a lone match, between still frames, is a cut between two
-    crops of one scene).
+    crops of one scene). A fast step also guides the unregistered step just before it (a
+    move's first step, doubled by a dropped frame); a step the registration cannot measure
+    (too flat where the frames overlap) between registered ones on both sides counts as one
+    of the move.
 ``same``
     For the same frames as ``wide``: the share of the 64 px thumbnail's 12 blocks (a 4 x 3
     grid) that are textured and found in the previous frame within +-3 px with NCC >= 0.9
@@ -93,16 +96,19 @@ Decisions:
   side's level (a cut into a shot whose own fast move starts at once). Next to a flat
   (black/white) frame NCC is undefined and ``diff`` with the histogram distance decide (a
   smaller ``diff``, black into a dim shot, when the histogram jumps as for a
-  histogram-confirmed cut). The ``diff`` level leaves out the frames of a flash or
-  strobe (a histogram jump without structural change that the next or previous distinct frame
-  reverses), which would hide a cut next to a strobe. No cut within one frame of the clip's
-  ends (one side of the comparison missing); of two adjacent candidates the stronger.
+  histogram-confirmed cut); between two uniform frames (no picture on either side: a strobe
+  over black) there is no cut. The ``diff`` level leaves out the frames of a flash or strobe
+  (a histogram jump without structural change, or between two featureless frames, that the
+  next or previous distinct frame reverses), which would hide a cut next to a strobe. No cut
+  within one frame of the clip's ends (one side of the comparison missing); of two adjacent
+  candidates the stronger.
 * **Repeated frames** (24-30 fps material shown at 48-60 fps: 2:2, 3:2, irregular): a frame
   whose difference is coding noise, well below the changes around it, repeats the previous
   one, when such frames come in the rhythm of a cadence: short runs one or two frames apart,
   at least three of the changes between them steps of one moving shot (not a change into an
-  unrelated picture that leaves no block of the frame as it was: the holds of a montage of
-  still shots at the native rate are no cadence; nor a change within coding noise: a still
+  unrelated picture that leaves no block of the frame as it was, nor a cut-sized change to or
+  from a featureless frame: the holds of a montage of still shots at the native rate are no
+  cadence; nor a change within coding noise: a still
   shot whose encoder refreshes the picture in rhythm moves nothing). Local levels are medians over *distinct*
   frames only (a repeat's zero would make every change of the source a spike), and spans in
   frames (the return test below) stretch by the local number of frames per distinct frame.
@@ -137,9 +143,11 @@ Decisions:
   alike); or when the picture from before it returns within ``return_span`` frames (an
   occluder passing the lens), comparing only frames away from any spike, within a tolerance
   bounded by the shot's own motion: a third of the spike, or as far as the shot drifted over
-  the same number of frames just before the candidate (up to half the spike); or, within the
-  local span, in structure (``S`` at most a third of the candidate's ``struct``, and 0.2),
-  which neither a fade nor the drift of a moving shot under the object moves as far as luma.
+  the same number of frames just before the candidate (up to half the spike), unless the pair
+  is no nearer in structure than the candidate's own change; or in structure (``S`` at most
+  a third of the candidate's ``struct``, and 0.2), which neither a fade nor the drift of a
+  moving shot under the object moves as far as luma. At a native rate the span grows to 18
+  frames inside a run of changes each at least a third of the candidate's (an object).
   In a converted clip the span follows the clip's cadence even inside a still shot (which
   shows none); beyond the local span only the same picture, after frames that kept changing up
   to the last candidate before it (an object moves; a montage holds each shot), from the shot
